@@ -1,0 +1,65 @@
+import type { Config } from '../../config.js';
+import { EmbeddedCluster } from '../../embedded/index.js';
+import type { Logger } from '../../log.js';
+import { UsageError, type ParsedArgs } from '../args.js';
+import { openDatabase } from '../database.js';
+
+/** `shopgraph cluster up|down|status [--json]`. */
+export async function clusterCommand(config: Config, logger: Logger, args: ParsedArgs): Promise<void> {
+  const action = args.positionals[1];
+  switch (action) {
+    case 'up': {
+      const cluster = await openEmbedded(config, logger);
+      const started = await cluster.up();
+      logger.info(started.length > 0 ? `started ${started.join(', ')}` : 'every node was already running');
+      return;
+    }
+    case 'down': {
+      const cluster = await openEmbedded(config, logger);
+      await cluster.down();
+      logger.info('stopped every node');
+      return;
+    }
+    case 'status':
+      return clusterStatus(config, logger, args.options.has('json'));
+    default:
+      throw new UsageError(`cluster takes up, down or status, not ${action ?? 'nothing'}.`);
+  }
+}
+
+async function openEmbedded(config: Config, logger: Logger): Promise<EmbeddedCluster> {
+  if (config.databaseUrls.length > 0) {
+    throw new UsageError('cluster up and down manage the embedded cluster; unset DATABASE_URLS to use them.');
+  }
+  return EmbeddedCluster.open({
+    dataDir: config.embedded.dataDir,
+    basePort: config.embedded.basePort,
+    replicas: config.embedded.replicas,
+    onProgress: (message) => logger.info(message),
+  });
+}
+
+async function clusterStatus(config: Config, logger: Logger, json: boolean): Promise<void> {
+  const database = await openDatabase(config, logger);
+  try {
+    const urls = new Map((database.embedded?.nodes ?? []).map((node) => [node.name, node.url]));
+    config.databaseUrls.forEach((url, index) => urls.set(`node${index + 1}`, url));
+    const nodes = database.manager.status().map((node) => ({ ...node, url: urls.get(node.name) ?? '' }));
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ nodes }, null, 2)}\n`);
+      return;
+    }
+    for (const node of nodes) {
+      const lag = node.role === 'replica' ? `lag ${node.lagBytes ?? '?'} B / ${node.lagSeconds?.toFixed(1) ?? '?'} s` : '';
+      process.stdout.write(`${node.name.padEnd(8)} ${node.role.padEnd(8)} ${withoutPassword(node.url).padEnd(48)} ${lag}\n`);
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

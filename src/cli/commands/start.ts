@@ -1,0 +1,56 @@
+import type { Config } from '../../config.js';
+import { migrateDatabase, seedDatabase } from '../../db/index.js';
+import { startGraphQLServer } from '../../graphql/index.js';
+import type { Logger } from '../../log.js';
+import { openDatabase } from '../database.js';
+
+/**
+ * `shopgraph start`: connects to the cluster (starting the embedded one when DATABASE_URLS
+ * is not set), migrates, seeds demo data into an empty embedded cluster, and serves the API
+ * until SIGINT or SIGTERM.
+ */
+export async function startCommand(config: Config, logger: Logger): Promise<void> {
+  const database = await openDatabase(config, logger);
+  try {
+    const primary = database.manager.choosePrimary();
+    await migrateDatabase(primary);
+    if (database.embedded) {
+      const outcome = await seedDatabase(primary, { scale: config.embedded.seedScale, seed: 42 });
+      if (outcome.loaded) logger.info('loaded demo data', outcome.counts);
+    }
+    const server = await startGraphQLServer({ cluster: database.manager, port: config.port, host: config.host, logger }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new Error(`PORT ${config.port} is already in use on ${config.host}; stop the other program or set PORT to a free port.`);
+      }
+      throw error;
+    });
+    const roles = database.manager.status().map((node) => `${node.name}=${node.role}`).join(', ');
+    logger.info(`ShopGraph is serving ${server.url}`, { nodes: roles });
+    await waitForShutdownSignal(logger);
+    await server.stop();
+  } finally {
+    await database.close();
+  }
+}
+
+/** How long shutdown may take before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 30_000;
+
+function waitForShutdownSignal(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      // Ctrl-C reaches npm and this process at once, and npm forwards it: expect it twice.
+      if (stopping) return;
+      stopping = true;
+      logger.info(`${signal} received: finishing in-flight requests and stopping`);
+      setTimeout(() => {
+        logger.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting anyway`);
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS).unref();
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

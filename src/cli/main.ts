@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from '../config.js';
+import { safeErrorFields } from '../errors.js';
+import { createLogger } from '../log.js';
+import { parseArgs, UsageError } from './args.js';
+import { clusterCommand } from './commands/cluster.js';
+import { migrateCommand } from './commands/migrate.js';
+import { seedCommand } from './commands/seed.js';
+import { startCommand } from './commands/start.js';
+
+const USAGE = `Usage: shopgraph <command>
+
+Commands:
+  start                     serve the GraphQL API (starts the embedded cluster without DATABASE_URLS)
+  migrate                   apply the database migrations to the primary
+  seed [--scale N] [--seed N] [--reset]
+                            load deterministic demo data (scale 1 = 10,000 products)
+  cluster up|down           start or stop the embedded cluster
+  cluster status [--json]   every node's role and replication lag
+
+Configuration comes from the environment; see README.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const command = args.positionals[0];
+  if (!command || command === 'help' || args.options.has('help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig();
+  // Machine-readable output owns stdout; progress goes to stderr then.
+  const logger = createLogger({
+    write: args.options.has('json') ? (line) => process.stderr.write(`${line}\n`) : undefined,
+    pretty: args.options.has('json') ? process.stderr.isTTY === true : undefined,
+  });
+  switch (command) {
+    case 'start':
+      await startCommand(config, logger);
+      return 0;
+    case 'migrate':
+      await migrateCommand(config, logger);
+      return 0;
+    case 'seed':
+      await seedCommand(config, logger, args);
+      return 0;
+    case 'cluster':
+      await clusterCommand(config, logger, args);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}".\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError) process.stderr.write(`shopgraph: configuration error: ${error.message}\n`);
+    else if (error instanceof UsageError) process.stderr.write(`shopgraph: ${error.message}\n`);
+    else process.stderr.write(`shopgraph: ${describeFailure(error)}\n`);
+    process.exit(error instanceof ConfigError || error instanceof UsageError ? 2 : 1);
+  },
+);
+
+/**
+ * Our own errors say what to do; database and network errors are reduced to their codes,
+ * since their text can carry host names and SQL.
+ */
+function describeFailure(error: unknown): string {
+  const fields = safeErrorFields(error);
+  if (fields.sqlstate) return `the database refused an operation (SQLSTATE ${fields.sqlstate}${fields.constraint ? `, ${fields.constraint}` : ''})`;
+  if (fields.cause) return `a connection failed (${fields.cause}); check DATABASE_URLS and that the database is running`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,74 @@
+import type { Sql } from 'postgres';
+import { parseLsn, type Lsn } from './lsn.js';
+
+/** What one health probe learns about a node. */
+export interface ProbeResult {
+  role: 'primary' | 'replica';
+  /** WAL timeline the node is on; it grows by one at every promotion. */
+  timeline: number;
+  /** Primary: where it writes WAL now. Replica: how far it has replayed. */
+  lsn: Lsn;
+  /** Replica: seconds since the last replayed transaction committed on the primary, when it is behind. */
+  replayDelaySeconds: number | null;
+  /** Replica: whether replay was paused (pg_wal_replay_pause). */
+  replayPaused: boolean;
+  /** Round trip of the probe, in ms. */
+  latencyMs: number;
+}
+
+interface ProbeRow {
+  inRecovery: boolean;
+  lsn: string;
+  timeline: string | null;
+  replayAge: string | null;
+  paused: boolean;
+}
+
+/**
+ * One probe statement. The timeline comes from the current WAL file name on a primary
+ * (the control file's copy lags behind a promotion until the next checkpoint) and from the
+ * WAL receiver on a replica.
+ */
+export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResult> {
+  const started = performance.now();
+  const query = sql<ProbeRow[]>`
+    select
+      pg_is_in_recovery() as "inRecovery",
+      (case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end)::text as lsn,
+      case when pg_is_in_recovery()
+        then (select received_tli from pg_stat_wal_receiver)::text
+        else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int::text
+      end as timeline,
+      case when pg_is_in_recovery() and pg_last_wal_receive_lsn() is distinct from pg_last_wal_replay_lsn()
+        then extract(epoch from now() - pg_last_xact_replay_timestamp())::text
+      end as "replayAge",
+      case when pg_is_in_recovery() then pg_get_wal_replay_pause_state() <> 'not paused' else false end as paused`;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      query.cancel();
+      reject(new ProbeTimeoutError(timeoutMs));
+    }, timeoutMs);
+  });
+  try {
+    const [row] = await Promise.race([query, timeout]);
+    if (!row) throw new Error('the probe returned no row');
+    return {
+      role: row.inRecovery ? 'replica' : 'primary',
+      timeline: row.timeline === null ? 0 : Number(row.timeline),
+      lsn: parseLsn(row.lsn),
+      replayDelaySeconds: row.replayAge === null ? null : Math.max(0, Number(row.replayAge)),
+      replayPaused: row.paused,
+      latencyMs: performance.now() - started,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class ProbeTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`the health probe got no answer within ${timeoutMs} ms`);
+    this.name = 'ProbeTimeoutError';
+  }
+}

@@ -1,0 +1,142 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The one place configuration is read. Everything comes from the environment, is validated
+ * here at start-up, and a bad value stops start-up with one line that names the variable,
+ * the value and the fix.
+ */
+export interface Config {
+  /** HTTP port of the GraphQL server. `PORT`, default 4000. */
+  port: number;
+  /** Interface the server binds to. `HOST`, default 127.0.0.1 (set 0.0.0.0 to serve a network). */
+  host: string;
+  /**
+   * Every node of the PostgreSQL cluster, from `DATABASE_URLS`. Empty means: run the embedded
+   * local cluster. Roles are discovered, never taken from the order.
+   */
+  databaseUrls: string[];
+  /** Connections per node in the statement pool. `DATABASE_POOL_SIZE`, default 10. */
+  poolSize: number;
+  embedded: EmbeddedConfig;
+}
+
+export interface EmbeddedConfig {
+  /** Where the embedded cluster keeps its data. `SHOPGRAPH_DATA_DIR`, default `.shopgraph/` in the project. */
+  dataDir: string;
+  /** First of the consecutive loopback ports of the nodes. `SHOPGRAPH_EMBEDDED_PORT`, default 54320. */
+  basePort: number;
+  /** Number of streaming replicas. `SHOPGRAPH_EMBEDDED_REPLICAS`, default 2. */
+  replicas: number;
+  /** Demo data size for the first start; 1 is 10,000 products. `SHOPGRAPH_SEED_SCALE`, default 1. */
+  seedScale: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The project root: two levels above this file, in `src/` as in `dist/`. */
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    port: readInteger(env, 'PORT', 4000, { min: 0, max: 65535 }),
+    host: readString(env, 'HOST', '127.0.0.1'),
+    databaseUrls: readDatabaseUrls(env),
+    poolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, { min: 1, max: 1000 }),
+    embedded: loadEmbeddedConfig(env),
+  };
+}
+
+export function loadEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
+  const dataDir = readString(env, 'SHOPGRAPH_DATA_DIR', path.join(projectRoot, '.shopgraph'));
+  return {
+    dataDir: path.resolve(dataDir),
+    basePort: readInteger(env, 'SHOPGRAPH_EMBEDDED_PORT', 54320, { min: 1024, max: 65000 }),
+    replicas: readInteger(env, 'SHOPGRAPH_EMBEDDED_REPLICAS', 2, { min: 0, max: 8 }),
+    seedScale: readNumber(env, 'SHOPGRAPH_SEED_SCALE', 1, { min: 0.001, max: 100 }),
+  };
+}
+
+function readString(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim();
+  return raw ? raw : fallback;
+}
+
+interface Range {
+  min: number;
+  max: number;
+}
+
+function readNumber(env: Env, name: string, fallback: number, range: Range): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < range.min || value > range.max) {
+    throw new ConfigError(name, `"${raw}" is not a number from ${range.min} to ${range.max}; set it to one, or unset it for ${fallback}.`);
+  }
+  return value;
+}
+
+function readInteger(env: Env, name: string, fallback: number, range: Range): number {
+  const value = readNumber(env, name, fallback, range);
+  if (!Number.isInteger(value)) {
+    throw new ConfigError(name, `"${env[name]}" is not a whole number; set a whole number from ${range.min} to ${range.max}.`);
+  }
+  return value;
+}
+
+/**
+ * Accepts a comma-separated list of postgres:// URLs, or one libpq multi-host URL
+ * (`postgres://u:p@h1:5432,h2:5433/db`), which is split into one URL per host.
+ */
+function readDatabaseUrls(env: Env): string[] {
+  const raw = env.DATABASE_URLS?.trim();
+  if (!raw) return [];
+  const urls = splitDatabaseUrls(raw);
+  const seen = new Set<string>();
+  // Messages name an entry by its position: the URL itself may hold a password or a host name.
+  urls.forEach((url, index) => {
+    const entry = `entry ${index + 1} of ${urls.length}`;
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError('DATABASE_URLS', `${entry} is not a URL; write postgres://user:password@host:port/database, comma separated.`);
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+      throw new ConfigError('DATABASE_URLS', `${entry} must start with postgres:// or postgresql://.`);
+    }
+    if (!parsed.hostname) {
+      throw new ConfigError('DATABASE_URLS', `${entry} has no host; write postgres://user:password@host:port/database.`);
+    }
+    const key = `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+    if (seen.has(key)) {
+      throw new ConfigError('DATABASE_URLS', `${entry} names a node listed before it; list every node once.`);
+    }
+    seen.add(key);
+  });
+  return urls;
+}
+
+export function splitDatabaseUrls(raw: string): string[] {
+  const entries = raw.split(/,(?=\s*postgres(?:ql)?:\/\/)/).map((s) => s.trim()).filter(Boolean);
+  return entries.flatMap(expandMultiHostUrl);
+}
+
+function expandMultiHostUrl(url: string): string[] {
+  const match = /^(postgres(?:ql)?:\/\/)([^@/]*@)?([^/?#]*)(.*)$/.exec(url);
+  if (!match) return [url];
+  const [, scheme, auth = '', hosts = '', rest = ''] = match;
+  if (!hosts.includes(',')) return [url];
+  return hosts.split(',').map((host) => `${scheme}${auth}${host.trim()}${rest}`);
+}

@@ -1,0 +1,231 @@
+import { and, asc, count, eq, exists, gte, ilike, inArray, isNull, lte, notExists, sql, type SQL } from 'drizzle-orm';
+import { BadUserInputError, NotFoundError } from '../errors.js';
+import { containsPattern } from './like.js';
+import { pagesByParent } from './pages-by-parent.js';
+import { violatedConstraint } from './postgres-errors.js';
+import { fetchSize, keysetCondition, keysetOrderBy, pageRequest, toPage, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import { byKey, groupByKey, Store } from './store.js';
+import { categories, inventoryLevels, products, type CategoryRow, type ProductRow } from './tables/index.js';
+
+export type ProductStatus = ProductRow['status'];
+
+export interface ProductFilter {
+  categoryId?: number;
+  /** Case-insensitive fragment of the product name. */
+  search?: string;
+  /** Inclusive bounds, exact decimals as strings. */
+  minPrice?: string;
+  maxPrice?: string;
+  /** true: some warehouse has available stock; false: none has. */
+  inStock?: boolean;
+  status?: ProductStatus;
+}
+
+export type ProductOrderField = 'NAME' | 'PRICE' | 'CREATED_AT';
+export interface ProductOrder {
+  field: ProductOrderField;
+  direction: 'ASC' | 'DESC';
+}
+
+export interface NewProduct {
+  sku: string;
+  name: string;
+  description: string;
+  priceAmount: string;
+  currency: string;
+  categoryId: number;
+  status: ProductStatus;
+}
+
+export type ProductChanges = Partial<Omit<NewProduct, 'sku'>>;
+
+const productOrderColumns = {
+  NAME: { column: products.name, sqlType: 'text', valueOf: (row: ProductRow) => row.name },
+  PRICE: { column: products.priceAmount, sqlType: 'numeric', valueOf: (row: ProductRow) => row.priceAmount },
+  CREATED_AT: { column: products.createdAt, sqlType: 'timestamptz', valueOf: (row: ProductRow) => row.createdAt },
+} as const;
+
+function productSortOrder({ field, direction }: ProductOrder): SortOrder<ProductRow> {
+  return {
+    name: `${field}_${direction}`,
+    id: products.id,
+    descending: direction === 'DESC',
+    idOf: (row) => row.id,
+    ...productOrderColumns[field],
+  };
+}
+
+const categoryOrder: SortOrder<CategoryRow> = {
+  name: 'NAME_ASC',
+  column: categories.name,
+  id: categories.id,
+  descending: false,
+  sqlType: 'text',
+  valueOf: (row) => row.name,
+  idOf: (row) => row.id,
+};
+
+/** Categories and products. */
+export class CatalogStore extends Store {
+  categoriesByIds(ids: readonly number[]): Promise<(CategoryRow | undefined)[]> {
+    return this.run(async (db) => {
+      const rows = await db.select().from(categories).where(inArray(categories.id, [...ids]));
+      return byKey(ids, rows, (row) => row.id);
+    });
+  }
+
+  /** The direct children of each parent, by name. */
+  childCategories(parentIds: readonly number[]): Promise<CategoryRow[][]> {
+    return this.run(async (db) => {
+      const rows = await db
+        .select()
+        .from(categories)
+        .where(inArray(categories.parentId, [...parentIds]))
+        .orderBy(asc(categories.name), asc(categories.id));
+      return groupByKey(parentIds, rows, (row) => row.parentId!);
+    });
+  }
+
+  /** Categories under `parentId`, or the roots when it is null, by name. */
+  categoriesPage(parentId: number | null, args: ConnectionArgs): Promise<Page<CategoryRow>> {
+    const request = pageRequest(args, categoryOrder);
+    return this.run(async (db) => {
+      const rows = await db
+        .select()
+        .from(categories)
+        .where(and(parentCondition(parentId), keysetCondition(categoryOrder, request)))
+        .orderBy(...keysetOrderBy(categoryOrder, request))
+        .limit(fetchSize(request));
+      return toPage(rows, categoryOrder, request);
+    });
+  }
+
+  categoriesCount(parentId: number | null): Promise<number> {
+    return this.run(async (db) => {
+      const [row] = await db.select({ total: count() }).from(categories).where(parentCondition(parentId));
+      return row?.total ?? 0;
+    });
+  }
+
+  productsByIds(ids: readonly number[]): Promise<(ProductRow | undefined)[]> {
+    return this.run(async (db) => {
+      const rows = await db.select().from(products).where(inArray(products.id, [...ids]));
+      return byKey(ids, rows, (row) => row.id);
+    });
+  }
+
+  productsBySkus(skus: readonly string[]): Promise<(ProductRow | undefined)[]> {
+    return this.run(async (db) => {
+      const rows = await db.select().from(products).where(inArray(products.sku, [...skus]));
+      return byKey(skus, rows, (row) => row.sku);
+    });
+  }
+
+  productsPage(filter: ProductFilter, order: ProductOrder, args: ConnectionArgs): Promise<Page<ProductRow>> {
+    const sortOrder = productSortOrder(order);
+    const request = pageRequest(args, sortOrder);
+    return this.run(async (db) => {
+      const rows = await db
+        .select()
+        .from(products)
+        .where(and(productConditions(filter), keysetCondition(sortOrder, request)))
+        .orderBy(...keysetOrderBy(sortOrder, request))
+        .limit(fetchSize(request));
+      return toPage(rows, sortOrder, request);
+    });
+  }
+
+  /** One page of products for each category, with the same filter and order for all. */
+  productsPagesByCategory(categoryIds: readonly number[], filter: ProductFilter, order: ProductOrder, args: ConnectionArgs): Promise<Page<ProductRow>[]> {
+    const sortOrder = productSortOrder(order);
+    const request = pageRequest(args, sortOrder);
+    return this.run((db) =>
+      pagesByParent(db, {
+        table: products,
+        parentColumn: products.categoryId,
+        parentIds: categoryIds,
+        parentOf: (row: ProductRow) => row.categoryId,
+        order: sortOrder,
+        request,
+        where: productConditions({ ...filter, categoryId: undefined }),
+      }),
+    );
+  }
+
+  productsCountByCategory(categoryIds: readonly number[], filter: ProductFilter): Promise<number[]> {
+    return this.run(async (db) => {
+      const rows = await db
+        .select({ categoryId: products.categoryId, total: count() })
+        .from(products)
+        .where(and(inArray(products.categoryId, [...categoryIds]), productConditions({ ...filter, categoryId: undefined })))
+        .groupBy(products.categoryId);
+      return byKey(categoryIds, rows, (row) => row.categoryId).map((row) => row?.total ?? 0);
+    });
+  }
+
+  productsCount(filter: ProductFilter): Promise<number> {
+    return this.run(async (db) => {
+      const [row] = await db.select({ total: count() }).from(products).where(productConditions(filter));
+      return row?.total ?? 0;
+    });
+  }
+
+  createProduct(product: NewProduct): Promise<ProductRow> {
+    return this.run(async (db) => {
+      try {
+        const [row] = await db.insert(products).values(product).returning();
+        return row!;
+      } catch (error) {
+        throw translateProductError(error, product.categoryId);
+      }
+    });
+  }
+
+  updateProduct(id: number, changes: ProductChanges): Promise<ProductRow> {
+    return this.run(async (db) => {
+      let row: ProductRow | undefined;
+      try {
+        [row] = await db
+          .update(products)
+          .set({ ...changes, updatedAt: sql`now()` })
+          .where(eq(products.id, id))
+          .returning();
+      } catch (error) {
+        throw translateProductError(error, changes.categoryId);
+      }
+      if (!row) throw new NotFoundError('Product', id);
+      return row;
+    });
+  }
+}
+
+function parentCondition(parentId: number | null): SQL {
+  return parentId === null ? isNull(categories.parentId) : eq(categories.parentId, parentId);
+}
+
+function productConditions(filter: ProductFilter): SQL | undefined {
+  const available = availableStock();
+  return and(
+    filter.categoryId === undefined ? undefined : eq(products.categoryId, filter.categoryId),
+    filter.search === undefined ? undefined : ilike(products.name, containsPattern(filter.search)),
+    filter.minPrice === undefined ? undefined : gte(products.priceAmount, filter.minPrice),
+    filter.maxPrice === undefined ? undefined : lte(products.priceAmount, filter.maxPrice),
+    filter.status === undefined ? undefined : eq(products.status, filter.status),
+    filter.inStock === undefined ? undefined : filter.inStock ? exists(available) : notExists(available),
+  );
+}
+
+/** Stock rows of the outer product with units that can be ordered. */
+function availableStock() {
+  return sql`(select 1 from ${inventoryLevels} where ${inventoryLevels.productId} = ${products.id} and ${inventoryLevels.onHand} > ${inventoryLevels.reserved})`;
+}
+
+function translateProductError(error: unknown, categoryId: number | undefined): unknown {
+  if (violatedConstraint(error, 'unique') === 'products_sku_key') {
+    return new BadUserInputError('A product with this sku already exists; skus are unique.', 'sku', { cause: error });
+  }
+  if (violatedConstraint(error, 'foreign-key') === 'products_category_id_categories_id_fk' && categoryId !== undefined) {
+    return new NotFoundError('Category', categoryId);
+  }
+  return error;
+}

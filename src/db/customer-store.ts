@@ -1,0 +1,56 @@
+import { and, count, ilike, inArray, or } from 'drizzle-orm';
+import { containsPattern } from './like.js';
+import { fetchSize, keysetCondition, keysetOrderBy, pageRequest, toPage, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import { byKey, Store } from './store.js';
+import { customers, type CustomerRow } from './tables/index.js';
+
+export interface CustomerFilter {
+  /** Case-insensitive fragment of the name or the email address. */
+  search?: string;
+}
+
+const newestFirst: SortOrder<CustomerRow> = {
+  name: 'CREATED_AT_DESC',
+  column: customers.createdAt,
+  id: customers.id,
+  descending: true,
+  sqlType: 'timestamptz',
+  valueOf: (row) => row.createdAt,
+  idOf: (row) => row.id,
+};
+
+export class CustomerStore extends Store {
+  customersByIds(ids: readonly number[]): Promise<(CustomerRow | undefined)[]> {
+    return this.run(async (db) => {
+      const rows = await db.select().from(customers).where(inArray(customers.id, [...ids]));
+      return byKey(ids, rows, (row) => row.id);
+    });
+  }
+
+  /** Customers, newest first. */
+  customersPage(filter: CustomerFilter, args: ConnectionArgs): Promise<Page<CustomerRow>> {
+    const request = pageRequest(args, newestFirst);
+    return this.run(async (db) => {
+      const rows = await db
+        .select()
+        .from(customers)
+        .where(and(customerConditions(filter), keysetCondition(newestFirst, request)))
+        .orderBy(...keysetOrderBy(newestFirst, request))
+        .limit(fetchSize(request));
+      return toPage(rows, newestFirst, request);
+    });
+  }
+
+  customersCount(filter: CustomerFilter): Promise<number> {
+    return this.run(async (db) => {
+      const [row] = await db.select({ total: count() }).from(customers).where(customerConditions(filter));
+      return row?.total ?? 0;
+    });
+  }
+}
+
+function customerConditions(filter: CustomerFilter) {
+  if (filter.search === undefined) return undefined;
+  const pattern = containsPattern(filter.search);
+  return or(ilike(customers.name, pattern), ilike(customers.email, pattern));
+}

@@ -1,0 +1,301 @@
+import { createHash } from 'node:crypto';
+import { and, asc, count, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { BadUserInputError, InsufficientStockError, InvalidStateError, NotFoundError, type StockShortage } from '../errors.js';
+import type { Executor } from './database.js';
+import { amountToCents, centsToAmount } from './money.js';
+import { pagesByParent } from './pages-by-parent.js';
+import { fetchSize, keysetCondition, keysetOrderBy, pageRequest, toPage, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import { violatedConstraint } from './postgres-errors.js';
+import { byKey, groupByKey, Store } from './store.js';
+import { inventoryLevels, orderItems, orders, products, type OrderItemRow, type OrderRow, type OrderStatus } from './tables/index.js';
+
+export interface OrderFilter {
+  customerId?: number;
+  status?: OrderStatus;
+  /** Inclusive lower and exclusive upper bound of the creation time. */
+  createdAfter?: Date;
+  createdBefore?: Date;
+}
+
+export interface OrderLine {
+  productId: number;
+  quantity: number;
+}
+
+export interface NewOrder {
+  customerId: number;
+  lines: OrderLine[];
+  idempotencyKey?: string;
+}
+
+export interface PlacedOrder {
+  order: OrderRow;
+  /** True when an earlier call with the same idempotency key placed this order. */
+  replayed: boolean;
+}
+
+const CANCELLABLE: readonly OrderStatus[] = ['PENDING', 'PAID'];
+
+const newestFirst: SortOrder<OrderRow> = {
+  name: 'CREATED_AT_DESC',
+  column: orders.createdAt,
+  id: orders.id,
+  descending: true,
+  sqlType: 'timestamptz',
+  valueOf: (row) => row.createdAt,
+  idOf: (row) => row.id,
+};
+
+/** Orders, their items, placing and cancelling them. */
+export class OrderStore extends Store {
+  ordersByIds(ids: readonly number[]): Promise<(OrderRow | undefined)[]> {
+    return this.run(async (db) => {
+      const rows = await db.select().from(orders).where(inArray(orders.id, [...ids]));
+      return byKey(ids, rows, (row) => row.id);
+    });
+  }
+
+  /** Orders, newest first. */
+  ordersPage(filter: OrderFilter, args: ConnectionArgs): Promise<Page<OrderRow>> {
+    const request = pageRequest(args, newestFirst);
+    return this.run(async (db) => {
+      const rows = await db
+        .select()
+        .from(orders)
+        .where(and(orderConditions(filter), keysetCondition(newestFirst, request)))
+        .orderBy(...keysetOrderBy(newestFirst, request))
+        .limit(fetchSize(request));
+      return toPage(rows, newestFirst, request);
+    });
+  }
+
+  ordersCount(filter: OrderFilter): Promise<number> {
+    return this.run(async (db) => {
+      const [row] = await db.select({ total: count() }).from(orders).where(orderConditions(filter));
+      return row?.total ?? 0;
+    });
+  }
+
+  /** One page of orders, newest first, for each customer. */
+  ordersPagesByCustomer(customerIds: readonly number[], args: ConnectionArgs): Promise<Page<OrderRow>[]> {
+    const request = pageRequest(args, newestFirst);
+    return this.run((db) =>
+      pagesByParent(db, {
+        table: orders,
+        parentColumn: orders.customerId,
+        parentIds: customerIds,
+        parentOf: (row: OrderRow) => row.customerId,
+        order: newestFirst,
+        request,
+      }),
+    );
+  }
+
+  ordersCountByCustomer(customerIds: readonly number[]): Promise<number[]> {
+    return this.run(async (db) => {
+      const rows = await db
+        .select({ customerId: orders.customerId, total: count() })
+        .from(orders)
+        .where(inArray(orders.customerId, [...customerIds]))
+        .groupBy(orders.customerId);
+      return byKey(customerIds, rows, (row) => row.customerId).map((row) => row?.total ?? 0);
+    });
+  }
+
+  itemsByOrderIds(orderIds: readonly number[]): Promise<OrderItemRow[][]> {
+    return this.run(async (db) => {
+      const rows = await db
+        .select()
+        .from(orderItems)
+        .where(inArray(orderItems.orderId, [...orderIds]))
+        .orderBy(asc(orderItems.orderId), asc(orderItems.id));
+      return groupByKey(orderIds, rows, (row) => row.orderId);
+    });
+  }
+
+  /**
+   * Places an order in one transaction: locks the stock rows of its products, refuses with
+   * INSUFFICIENT_STOCK when any product is short, takes the units from the warehouses with
+   * the most available stock, and writes the order and its items at today's prices.
+   * With an idempotency key, a repeated call returns the order of the first call.
+   */
+  placeOrder(request: NewOrder): Promise<PlacedOrder> {
+    const lines = mergeLines(request.lines);
+    const fingerprint = fingerprintOf(request.customerId, lines);
+    return this.run(async (db) => {
+      if (request.idempotencyKey !== undefined) {
+        const earlier = await orderForKey(db, request.idempotencyKey, fingerprint);
+        if (earlier) return { order: earlier, replayed: true };
+      }
+      try {
+        const order = await db.transaction((tx) => insertOrder(tx, request, lines, fingerprint));
+        return { order, replayed: false };
+      } catch (error) {
+        // A concurrent call with the same key committed first; its order is the answer.
+        if (request.idempotencyKey !== undefined && violatedConstraint(error, 'unique') === 'orders_idempotency_key_key') {
+          const earlier = await orderForKey(db, request.idempotencyKey, fingerprint);
+          if (earlier) return { order: earlier, replayed: true };
+        }
+        if (violatedConstraint(error, 'foreign-key') === 'orders_customer_id_customers_id_fk') {
+          throw new NotFoundError('Customer', request.customerId);
+        }
+        throw error;
+      }
+    });
+  }
+
+  /** Cancels an order that has not shipped yet and puts its units back in stock. */
+  cancelOrder(orderId: number): Promise<OrderRow> {
+    return this.run((db) =>
+      db.transaction(async (tx) => {
+        const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
+        if (!order) throw new NotFoundError('Order', orderId);
+        if (!CANCELLABLE.includes(order.status)) {
+          throw new InvalidStateError(`This order is ${order.status} and can no longer be cancelled; only ${CANCELLABLE.join(' or ')} orders can.`, {
+            field: 'id',
+            status: order.status,
+          });
+        }
+        const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId));
+        await changeStock(
+          tx,
+          items.map((item) => ({ productId: item.productId, warehouseId: item.warehouseId, delta: item.quantity })),
+        );
+        const [cancelled] = await tx
+          .update(orders)
+          .set({ status: 'CANCELLED', updatedAt: sql`now()` })
+          .where(eq(orders.id, orderId))
+          .returning();
+        return cancelled!;
+      }),
+    );
+  }
+}
+
+function orderConditions(filter: OrderFilter): SQL | undefined {
+  return and(
+    filter.customerId === undefined ? undefined : eq(orders.customerId, filter.customerId),
+    filter.status === undefined ? undefined : eq(orders.status, filter.status),
+    filter.createdAfter === undefined ? undefined : gte(orders.createdAt, filter.createdAfter),
+    filter.createdBefore === undefined ? undefined : lt(orders.createdAt, filter.createdBefore),
+  );
+}
+
+/** One line per product, quantities summed, in product order (the order rows are locked in). */
+function mergeLines(lines: OrderLine[]): OrderLine[] {
+  const quantities = new Map<number, number>();
+  for (const line of lines) quantities.set(line.productId, (quantities.get(line.productId) ?? 0) + line.quantity);
+  return [...quantities].map(([productId, quantity]) => ({ productId, quantity })).sort((a, b) => a.productId - b.productId);
+}
+
+function fingerprintOf(customerId: number, lines: OrderLine[]): string {
+  return createHash('sha256').update(JSON.stringify({ customerId, lines })).digest('hex');
+}
+
+async function orderForKey(db: Executor, key: string, fingerprint: string): Promise<OrderRow | undefined> {
+  const [order] = await db.select().from(orders).where(eq(orders.idempotencyKey, key));
+  if (order && order.requestFingerprint !== fingerprint) {
+    throw new BadUserInputError('This idempotencyKey was already used for a different order; use a new key for a new order.', 'idempotencyKey');
+  }
+  return order;
+}
+
+interface Allocation {
+  productId: number;
+  warehouseId: number;
+  quantity: number;
+}
+
+async function insertOrder(tx: Executor, request: NewOrder, lines: OrderLine[], fingerprint: string): Promise<OrderRow> {
+  const productIds = lines.map((line) => line.productId);
+  const productRows = await tx.select().from(products).where(inArray(products.id, productIds));
+  const productsById = new Map(productRows.map((row) => [row.id, row]));
+  for (const { productId } of lines) {
+    const product = productsById.get(productId);
+    if (!product) throw new NotFoundError('Product', productId);
+    if (product.status !== 'ACTIVE') {
+      throw new BadUserInputError(`Product ${product.sku} is ${product.status} and cannot be ordered.`, 'items');
+    }
+  }
+  const currencies = new Set(productRows.map((row) => row.currency));
+  if (currencies.size > 1) {
+    throw new BadUserInputError(`The products are priced in different currencies (${[...currencies].join(', ')}); place one order per currency.`, 'items');
+  }
+
+  // Locks in (product, warehouse) order, so concurrent orders never wait on each other in a cycle.
+  const stock = await tx
+    .select()
+    .from(inventoryLevels)
+    .where(inArray(inventoryLevels.productId, productIds))
+    .orderBy(asc(inventoryLevels.productId), asc(inventoryLevels.warehouseId))
+    .for('update');
+  const { allocations, shortages } = allocate(lines, stock);
+  if (shortages.length > 0) throw new InsufficientStockError(shortages);
+  await changeStock(
+    tx,
+    allocations.map((allocation) => ({ ...allocation, delta: -allocation.quantity })),
+  );
+
+  let totalCents = 0n;
+  for (const { productId, quantity } of lines) totalCents += amountToCents(productsById.get(productId)!.priceAmount) * BigInt(quantity);
+  const [order] = await tx
+    .insert(orders)
+    .values({
+      customerId: request.customerId,
+      totalAmount: centsToAmount(totalCents),
+      currency: productRows[0]!.currency,
+      idempotencyKey: request.idempotencyKey,
+      requestFingerprint: fingerprint,
+    })
+    .returning();
+  await tx.insert(orderItems).values(
+    allocations.map((allocation) => ({
+      orderId: order!.id,
+      productId: allocation.productId,
+      warehouseId: allocation.warehouseId,
+      quantity: allocation.quantity,
+      unitPrice: productsById.get(allocation.productId)!.priceAmount,
+    })),
+  );
+  return order!;
+}
+
+/** Takes each line's units from the warehouses with the most available stock first. */
+function allocate(lines: OrderLine[], stock: { productId: number; warehouseId: number; onHand: number; reserved: number }[]) {
+  const allocations: Allocation[] = [];
+  const shortages: StockShortage[] = [];
+  for (const line of lines) {
+    const candidates = stock
+      .filter((row) => row.productId === line.productId && row.onHand > row.reserved)
+      .map((row) => ({ warehouseId: row.warehouseId, available: row.onHand - row.reserved }))
+      .sort((a, b) => b.available - a.available || a.warehouseId - b.warehouseId);
+    const available = candidates.reduce((sum, row) => sum + row.available, 0);
+    if (available < line.quantity) {
+      shortages.push({ productId: line.productId, requested: line.quantity, available });
+      continue;
+    }
+    let remaining = line.quantity;
+    for (const candidate of candidates) {
+      if (remaining === 0) break;
+      const quantity = Math.min(remaining, candidate.available);
+      allocations.push({ productId: line.productId, warehouseId: candidate.warehouseId, quantity });
+      remaining -= quantity;
+    }
+  }
+  return { allocations, shortages };
+}
+
+/** Applies stock changes to existing rows in one statement. */
+async function changeStock(tx: Executor, changes: { productId: number; warehouseId: number; delta: number }[]): Promise<void> {
+  if (changes.length === 0) return;
+  const list = (values: number[]) => `{${values.join(',')}}`;
+  await tx.execute(sql`
+    update ${inventoryLevels} as level
+    set on_hand = level.on_hand + change.delta, updated_at = now()
+    from unnest(
+      ${list(changes.map((c) => c.productId))}::int4[],
+      ${list(changes.map((c) => c.warehouseId))}::int4[],
+      ${list(changes.map((c) => c.delta))}::int4[]
+    ) as change(product_id, warehouse_id, delta)
+    where level.product_id = change.product_id and level.warehouse_id = change.warehouse_id`);
+}

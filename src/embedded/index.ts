@@ -1,0 +1,1 @@
+export { EmbeddedCluster, type EmbeddedClusterOptions, type EmbeddedNode } from './cluster.js';

@@ -1,0 +1,144 @@
+/**
+ * The one error hierarchy of ShopGraph. Every error a client may see is a `ShopGraphError`
+ * with a stable `code` from ../shared/DESIGN.md; `src/graphql/errors.ts` is the one place that
+ * maps it to `extensions.code` and an HTTP status. Messages are written for the caller and
+ * never carry SQL, stack traces or host names; the original failure rides along as `cause`
+ * for the server's own log.
+ */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'RATE_LIMITED'
+  | 'QUERY_TOO_COMPLEX'
+  | 'PRIMARY_UNAVAILABLE'
+  | 'WRITE_OUTCOME_UNKNOWN'
+  | 'INSUFFICIENT_STOCK'
+  | 'INTERNAL_SERVER_ERROR';
+
+export abstract class ShopGraphError extends Error {
+  abstract readonly code: ErrorCode;
+
+  /** Extra facts safe to show a client (the offending field, a retry hint), never internals. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.details = details;
+  }
+}
+
+export class BadUserInputError extends ShopGraphError {
+  readonly code = 'BAD_USER_INPUT';
+
+  /** `field` names the argument or input field at fault, as the client spelled it. */
+  constructor(message: string, field?: string, options?: ErrorOptions) {
+    super(message, field === undefined ? {} : { field }, options);
+  }
+}
+
+export class NotFoundError extends ShopGraphError {
+  readonly code = 'NOT_FOUND';
+
+  /** `rowId` is the database id; the GraphQL layer shows the client its global id. */
+  constructor(
+    readonly typeName: string,
+    readonly rowId: number,
+  ) {
+    super(`No ${typeName} exists with the given id.`);
+  }
+}
+
+export interface StockShortage {
+  /** Database id; the GraphQL layer shows it as the product's global id. */
+  productId: number;
+  requested: number;
+  available: number;
+}
+
+export class InsufficientStockError extends ShopGraphError {
+  readonly code = 'INSUFFICIENT_STOCK';
+
+  constructor(readonly shortages: readonly StockShortage[]) {
+    super(
+      `Not enough stock for ${shortages.length === 1 ? 'one product' : `${shortages.length} products`}; nothing was ordered.`,
+      { shortages },
+    );
+  }
+}
+
+/** A business rule refuses a change to the current state (for example cancelling a shipped order). */
+export class InvalidStateError extends ShopGraphError {
+  readonly code = 'BAD_USER_INPUT';
+}
+
+export class PrimaryUnavailableError extends ShopGraphError {
+  readonly code = 'PRIMARY_UNAVAILABLE';
+
+  constructor(reason: string, readonly retryAfterSeconds: number, options?: ErrorOptions) {
+    super(
+      `Writes are unavailable right now (${reason}); nothing was changed. Reads still work. Retry in ${retryAfterSeconds} s.`,
+      { retryAfterSeconds },
+      options,
+    );
+  }
+}
+
+export class WriteOutcomeUnknownError extends ShopGraphError {
+  readonly code = 'WRITE_OUTCOME_UNKNOWN';
+
+  constructor(options?: ErrorOptions) {
+    super(
+      'The database connection was lost while this write was in flight, so it may or may not have been applied. ' +
+        'Read the data back before retrying, or send an idempotency key so a retry is safe.',
+      {},
+      options,
+    );
+  }
+}
+
+export class InternalError extends ShopGraphError {
+  readonly code = 'INTERNAL_SERVER_ERROR';
+}
+
+/** The error and its chain of causes, outermost first (drizzle wraps driver errors). */
+export function* causeChain(error: unknown): Generator<unknown> {
+  const seen = new Set<unknown>();
+  let current = error;
+  while (current !== undefined && current !== null && !seen.has(current)) {
+    seen.add(current);
+    yield current;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/**
+ * What may be logged about an error: its class, its stable code, the message when we wrote
+ * it, and the SQLSTATE and constraint of a database error. Database, driver and system
+ * messages are left out: they can carry SQL, host names or the values of parameters.
+ */
+export function safeErrorFields(error: unknown): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const chain = [...causeChain(error)];
+  const outer = chain[0];
+  fields.error = outer instanceof Error ? outer.name : typeof outer;
+  for (const cause of chain) {
+    if (cause instanceof ShopGraphError) {
+      fields.code ??= cause.code;
+      fields.message ??= cause.message;
+    } else if (isServerError(cause)) {
+      fields.sqlstate ??= cause.code;
+      if (cause.constraint_name) fields.constraint ??= cause.constraint_name;
+    } else if (cause instanceof Error && typeof (cause as NodeJS.ErrnoException).code === 'string') {
+      fields.cause ??= (cause as NodeJS.ErrnoException).code!;
+    }
+  }
+  return fields;
+}
+
+/** A PostgreSQL server error (postgres.js `PostgresError`): a five-character SQLSTATE. */
+function isServerError(error: unknown): error is Error & { code: string; constraint_name?: string } {
+  return error instanceof Error && error.name === 'PostgresError' && /^[0-9A-Z]{5}$/.test((error as { code?: unknown }).code as string);
+}

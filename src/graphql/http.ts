@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { ConnectionManager } from '../cluster/index.js';
+import { GraphQLContext } from './context.js';
+
+export interface HttpHandlerOptions {
+  /** Largest request body accepted, in bytes; larger ones get 413. */
+  maxBodyBytes: number;
+}
+
+/**
+ * The HTTP front of the API on node:http: `/graphql` goes to Apollo Server (GET for
+ * queries, POST for everything), anything else is 404. Every response carries an
+ * `x-request-id` that log lines and INTERNAL_SERVER_ERROR responses share.
+ */
+export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster: ConnectionManager, options: HttpHandlerOptions) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/graphql') {
+      sendError(res, 404, 'NOT_FOUND', 'Not found. The GraphQL endpoint is /graphql.');
+      return;
+    }
+    let body: unknown;
+    try {
+      body = await readBody(req, options.maxBodyBytes);
+    } catch (error) {
+      if (error instanceof RequestBodyError) sendError(res, error.status, 'BAD_REQUEST', error.message);
+      else sendError(res, 400, 'BAD_REQUEST', 'The request body could not be read.');
+      return;
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+      context: async () => new GraphQLContext(requestId, cluster),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  };
+}
+
+class RequestBodyError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Reads the body: parsed JSON for JSON content types, text otherwise, undefined when empty. */
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBytes) throw new RequestBodyError(413, `The request body is larger than ${maxBytes} bytes.`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new RequestBodyError(413, `The request body is larger than ${maxBytes} bytes.`);
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  const text = Buffer.concat(chunks).toString('utf8');
+  const contentType = req.headers['content-type'] ?? '';
+  if (!/^application\/(.+\+)?json\b/i.test(contentType)) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new RequestBodyError(400, 'The request body is not valid JSON.');
+  }
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}

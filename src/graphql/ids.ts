@@ -1,0 +1,39 @@
+import { BadUserInputError } from '../errors.js';
+
+/** Types that have global ids (every implementation of the Node interface). */
+export type NodeType = 'Category' | 'Customer' | 'Order' | 'Product' | 'Review' | 'Warehouse';
+
+const NODE_TYPES: ReadonlySet<string> = new Set<NodeType>(['Category', 'Customer', 'Order', 'Product', 'Review', 'Warehouse']);
+const MAX_ROW_ID = 2 ** 31 - 1;
+
+export interface DecodedId {
+  type: NodeType;
+  id: number;
+}
+
+/**
+ * Global ids are base64url("Type:rowId"): opaque to clients, unique across types, and
+ * enough for `node(id:)` to know where to look.
+ */
+export function toGlobalId(type: NodeType, id: number): string {
+  return Buffer.from(`${type}:${id}`).toString('base64url');
+}
+
+/** Decodes any global id; `field` names the argument in the error for a malformed one. */
+export function decodeGlobalId(globalId: string, field: string): DecodedId {
+  const [type = '', raw = '', ...rest] = Buffer.from(globalId, 'base64url').toString('utf8').split(':');
+  const id = Number(raw);
+  if (rest.length > 0 || !NODE_TYPES.has(type) || !/^\d+$/.test(raw) || id < 1 || id > MAX_ROW_ID) {
+    throw new BadUserInputError(`${field} is not a valid id; use an id returned by this API.`, field);
+  }
+  return { type: type as NodeType, id };
+}
+
+/** Decodes a global id that must be of one type, for example a Product id for `productId`. */
+export function decodeIdOf(type: NodeType, globalId: string, field: string): number {
+  const decoded = decodeGlobalId(globalId, field);
+  if (decoded.type !== type) {
+    throw new BadUserInputError(`${field} is the id of a ${decoded.type}; a ${type} id is needed here.`, field);
+  }
+  return decoded.id;
+}

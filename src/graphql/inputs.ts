@@ -1,0 +1,43 @@
+import { parseAmount, parseCurrency } from '../db/index.js';
+import { BadUserInputError } from '../errors.js';
+
+/**
+ * Checks of client input that the GraphQL types cannot express (lengths, ranges, formats).
+ * Each failure names the field as the client spelled it.
+ */
+export function text(value: string, field: string, { min = 1, max }: { min?: number; max: number }): string {
+  const trimmed = value.trim();
+  if (trimmed.length < min || trimmed.length > max) {
+    const range = min === 0 ? `at most ${max} characters` : `${min} to ${max} characters`;
+    throw new BadUserInputError(`${field} must be ${range} long.`, field);
+  }
+  return trimmed;
+}
+
+export function optionalText(value: string | null | undefined, field: string, limits: { min?: number; max: number }): string | undefined {
+  return value == null ? undefined : text(value, field, limits);
+}
+
+export function integer(value: number, field: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new BadUserInputError(`${field} must be a whole number from ${min} to ${max}.`, field);
+  }
+  return value;
+}
+
+export function money(input: { amount: string; currency: string }, field: string): { priceAmount: string; currency: string } {
+  return { priceAmount: parseAmount(input.amount, `${field}.amount`), currency: parseCurrency(input.currency, `${field}.currency`) };
+}
+
+/** Rejects explicit nulls for fields whose type allows omission but not null. */
+export function notNull<T>(value: T | null | undefined, field: string): T | undefined {
+  if (value === null) throw new BadUserInputError(`${field} cannot be null; omit it to keep the current value.`, field);
+  return value;
+}
+
+export function listSize<T>(values: readonly T[], field: string, min: number, max: number): readonly T[] {
+  if (values.length < min || values.length > max) {
+    throw new BadUserInputError(`${field} must have ${min} to ${max} entries.`, field);
+  }
+  return values;
+}

@@ -1,0 +1,131 @@
+import { parseAmount, type ProductFilter, type ProductOrder } from '../../db/index.js';
+import { BadUserInputError } from '../../errors.js';
+import { connectionResolvers, connectionSource } from '../connection.js';
+import type {
+  CategoryResolvers,
+  MutationResolvers,
+  ProductFilter as ProductFilterInput,
+  ProductInventoryResolvers,
+  ProductOrder as ProductOrderInput,
+  ProductResolvers,
+  QueryResolvers,
+  Resolvers,
+} from '../generated/resolvers.js';
+import { decodeIdOf, toGlobalId } from '../ids.js';
+import { money, notNull, optionalText, text } from '../inputs.js';
+import type { CategoryRow, ProductRow } from '../mappers.js';
+import { loadOrNull, loadReferenced } from './load.js';
+
+const Query: QueryResolvers = {
+  product: async (_, { id, sku }, ctx) => {
+    if ((id == null) === (sku == null)) throw new BadUserInputError('Pass exactly one of id and sku.', id == null ? 'id' : 'sku');
+    if (id != null) return loadOrNull(ctx.loaders.product, decodeIdOf('Product', id, 'id'));
+    return (await ctx.loaders.productBySku.load(sku!)) ?? null;
+  },
+  products: (_, args, ctx) => {
+    const filter = productFilter(args.filter);
+    const order = productOrder(args.orderBy);
+    return connectionSource(
+      () => ctx.stores.catalog.productsPage(filter, order, args),
+      () => ctx.stores.catalog.productsCount(filter),
+    );
+  },
+  category: (_, { id }, ctx) => loadOrNull(ctx.loaders.category, decodeIdOf('Category', id, 'id')),
+  categories: (_, args, ctx) => {
+    const parentId = args.parentId == null ? null : decodeIdOf('Category', args.parentId, 'parentId');
+    return connectionSource(
+      () => ctx.stores.catalog.categoriesPage(parentId, args),
+      () => ctx.stores.catalog.categoriesCount(parentId),
+    );
+  },
+};
+
+const Mutation: MutationResolvers = {
+  createProduct: async (_, { input }, ctx) => {
+    const product = await ctx.stores.catalog.createProduct({
+      sku: text(input.sku, 'input.sku', { max: 64 }),
+      name: text(input.name, 'input.name', { max: 200 }),
+      description: optionalText(input.description, 'input.description', { min: 0, max: 5000 }) ?? '',
+      ...money(input.price, 'input.price'),
+      categoryId: decodeIdOf('Category', input.categoryId, 'input.categoryId'),
+      status: notNull(input.status, 'input.status') ?? 'ACTIVE',
+    });
+    return { product };
+  },
+  updateProduct: async (_, { input }, ctx) => {
+    const price = notNull(input.price, 'input.price');
+    const categoryId = notNull(input.categoryId, 'input.categoryId');
+    const product = await ctx.stores.catalog.updateProduct(decodeIdOf('Product', input.id, 'input.id'), {
+      name: optionalText(notNull(input.name, 'input.name'), 'input.name', { max: 200 }),
+      description: optionalText(notNull(input.description, 'input.description'), 'input.description', { min: 0, max: 5000 }),
+      ...(price === undefined ? {} : money(price, 'input.price')),
+      categoryId: categoryId === undefined ? undefined : decodeIdOf('Category', categoryId, 'input.categoryId'),
+      status: notNull(input.status, 'input.status'),
+    });
+    return { product };
+  },
+};
+
+const Category: CategoryResolvers = {
+  id: (row) => toGlobalId('Category', row.id),
+  parent: (row, _, ctx) => (row.parentId === null ? null : loadReferenced(ctx.loaders.category, row.parentId, 'parent category')),
+  children: (row, _, ctx) => ctx.loaders.childCategories.load(row.id),
+  products: (row, args, ctx) => {
+    const filter = productFilter(args.filter);
+    const order = productOrder(args.orderBy);
+    const page = { first: args.first, after: args.after, last: args.last, before: args.before };
+    return connectionSource(
+      () => ctx.loaders.productPagesByCategory({ filter, order, page }).load(row.id),
+      () => ctx.loaders.productCountByCategory(filter).load(row.id),
+    );
+  },
+};
+
+const Product: ProductResolvers = {
+  id: (row) => toGlobalId('Product', row.id),
+  price: (row) => ({ amount: row.priceAmount, currency: row.currency }),
+  category: (row, _, ctx) => loadReferenced(ctx.loaders.category, row.categoryId, 'category'),
+  inventory: (row) => ({ productId: row.id }),
+  reviews: (row, args, ctx) =>
+    connectionSource(
+      () => ctx.loaders.reviewPagesByProduct(args).load(row.id),
+      async () => (await ctx.loaders.ratingByProduct.load(row.id)).count,
+    ),
+  averageRating: async (row, _, ctx) => (await ctx.loaders.ratingByProduct.load(row.id)).average,
+};
+
+const ProductInventory: ProductInventoryResolvers = {
+  byWarehouse: (source, _, ctx) => ctx.loaders.inventoryByProduct.load(source.productId),
+  totalAvailable: async (source, _, ctx) => sum(await ctx.loaders.inventoryByProduct.load(source.productId), (level) => level.onHand - level.reserved),
+  totalOnHand: async (source, _, ctx) => sum(await ctx.loaders.inventoryByProduct.load(source.productId), (level) => level.onHand),
+};
+
+export const catalogResolvers = {
+  Query,
+  Mutation,
+  Category,
+  Product,
+  ProductInventory,
+  CategoryConnection: connectionResolvers<CategoryRow>(),
+  ProductConnection: connectionResolvers<ProductRow>(),
+} satisfies Resolvers;
+
+function productFilter(input: ProductFilterInput | null | undefined): ProductFilter {
+  if (!input) return {};
+  const filter: ProductFilter = {};
+  if (input.categoryId != null) filter.categoryId = decodeIdOf('Category', input.categoryId, 'filter.categoryId');
+  if (input.search != null) filter.search = text(input.search, 'filter.search', { max: 100 });
+  if (input.minPrice != null) filter.minPrice = parseAmount(input.minPrice, 'filter.minPrice');
+  if (input.maxPrice != null) filter.maxPrice = parseAmount(input.maxPrice, 'filter.maxPrice');
+  if (input.inStock != null) filter.inStock = input.inStock;
+  if (input.status != null) filter.status = input.status;
+  return filter;
+}
+
+function productOrder(input: ProductOrderInput | null | undefined): ProductOrder {
+  return { field: input?.field ?? 'NAME', direction: input?.direction ?? 'ASC' };
+}
+
+function sum<T>(items: readonly T[], value: (item: T) => number): number {
+  return items.reduce((total, item) => total + value(item), 0);
+}

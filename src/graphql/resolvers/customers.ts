@@ -1,0 +1,29 @@
+import { connectionResolvers, connectionSource } from '../connection.js';
+import type { CustomerResolvers, QueryResolvers, Resolvers } from '../generated/resolvers.js';
+import { decodeIdOf, toGlobalId } from '../ids.js';
+import { optionalText } from '../inputs.js';
+import type { CustomerRow } from '../mappers.js';
+import { loadOrNull } from './load.js';
+
+const Query: QueryResolvers = {
+  customer: (_, { id }, ctx) => loadOrNull(ctx.loaders.customer, decodeIdOf('Customer', id, 'id')),
+  customers: (_, args, ctx) => {
+    const search = optionalText(args.search, 'search', { max: 100 });
+    const filter = search === undefined ? {} : { search };
+    return connectionSource(
+      () => ctx.stores.customers.customersPage(filter, args),
+      () => ctx.stores.customers.customersCount(filter),
+    );
+  },
+};
+
+const Customer: CustomerResolvers = {
+  id: (row) => toGlobalId('Customer', row.id),
+  orders: (row, args, ctx) =>
+    connectionSource(
+      () => ctx.loaders.orderPagesByCustomer(args).load(row.id),
+      () => ctx.loaders.orderCountByCustomer.load(row.id),
+    ),
+};
+
+export const customerResolvers = { Query, Customer, CustomerConnection: connectionResolvers<CustomerRow>() } satisfies Resolvers;

@@ -1,0 +1,59 @@
+import { multiplyAmount, type OrderFilter } from '../../db/index.js';
+import { connectionResolvers, connectionSource } from '../connection.js';
+import type { MutationResolvers, OrderFilter as OrderFilterInput, OrderItemResolvers, OrderResolvers, QueryResolvers, Resolvers } from '../generated/resolvers.js';
+import { decodeIdOf, toGlobalId } from '../ids.js';
+import { integer, listSize, optionalText } from '../inputs.js';
+import type { OrderRow } from '../mappers.js';
+import { loadOrNull, loadReferenced } from './load.js';
+
+const Query: QueryResolvers = {
+  order: (_, { id }, ctx) => loadOrNull(ctx.loaders.order, decodeIdOf('Order', id, 'id')),
+  orders: (_, args, ctx) => {
+    const filter = orderFilter(args.filter);
+    return connectionSource(
+      () => ctx.stores.orders.ordersPage(filter, args),
+      () => ctx.stores.orders.ordersCount(filter),
+    );
+  },
+};
+
+const Mutation: MutationResolvers = {
+  placeOrder: async (_, { input }, ctx) => {
+    const lines = listSize(input.items, 'input.items', 1, 100).map((item, index) => ({
+      productId: decodeIdOf('Product', item.productId, `input.items[${index}].productId`),
+      quantity: integer(item.quantity, `input.items[${index}].quantity`, 1, 1000),
+    }));
+    return ctx.stores.orders.placeOrder({
+      customerId: decodeIdOf('Customer', input.customerId, 'input.customerId'),
+      lines,
+      idempotencyKey: optionalText(input.idempotencyKey, 'input.idempotencyKey', { max: 200 }),
+    });
+  },
+  cancelOrder: async (_, { input }, ctx) => ({ order: await ctx.stores.orders.cancelOrder(decodeIdOf('Order', input.id, 'input.id')) }),
+};
+
+const Order: OrderResolvers = {
+  id: (row) => toGlobalId('Order', row.id),
+  customer: (row, _, ctx) => loadReferenced(ctx.loaders.customer, row.customerId, 'customer'),
+  total: (row) => ({ amount: row.totalAmount, currency: row.currency }),
+  items: async (row, _, ctx) => (await ctx.loaders.itemsByOrder.load(row.id)).map((item) => ({ ...item, currency: row.currency })),
+};
+
+const OrderItem: OrderItemResolvers = {
+  product: (item, _, ctx) => loadReferenced(ctx.loaders.product, item.productId, 'product'),
+  warehouse: (item, _, ctx) => loadReferenced(ctx.loaders.warehouse, item.warehouseId, 'warehouse'),
+  unitPrice: (item) => ({ amount: item.unitPrice, currency: item.currency }),
+  lineTotal: (item) => ({ amount: multiplyAmount(item.unitPrice, item.quantity), currency: item.currency }),
+};
+
+export const orderResolvers = { Query, Mutation, Order, OrderItem, OrderConnection: connectionResolvers<OrderRow>() } satisfies Resolvers;
+
+function orderFilter(input: OrderFilterInput | null | undefined): OrderFilter {
+  if (!input) return {};
+  const filter: OrderFilter = {};
+  if (input.customerId != null) filter.customerId = decodeIdOf('Customer', input.customerId, 'filter.customerId');
+  if (input.status != null) filter.status = input.status;
+  if (input.createdAfter != null) filter.createdAfter = input.createdAfter;
+  if (input.createdBefore != null) filter.createdBefore = input.createdBefore;
+  return filter;
+}

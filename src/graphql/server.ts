@@ -1,0 +1,68 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import type { ConnectionManager } from '../cluster/index.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { GraphQLContext } from './context.js';
+import { formatError } from './errors.js';
+import { createHttpHandler } from './http.js';
+import { errorReportingPlugin } from './plugins/error-reporting.js';
+import { routingPlugin } from './plugins/routing.js';
+import { resolvers } from './resolvers/index.js';
+import { loadSchemaSource } from './schema-source.js';
+
+export interface GraphQLServerOptions {
+  cluster: ConnectionManager;
+  /** Port to listen on; 0 picks a free one (tests). */
+  port: number;
+  /** Interface to bind, for example 127.0.0.1. */
+  host: string;
+  logger?: Logger;
+  /** Largest request body, in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+}
+
+export interface RunningServer {
+  /** The GraphQL endpoint, for example http://127.0.0.1:4000/graphql. */
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish, and stops Apollo. */
+  stop(): Promise<void>;
+}
+
+/** Starts the GraphQL API over HTTP on the given cluster. */
+export async function startGraphQLServer(options: GraphQLServerOptions): Promise<RunningServer> {
+  const logger = options.logger ?? silentLogger;
+  const httpServer = http.createServer();
+  const apollo = new ApolloServer<GraphQLContext>({
+    typeDefs: loadSchemaSource(),
+    resolvers,
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    // The process owner (the CLI) handles signals, so shutdown happens in one order.
+    stopOnTerminationSignals: false,
+    plugins: [routingPlugin(options.cluster), errorReportingPlugin(logger), ApolloServerPluginDrainHttpServer({ httpServer })],
+  });
+  await apollo.start();
+  const handler = createHttpHandler(apollo, options.cluster, { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });
+  httpServer.on('request', (req, res) => {
+    handler(req, res).catch((error: unknown) => {
+      logger.error('http handler failed', { error: error instanceof Error ? error.name : typeof error });
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const displayHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
+  return {
+    url: `http://${displayHost}:${port}/graphql`,
+    port,
+    stop: () => apollo.stop(),
+  };
+}
