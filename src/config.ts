@@ -129,7 +129,10 @@ function readDatabaseUrls(env: Env): string[] {
 }
 
 export function splitDatabaseUrls(raw: string): string[] {
-  const entries = raw.split(/,(?=\s*postgres(?:ql)?:\/\/)/).map((s) => s.trim()).filter(Boolean);
+  const entries = raw
+    .split(/,(?=\s*postgres(?:ql)?:\/\/)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   return entries.flatMap(expandMultiHostUrl);
 }
 

@@ -21,12 +21,21 @@ export abstract class ShopGraphError extends Error {
   abstract readonly code: ErrorCode;
 
   /** Extra facts safe to show a client (the offending field, a retry hint), never internals. */
-  readonly details: Readonly<Record<string, unknown>>;
+  details: Readonly<Record<string, unknown>>;
 
   constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
     this.details = details;
+  }
+
+  /**
+   * Stores name fields as the domain spells them (`sku`); a mutation's client sent them
+   * inside an argument (`input.sku`). The GraphQL layer adds that path here.
+   */
+  nestFieldUnder(argument: string): this {
+    if (typeof this.details.field === 'string') this.details = { ...this.details, field: `${argument}.${this.details.field}` };
+    return this;
   }
 }
 
@@ -63,7 +72,7 @@ export class InsufficientStockError extends ShopGraphError {
 
   constructor(readonly shortages: readonly StockShortage[]) {
     super(
-      `Not enough stock for ${shortages.length === 1 ? 'one product' : `${shortages.length} products`}; nothing was ordered.`,
+      `Not enough stock available for ${shortages.length === 1 ? 'one product' : `${shortages.length} products`} (see extensions.shortages); nothing was changed.`,
       { shortages },
     );
   }
@@ -77,7 +86,11 @@ export class InvalidStateError extends ShopGraphError {
 export class PrimaryUnavailableError extends ShopGraphError {
   readonly code = 'PRIMARY_UNAVAILABLE';
 
-  constructor(reason: string, readonly retryAfterSeconds: number, options?: ErrorOptions) {
+  constructor(
+    reason: string,
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
     super(
       `Writes are unavailable right now (${reason}); nothing was changed. Reads still work. Retry in ${retryAfterSeconds} s.`,
       { retryAfterSeconds },

@@ -67,7 +67,8 @@ main(process.argv.slice(2)).then(
  */
 function describeFailure(error: unknown): string {
   const fields = safeErrorFields(error);
-  if (fields.sqlstate) return `the database refused an operation (SQLSTATE ${fields.sqlstate}${fields.constraint ? `, ${fields.constraint}` : ''})`;
+  if (fields.sqlstate)
+    return `the database refused an operation (SQLSTATE ${fields.sqlstate}${fields.constraint ? `, ${fields.constraint}` : ''})`;
   if (fields.cause) return `a connection failed (${fields.cause}); check DATABASE_URLS and that the database is running`;
   return error instanceof Error ? error.message : String(error);
 }

@@ -89,7 +89,8 @@ export class ConnectionManager implements NodeChooser {
     return this.nodes.map((node) => {
       const probe = node.lastProbe;
       const reachable = node.role !== 'unknown';
-      const lagBytes = reachable && node.role === 'replica' && primary?.lastProbe && probe ? Number(maxLsn(primary.lastProbe.lsn - probe.lsn)) : null;
+      const lagBytes =
+        reachable && node.role === 'replica' && primary?.lastProbe && probe ? Number(maxLsn(primary.lastProbe.lsn - probe.lsn)) : null;
       return {
         name: node.name,
         role: node.role,

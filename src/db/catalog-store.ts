@@ -3,7 +3,16 @@ import { BadUserInputError, NotFoundError } from '../errors.js';
 import { containsPattern } from './like.js';
 import { pagesByParent } from './pages-by-parent.js';
 import { violatedConstraint } from './postgres-errors.js';
-import { fetchSize, keysetCondition, keysetOrderBy, pageRequest, toPage, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import {
+  fetchSize,
+  keysetCondition,
+  keysetOrderBy,
+  pageRequest,
+  toPage,
+  type ConnectionArgs,
+  type Page,
+  type SortOrder,
+} from './pagination.js';
 import { byKey, groupByKey, Store } from './store.js';
 import { categories, inventoryLevels, products, type CategoryRow, type ProductRow } from './tables/index.js';
 
@@ -69,7 +78,10 @@ const categoryOrder: SortOrder<CategoryRow> = {
 export class CatalogStore extends Store {
   categoriesByIds(ids: readonly number[]): Promise<(CategoryRow | undefined)[]> {
     return this.run(async (db) => {
-      const rows = await db.select().from(categories).where(inArray(categories.id, [...ids]));
+      const rows = await db
+        .select()
+        .from(categories)
+        .where(inArray(categories.id, [...ids]));
       return byKey(ids, rows, (row) => row.id);
     });
   }
@@ -109,14 +121,20 @@ export class CatalogStore extends Store {
 
   productsByIds(ids: readonly number[]): Promise<(ProductRow | undefined)[]> {
     return this.run(async (db) => {
-      const rows = await db.select().from(products).where(inArray(products.id, [...ids]));
+      const rows = await db
+        .select()
+        .from(products)
+        .where(inArray(products.id, [...ids]));
       return byKey(ids, rows, (row) => row.id);
     });
   }
 
   productsBySkus(skus: readonly string[]): Promise<(ProductRow | undefined)[]> {
     return this.run(async (db) => {
-      const rows = await db.select().from(products).where(inArray(products.sku, [...skus]));
+      const rows = await db
+        .select()
+        .from(products)
+        .where(inArray(products.sku, [...skus]));
       return byKey(skus, rows, (row) => row.sku);
     });
   }
@@ -136,7 +154,12 @@ export class CatalogStore extends Store {
   }
 
   /** One page of products for each category, with the same filter and order for all. */
-  productsPagesByCategory(categoryIds: readonly number[], filter: ProductFilter, order: ProductOrder, args: ConnectionArgs): Promise<Page<ProductRow>[]> {
+  productsPagesByCategory(
+    categoryIds: readonly number[],
+    filter: ProductFilter,
+    order: ProductOrder,
+    args: ConnectionArgs,
+  ): Promise<Page<ProductRow>[]> {
     const sortOrder = productSortOrder(order);
     const request = pageRequest(args, sortOrder);
     return this.run((db) =>

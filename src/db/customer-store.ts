@@ -1,6 +1,15 @@
 import { and, count, ilike, inArray, or } from 'drizzle-orm';
 import { containsPattern } from './like.js';
-import { fetchSize, keysetCondition, keysetOrderBy, pageRequest, toPage, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import {
+  fetchSize,
+  keysetCondition,
+  keysetOrderBy,
+  pageRequest,
+  toPage,
+  type ConnectionArgs,
+  type Page,
+  type SortOrder,
+} from './pagination.js';
 import { byKey, Store } from './store.js';
 import { customers, type CustomerRow } from './tables/index.js';
 
@@ -22,7 +31,10 @@ const newestFirst: SortOrder<CustomerRow> = {
 export class CustomerStore extends Store {
   customersByIds(ids: readonly number[]): Promise<(CustomerRow | undefined)[]> {
     return this.run(async (db) => {
-      const rows = await db.select().from(customers).where(inArray(customers.id, [...ids]));
+      const rows = await db
+        .select()
+        .from(customers)
+        .where(inArray(customers.id, [...ids]));
       return byKey(ids, rows, (row) => row.id);
     });
   }

@@ -1,11 +1,28 @@
-export { CatalogStore, type NewProduct, type ProductChanges, type ProductFilter, type ProductOrder, type ProductStatus } from './catalog-store.js';
+export {
+  CatalogStore,
+  type NewProduct,
+  type ProductChanges,
+  type ProductFilter,
+  type ProductOrder,
+  type ProductStatus,
+} from './catalog-store.js';
 export { CustomerStore, type CustomerFilter } from './customer-store.js';
 export { InventoryStore } from './inventory-store.js';
 export { migrateDatabase } from './migrate.js';
 export { multiplyAmount, parseAmount, parseCurrency } from './money.js';
 export { OrderStore, type NewOrder, type OrderFilter, type OrderLine, type PlacedOrder } from './order-store.js';
-export { MAX_PAGE_SIZE, type ConnectionArgs, type Page } from './pagination.js';
+export { MAX_PAGE_SIZE, validateConnectionArgs, type ConnectionArgs, type Page } from './pagination.js';
 export { ReviewStore, type NewReview, type RatingSummary } from './review-store.js';
 export { seedDatabase, generateSeedData, type SeedCounts, type SeedOutcome } from './seed/index.js';
 export { createStores, type Stores } from './stores.js';
-export type { CategoryRow, CustomerRow, InventoryLevelRow, OrderItemRow, OrderRow, OrderStatus, ProductRow, ReviewRow, WarehouseRow } from './tables/index.js';
+export type {
+  CategoryRow,
+  CustomerRow,
+  InventoryLevelRow,
+  OrderItemRow,
+  OrderRow,
+  OrderStatus,
+  ProductRow,
+  ReviewRow,
+  WarehouseRow,
+} from './tables/index.js';

@@ -12,7 +12,10 @@ export class InventoryStore extends Store {
 
   warehousesByIds(ids: readonly number[]): Promise<(WarehouseRow | undefined)[]> {
     return this.run(async (db) => {
-      const rows = await db.select().from(warehouses).where(inArray(warehouses.id, [...ids]));
+      const rows = await db
+        .select()
+        .from(warehouses)
+        .where(inArray(warehouses.id, [...ids]));
       return byKey(ids, rows, (row) => row.id);
     });
   }
@@ -36,8 +39,17 @@ export class InventoryStore extends Store {
    */
   adjustOnHand(productId: number, warehouseId: number, delta: number): Promise<InventoryLevelRow> {
     return this.run(async (db) => {
+      const level = and(eq(inventoryLevels.productId, productId), eq(inventoryLevels.warehouseId, warehouseId));
       try {
-        const [row] = await db
+        const [updated] = await db
+          .update(inventoryLevels)
+          .set({ onHand: sql`${inventoryLevels.onHand} + ${delta}`, updatedAt: sql`now()` })
+          .where(level)
+          .returning();
+        if (updated) return updated;
+        if (delta < 0) throw new InsufficientStockError([{ productId, requested: -delta, available: 0 }]);
+        // First receipt. A concurrent first receipt may win the insert; then add to its row.
+        const [inserted] = await db
           .insert(inventoryLevels)
           .values({ productId, warehouseId, onHand: delta })
           .onConflictDoUpdate({
@@ -45,13 +57,10 @@ export class InventoryStore extends Store {
             set: { onHand: sql`${inventoryLevels.onHand} + excluded.on_hand`, updatedAt: sql`now()` },
           })
           .returning();
-        return row!;
+        return inserted!;
       } catch (error) {
         if (violatedConstraint(error, 'check') !== undefined) {
-          const [current] = await db
-            .select()
-            .from(inventoryLevels)
-            .where(and(eq(inventoryLevels.productId, productId), eq(inventoryLevels.warehouseId, warehouseId)));
+          const [current] = await db.select().from(inventoryLevels).where(level);
           const available = current ? current.onHand - current.reserved : 0;
           throw new InsufficientStockError([{ productId, requested: -delta, available }]);
         }

@@ -9,7 +9,10 @@ const DECIMAL = /^(\d{1,10})(?:\.(\d{1,2}))?$/;
 export function parseAmount(amount: string, field: string): string {
   const match = DECIMAL.exec(amount.trim());
   if (!match) {
-    throw new BadUserInputError(`${field} must be a decimal amount such as "19.99" (at most 10 digits before the point and 2 after).`, field);
+    throw new BadUserInputError(
+      `${field} must be a decimal amount such as "19.99" (at most 10 digits before the point and 2 after).`,
+      field,
+    );
   }
   return centsToAmount(amountToCents(match[0]));
 }

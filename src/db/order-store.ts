@@ -4,7 +4,16 @@ import { BadUserInputError, InsufficientStockError, InvalidStateError, NotFoundE
 import type { Executor } from './database.js';
 import { amountToCents, centsToAmount } from './money.js';
 import { pagesByParent } from './pages-by-parent.js';
-import { fetchSize, keysetCondition, keysetOrderBy, pageRequest, toPage, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import {
+  fetchSize,
+  keysetCondition,
+  keysetOrderBy,
+  pageRequest,
+  toPage,
+  type ConnectionArgs,
+  type Page,
+  type SortOrder,
+} from './pagination.js';
 import { violatedConstraint } from './postgres-errors.js';
 import { byKey, groupByKey, Store } from './store.js';
 import { inventoryLevels, orderItems, orders, products, type OrderItemRow, type OrderRow, type OrderStatus } from './tables/index.js';
@@ -50,7 +59,10 @@ const newestFirst: SortOrder<OrderRow> = {
 export class OrderStore extends Store {
   ordersByIds(ids: readonly number[]): Promise<(OrderRow | undefined)[]> {
     return this.run(async (db) => {
-      const rows = await db.select().from(orders).where(inArray(orders.id, [...ids]));
+      const rows = await db
+        .select()
+        .from(orders)
+        .where(inArray(orders.id, [...ids]));
       return byKey(ids, rows, (row) => row.id);
     });
   }
@@ -151,10 +163,13 @@ export class OrderStore extends Store {
         const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
         if (!order) throw new NotFoundError('Order', orderId);
         if (!CANCELLABLE.includes(order.status)) {
-          throw new InvalidStateError(`This order is ${order.status} and can no longer be cancelled; only ${CANCELLABLE.join(' or ')} orders can.`, {
-            field: 'id',
-            status: order.status,
-          });
+          throw new InvalidStateError(
+            `This order is ${order.status} and can no longer be cancelled; only ${CANCELLABLE.join(' or ')} orders can.`,
+            {
+              field: 'id',
+              status: order.status,
+            },
+          );
         }
         const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId));
         await changeStock(
@@ -195,7 +210,10 @@ function fingerprintOf(customerId: number, lines: OrderLine[]): string {
 async function orderForKey(db: Executor, key: string, fingerprint: string): Promise<OrderRow | undefined> {
   const [order] = await db.select().from(orders).where(eq(orders.idempotencyKey, key));
   if (order && order.requestFingerprint !== fingerprint) {
-    throw new BadUserInputError('This idempotencyKey was already used for a different order; use a new key for a new order.', 'idempotencyKey');
+    throw new BadUserInputError(
+      'This idempotencyKey was already used for a different order; use a new key for a new order.',
+      'idempotencyKey',
+    );
   }
   return order;
 }
@@ -219,7 +237,10 @@ async function insertOrder(tx: Executor, request: NewOrder, lines: OrderLine[], 
   }
   const currencies = new Set(productRows.map((row) => row.currency));
   if (currencies.size > 1) {
-    throw new BadUserInputError(`The products are priced in different currencies (${[...currencies].join(', ')}); place one order per currency.`, 'items');
+    throw new BadUserInputError(
+      `The products are priced in different currencies (${[...currencies].join(', ')}); place one order per currency.`,
+      'items',
+    );
   }
 
   // Locks in (product, warehouse) order, so concurrent orders never wait on each other in a cycle.

@@ -47,16 +47,27 @@ export interface Page<Row> {
   cursorOf(row: Row): string;
 }
 
-export function pageRequest<Row>(args: ConnectionArgs, order: SortOrder<Row>): PageRequest {
-  const { first, last, after, before } = args;
+/**
+ * Checks page sizes as soon as a connection field resolves, so a request that selects only
+ * `totalCount` is refused the same way as one that fetches the page.
+ */
+export function validateConnectionArgs({ first, last }: ConnectionArgs): void {
   if (first != null && last != null) {
     throw new BadUserInputError('Pass either first or last, not both.', 'last');
   }
-  for (const [field, value] of [['first', first], ['last', last]] as const) {
+  for (const [field, value] of [
+    ['first', first],
+    ['last', last],
+  ] as const) {
     if (value != null && (value < 0 || value > MAX_PAGE_SIZE)) {
       throw new BadUserInputError(`${field} must be between 0 and ${MAX_PAGE_SIZE}; page through larger results with cursors.`, field);
     }
   }
+}
+
+export function pageRequest<Row>(args: ConnectionArgs, order: SortOrder<Row>): PageRequest {
+  validateConnectionArgs(args);
+  const { first, last, after, before } = args;
   const request: PageRequest = { limit: last ?? first ?? DEFAULT_PAGE_SIZE, backward: last != null };
   if (after != null) request.after = decodeCursor(after, order.name, 'after');
   if (before != null) request.before = decodeCursor(before, order.name, 'before');

@@ -32,7 +32,10 @@ const newestFirst: SortOrder<ReviewRow> = {
 export class ReviewStore extends Store {
   reviewsByIds(ids: readonly number[]): Promise<(ReviewRow | undefined)[]> {
     return this.run(async (db) => {
-      const rows = await db.select().from(reviews).where(inArray(reviews.id, [...ids]));
+      const rows = await db
+        .select()
+        .from(reviews)
+        .where(inArray(reviews.id, [...ids]));
       return byKey(ids, rows, (row) => row.id);
     });
   }
@@ -73,7 +76,9 @@ export class ReviewStore extends Store {
         return row!;
       } catch (error) {
         if (violatedConstraint(error, 'unique') === 'reviews_product_customer_key') {
-          throw new BadUserInputError('This customer has already reviewed this product; a customer reviews a product once.', 'customerId', { cause: error });
+          throw new BadUserInputError('This customer has already reviewed this product; a customer reviews a product once.', 'customerId', {
+            cause: error,
+          });
         }
         const foreignKey = violatedConstraint(error, 'foreign-key');
         if (foreignKey === 'reviews_product_id_products_id_fk') throw new NotFoundError('Product', review.productId);

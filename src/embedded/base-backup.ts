@@ -18,7 +18,17 @@ const SKIPPED_FILES = new Set([
   'current_logfiles',
   'shopgraph.node.conf',
 ]);
-const EMPTIED_DIRS = new Set(['pg_wal', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans', 'log']);
+const EMPTIED_DIRS = new Set([
+  'pg_wal',
+  'pg_replslot',
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_stat_tmp',
+  'pg_subtrans',
+  'log',
+]);
 
 /**
  * Copies a running server's data directory with the low-level backup API

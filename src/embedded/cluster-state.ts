@@ -27,7 +27,9 @@ export async function readClusterState(dataDir: string): Promise<ClusterState | 
   }
   const state = JSON.parse(text) as ClusterState;
   if (state.version !== 1) {
-    throw new Error(`${path.join(dataDir, STATE_FILE)} has version ${String(state.version)}, which this ShopGraph does not know; use a new SHOPGRAPH_DATA_DIR.`);
+    throw new Error(
+      `${path.join(dataDir, STATE_FILE)} has version ${String(state.version)}, which this ShopGraph does not know; use a new SHOPGRAPH_DATA_DIR.`,
+    );
   }
   return state;
 }

@@ -39,6 +39,9 @@ export interface EmbeddedNode {
  * no DATABASE_URLS is configured, by the CLI's `cluster` commands and by the test suite.
  */
 export class EmbeddedCluster {
+  /** Nodes this object started (while creating the cluster, or in `up`), so they can be stopped. */
+  private readonly startedHere = new Set<string>();
+
   private constructor(
     readonly dataDir: string,
     private readonly state: ClusterState,
@@ -98,15 +101,16 @@ export class EmbeddedCluster {
     return node;
   }
 
-  /** Starts every node that is not running. Returns the names of the nodes it started. */
+  /**
+   * Starts every node that is not running. Returns the nodes this object started, including
+   * those started while `open` created the cluster; nodes that were running already (say,
+   * after `shopgraph cluster up`) are not in the list, so their owner keeps them.
+   */
   async up(): Promise<string[]> {
-    const started: string[] = [];
     for (const node of this.nodes) {
-      if (await this.pgCtl.isRunning(node.dataDir)) continue;
-      await this.startNode(node.name);
-      started.push(node.name);
+      if (!(await this.pgCtl.isRunning(node.dataDir))) await this.startNode(node.name);
     }
-    return started;
+    return this.nodes.map((node) => node.name).filter((name) => this.startedHere.has(name));
   }
 
   /** Stops every running node (fast shutdown: open sessions are ended, data is flushed). */
@@ -124,11 +128,13 @@ export class EmbeddedCluster {
     }
     this.progress(`starting ${name} on 127.0.0.1:${node.port}`);
     await this.pgCtl.start(node.dataDir, node.logFile);
+    this.startedHere.add(name);
   }
 
   async stopNode(name: string, mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
     const node = this.node(name);
     if (await this.pgCtl.isRunning(node.dataDir)) await this.pgCtl.stop(node.dataDir, mode);
+    this.startedHere.delete(name);
   }
 
   async isRunning(name: string): Promise<boolean> {

@@ -48,16 +48,12 @@ export class PgCtl {
     return code === 0;
   }
 
-  private async run(
-    program: string,
-    args: string[],
-    options: { explainFailure?: () => Promise<string> } = {},
-  ): Promise<void> {
+  private async run(program: string, args: string[], options: { explainFailure?: () => Promise<string> } = {}): Promise<void> {
     const { code, output } = await this.exec(program, args);
     if (code === 0) return;
     const detail = options.explainFailure ? await options.explainFailure() : output;
     const name = program.split('/').pop();
-    throw new Error(`${name} ${args[0]?.startsWith('-') ? '' : args[0] ?? ''} failed (exit ${code}):\n${detail.trim()}`);
+    throw new Error(`${name} ${args[0]?.startsWith('-') ? '' : (args[0] ?? '')} failed (exit ${code}):\n${detail.trim()}`);
   }
 
   private exec(program: string, args: string[]): Promise<{ code: number | null; output: string }> {

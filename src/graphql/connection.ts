@@ -1,4 +1,4 @@
-import type { Page } from '../db/index.js';
+import { validateConnectionArgs, type ConnectionArgs, type Page } from '../db/index.js';
 
 /**
  * What a connection field resolves to: the page and the total, each fetched only when the
@@ -9,7 +9,12 @@ export interface ConnectionSource<Row> {
   totalCount(): Promise<number>;
 }
 
-export function connectionSource<Row>(page: () => Promise<Page<Row>>, totalCount: () => Promise<number>): ConnectionSource<Row> {
+export function connectionSource<Row>(
+  args: ConnectionArgs,
+  page: () => Promise<Page<Row>>,
+  totalCount: () => Promise<number>,
+): ConnectionSource<Row> {
+  validateConnectionArgs(args);
   let pending: Promise<Page<Row>> | undefined;
   return { page: () => (pending ??= page()), totalCount };
 }

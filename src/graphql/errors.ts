@@ -49,5 +49,8 @@ function publicDetails(error: ShopGraphError): Record<string, unknown> {
 
 /** Whether an error reached the client as INTERNAL_SERVER_ERROR (so it must be logged). */
 export function isUnexpected(error: unknown): boolean {
-  return !(unwrapResolverError(error) instanceof ShopGraphError) && !REQUEST_ERROR_CODES.has(String((error as { extensions?: { code?: unknown } }).extensions?.code));
+  return (
+    !(unwrapResolverError(error) instanceof ShopGraphError) &&
+    !REQUEST_ERROR_CODES.has(String((error as { extensions?: { code?: unknown } }).extensions?.code))
+  );
 }

@@ -1,5 +1,5 @@
 import { parseAmount, parseCurrency } from '../db/index.js';
-import { BadUserInputError } from '../errors.js';
+import { BadUserInputError, ShopGraphError } from '../errors.js';
 
 /**
  * Checks of client input that the GraphQL types cannot express (lengths, ranges, formats).
@@ -40,4 +40,17 @@ export function listSize<T>(values: readonly T[], field: string, min: number, ma
     throw new BadUserInputError(`${field} must have ${min} to ${max} entries.`, field);
   }
   return values;
+}
+
+/**
+ * Awaits a store call made for a mutation whose arguments sit in `input`: field names in the
+ * store's errors (`sku`) become the path the client sent (`input.sku`).
+ */
+export async function fromInput<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof ShopGraphError) error.nestFieldUnder('input');
+    throw error;
+  }
 }

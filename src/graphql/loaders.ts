@@ -13,7 +13,9 @@ export function createLoaders(stores: Stores) {
     productPagesByCategory: loaderPerArguments((ids: readonly number[], args: CategoryProductsArgs) =>
       catalog.productsPagesByCategory(ids, args.filter, args.order, args.page),
     ),
-    productCountByCategory: loaderPerArguments((ids: readonly number[], filter: ProductFilter) => catalog.productsCountByCategory(ids, filter)),
+    productCountByCategory: loaderPerArguments((ids: readonly number[], filter: ProductFilter) =>
+      catalog.productsCountByCategory(ids, filter),
+    ),
     product: new DataLoader((ids: readonly number[]) => catalog.productsByIds(ids)),
     productBySku: new DataLoader((skus: readonly string[]) => catalog.productsBySkus(skus)),
     warehouse: new DataLoader((ids: readonly number[]) => inventory.warehousesByIds(ids)),

@@ -28,7 +28,9 @@ export interface PrivateCluster {
  * A cluster of its own for a test that stops nodes, pauses replay or otherwise breaks
  * things the other test files must not see. Migrated and seeded like the shared one.
  */
-export async function startPrivateCluster(options: { replicas?: number; manager?: Partial<ConnectionManagerOptions> } = {}): Promise<PrivateCluster> {
+export async function startPrivateCluster(
+  options: { replicas?: number; manager?: Partial<ConnectionManagerOptions> } = {},
+): Promise<PrivateCluster> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'shopgraph-private-'));
   const cluster = await EmbeddedCluster.open({ dataDir, basePort: 'auto', durable: false, replicas: options.replicas ?? 2 });
   let manager: ConnectionManager | undefined;

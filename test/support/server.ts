@@ -12,7 +12,11 @@ export interface GraphQLResponse<Data = Record<string, any>> {
 export interface TestServer {
   url: string;
   /** POSTs an operation and returns the parsed response with its status and headers. */
-  request<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<Data>>;
+  request<Data = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<Data>>;
   stop(): Promise<void>;
 }
 

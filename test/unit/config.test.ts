@@ -13,7 +13,9 @@ describe('configuration', () => {
 
   it('names the variable, the bad value and the fix for a bad port', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrowError(ConfigError);
-    expect(() => loadConfig({ PORT: 'eighty' })).toThrowError('PORT: "eighty" is not a number from 0 to 65535; set it to one, or unset it for 4000.');
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrowError(
+      'PORT: "eighty" is not a number from 0 to 65535; set it to one, or unset it for 4000.',
+    );
   });
 
   it('refuses a fractional pool size', () => {
@@ -38,6 +40,8 @@ describe('configuration', () => {
   });
 
   it('refuses a URL of another scheme without printing it', () => {
-    expect(() => loadConfig({ DATABASE_URLS: 'mysql://u:secret@db1/shop' })).toThrowError('DATABASE_URLS: entry 1 of 1 must start with postgres:// or postgresql://.');
+    expect(() => loadConfig({ DATABASE_URLS: 'mysql://u:secret@db1/shop' })).toThrowError(
+      'DATABASE_URLS: entry 1 of 1 must start with postgres:// or postgresql://.',
+    );
   });
 });

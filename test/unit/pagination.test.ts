@@ -30,7 +30,9 @@ describe('page requests', () => {
   });
 
   it('refuse pages larger than the maximum instead of truncating them', () => {
-    expect(() => pageRequest({ first: MAX_PAGE_SIZE + 1 }, byName)).toThrowError(`first must be between 0 and ${MAX_PAGE_SIZE}; page through larger results with cursors.`);
+    expect(() => pageRequest({ first: MAX_PAGE_SIZE + 1 }, byName)).toThrowError(
+      `first must be between 0 and ${MAX_PAGE_SIZE}; page through larger results with cursors.`,
+    );
     expect(() => pageRequest({ last: -1 }, byName)).toThrowError(/^last must be between 0/);
   });
 
@@ -48,7 +50,9 @@ describe('page requests', () => {
   });
 
   it('refuse a cursor that is not one', () => {
-    expect(() => pageRequest({ before: 'bm90IGEgY3Vyc29y' }, byName)).toThrowError('before is not a cursor of this connection; pass a cursor from pageInfo or an edge.');
+    expect(() => pageRequest({ before: 'bm90IGEgY3Vyc29y' }, byName)).toThrowError(
+      'before is not a cursor of this connection; pass a cursor from pageInfo or an edge.',
+    );
   });
 });
 

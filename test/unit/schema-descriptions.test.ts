@@ -4,7 +4,9 @@ import { loadSchemaSource } from '../../src/graphql/schema-source.js';
 
 describe('the public schema', () => {
   const schema = buildSchema(loadSchemaSource());
-  const ownTypes = Object.values(schema.getTypeMap()).filter((type) => !type.name.startsWith('__') && !['String', 'Int', 'Float', 'Boolean', 'ID'].includes(type.name));
+  const ownTypes = Object.values(schema.getTypeMap()).filter(
+    (type) => !type.name.startsWith('__') && !['String', 'Int', 'Float', 'Boolean', 'ID'].includes(type.name),
+  );
 
   it('describes every type', () => {
     const undescribed = ownTypes.filter((type) => !type.description?.trim()).map((type) => type.name);

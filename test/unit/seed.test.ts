@@ -30,7 +30,8 @@ describe('demo data', () => {
   it('gives every order the sum of its items as total', () => {
     const data = generateSeedData({ scale: 0.02, seed: 5 });
     const cents = new Map<number, number>();
-    for (const item of data.orderItems) cents.set(item.orderId, (cents.get(item.orderId) ?? 0) + Math.round(Number(item.unitPrice) * 100) * item.quantity);
+    for (const item of data.orderItems)
+      cents.set(item.orderId, (cents.get(item.orderId) ?? 0) + Math.round(Number(item.unitPrice) * 100) * item.quantity);
     for (const order of data.orders) expect(Math.round(Number(order.totalAmount) * 100)).toBe(cents.get(order.id));
   });
 });

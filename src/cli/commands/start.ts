@@ -10,6 +10,8 @@ import { openDatabase } from '../database.js';
  * until SIGINT or SIGTERM.
  */
 export async function startCommand(config: Config, logger: Logger): Promise<void> {
+  // Listen first: a signal during start-up must still shut down in order, not kill us midway.
+  const shutdownRequested = shutdownSignal(logger);
   const database = await openDatabase(config, logger);
   try {
     const primary = database.manager.choosePrimary();
@@ -18,15 +20,20 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       const outcome = await seedDatabase(primary, { scale: config.embedded.seedScale, seed: 42 });
       if (outcome.loaded) logger.info('loaded demo data', outcome.counts);
     }
-    const server = await startGraphQLServer({ cluster: database.manager, port: config.port, host: config.host, logger }).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new Error(`PORT ${config.port} is already in use on ${config.host}; stop the other program or set PORT to a free port.`);
-      }
-      throw error;
-    });
-    const roles = database.manager.status().map((node) => `${node.name}=${node.role}`).join(', ');
+    const server = await startGraphQLServer({ cluster: database.manager, port: config.port, host: config.host, logger }).catch(
+      (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new Error(`PORT ${config.port} is already in use on ${config.host}; stop the other program or set PORT to a free port.`);
+        }
+        throw error;
+      },
+    );
+    const roles = database.manager
+      .status()
+      .map((node) => `${node.name}=${node.role}`)
+      .join(', ');
     logger.info(`ShopGraph is serving ${server.url}`, { nodes: roles });
-    await waitForShutdownSignal(logger);
+    await shutdownRequested;
     await server.stop();
   } finally {
     await database.close();
@@ -36,7 +43,7 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
 /** How long shutdown may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 30_000;
 
-function waitForShutdownSignal(logger: Logger): Promise<void> {
+function shutdownSignal(logger: Logger): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {

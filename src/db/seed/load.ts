@@ -36,7 +36,10 @@ const COLUMNS: { [Table in keyof SeedData]: [table: string, columns: { [Column i
     'order_items',
     { id: 'id', orderId: 'order_id', productId: 'product_id', warehouseId: 'warehouse_id', quantity: 'quantity', unitPrice: 'unit_price' },
   ],
-  reviews: ['reviews', { id: 'id', productId: 'product_id', customerId: 'customer_id', rating: 'rating', body: 'body', createdAt: 'created_at' }],
+  reviews: [
+    'reviews',
+    { id: 'id', productId: 'product_id', customerId: 'customer_id', rating: 'rating', body: 'body', createdAt: 'created_at' },
+  ],
 };
 
 /**

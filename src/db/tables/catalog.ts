@@ -13,7 +13,10 @@ export const categories = pgTable(
     slug: text('slug').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
-  (table) => [uniqueIndex('categories_slug_key').on(table.slug), index('categories_parent_id_idx').on(table.parentId, table.name, table.id)],
+  (table) => [
+    uniqueIndex('categories_slug_key').on(table.slug),
+    index('categories_parent_id_idx').on(table.parentId, table.name, table.id),
+  ],
 );
 
 export const products = pgTable(

@@ -28,7 +28,9 @@ export function errorReportingPlugin(logger: Logger): ApolloServerPlugin<GraphQL
           const errors = response.body.singleResult.errors;
           if (!errors?.some((error) => error.extensions?.code === 'INTERNAL_SERVER_ERROR')) return;
           response.body.singleResult.errors = errors.map((error) =>
-            error.extensions?.code === 'INTERNAL_SERVER_ERROR' ? { ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } } : error,
+            error.extensions?.code === 'INTERNAL_SERVER_ERROR'
+              ? { ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } }
+              : error,
           );
         },
       };

@@ -12,7 +12,7 @@ import type {
   Resolvers,
 } from '../generated/resolvers.js';
 import { decodeIdOf, toGlobalId } from '../ids.js';
-import { money, notNull, optionalText, text } from '../inputs.js';
+import { fromInput, money, notNull, optionalText, text } from '../inputs.js';
 import type { CategoryRow, ProductRow } from '../mappers.js';
 import { loadOrNull, loadReferenced } from './load.js';
 
@@ -26,6 +26,7 @@ const Query: QueryResolvers = {
     const filter = productFilter(args.filter);
     const order = productOrder(args.orderBy);
     return connectionSource(
+      args,
       () => ctx.stores.catalog.productsPage(filter, order, args),
       () => ctx.stores.catalog.productsCount(filter),
     );
@@ -34,6 +35,7 @@ const Query: QueryResolvers = {
   categories: (_, args, ctx) => {
     const parentId = args.parentId == null ? null : decodeIdOf('Category', args.parentId, 'parentId');
     return connectionSource(
+      args,
       () => ctx.stores.catalog.categoriesPage(parentId, args),
       () => ctx.stores.catalog.categoriesCount(parentId),
     );
@@ -42,26 +44,30 @@ const Query: QueryResolvers = {
 
 const Mutation: MutationResolvers = {
   createProduct: async (_, { input }, ctx) => {
-    const product = await ctx.stores.catalog.createProduct({
-      sku: text(input.sku, 'input.sku', { max: 64 }),
-      name: text(input.name, 'input.name', { max: 200 }),
-      description: optionalText(input.description, 'input.description', { min: 0, max: 5000 }) ?? '',
-      ...money(input.price, 'input.price'),
-      categoryId: decodeIdOf('Category', input.categoryId, 'input.categoryId'),
-      status: notNull(input.status, 'input.status') ?? 'ACTIVE',
-    });
+    const product = await fromInput(
+      ctx.stores.catalog.createProduct({
+        sku: text(input.sku, 'input.sku', { max: 64 }),
+        name: text(input.name, 'input.name', { max: 200 }),
+        description: optionalText(input.description, 'input.description', { min: 0, max: 5000 }) ?? '',
+        ...money(input.price, 'input.price'),
+        categoryId: decodeIdOf('Category', input.categoryId, 'input.categoryId'),
+        status: notNull(input.status, 'input.status') ?? 'ACTIVE',
+      }),
+    );
     return { product };
   },
   updateProduct: async (_, { input }, ctx) => {
     const price = notNull(input.price, 'input.price');
     const categoryId = notNull(input.categoryId, 'input.categoryId');
-    const product = await ctx.stores.catalog.updateProduct(decodeIdOf('Product', input.id, 'input.id'), {
-      name: optionalText(notNull(input.name, 'input.name'), 'input.name', { max: 200 }),
-      description: optionalText(notNull(input.description, 'input.description'), 'input.description', { min: 0, max: 5000 }),
-      ...(price === undefined ? {} : money(price, 'input.price')),
-      categoryId: categoryId === undefined ? undefined : decodeIdOf('Category', categoryId, 'input.categoryId'),
-      status: notNull(input.status, 'input.status'),
-    });
+    const product = await fromInput(
+      ctx.stores.catalog.updateProduct(decodeIdOf('Product', input.id, 'input.id'), {
+        name: optionalText(notNull(input.name, 'input.name'), 'input.name', { max: 200 }),
+        description: optionalText(notNull(input.description, 'input.description'), 'input.description', { min: 0, max: 5000 }),
+        ...(price === undefined ? {} : money(price, 'input.price')),
+        categoryId: categoryId === undefined ? undefined : decodeIdOf('Category', categoryId, 'input.categoryId'),
+        status: notNull(input.status, 'input.status'),
+      }),
+    );
     return { product };
   },
 };
@@ -75,6 +81,7 @@ const Category: CategoryResolvers = {
     const order = productOrder(args.orderBy);
     const page = { first: args.first, after: args.after, last: args.last, before: args.before };
     return connectionSource(
+      args,
       () => ctx.loaders.productPagesByCategory({ filter, order, page }).load(row.id),
       () => ctx.loaders.productCountByCategory(filter).load(row.id),
     );
@@ -88,6 +95,7 @@ const Product: ProductResolvers = {
   inventory: (row) => ({ productId: row.id }),
   reviews: (row, args, ctx) =>
     connectionSource(
+      args,
       () => ctx.loaders.reviewPagesByProduct(args).load(row.id),
       async () => (await ctx.loaders.ratingByProduct.load(row.id)).count,
     ),
@@ -96,7 +104,8 @@ const Product: ProductResolvers = {
 
 const ProductInventory: ProductInventoryResolvers = {
   byWarehouse: (source, _, ctx) => ctx.loaders.inventoryByProduct.load(source.productId),
-  totalAvailable: async (source, _, ctx) => sum(await ctx.loaders.inventoryByProduct.load(source.productId), (level) => level.onHand - level.reserved),
+  totalAvailable: async (source, _, ctx) =>
+    sum(await ctx.loaders.inventoryByProduct.load(source.productId), (level) => level.onHand - level.reserved),
   totalOnHand: async (source, _, ctx) => sum(await ctx.loaders.inventoryByProduct.load(source.productId), (level) => level.onHand),
 };
 

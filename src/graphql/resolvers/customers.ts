@@ -11,6 +11,7 @@ const Query: QueryResolvers = {
     const search = optionalText(args.search, 'search', { max: 100 });
     const filter = search === undefined ? {} : { search };
     return connectionSource(
+      args,
       () => ctx.stores.customers.customersPage(filter, args),
       () => ctx.stores.customers.customersCount(filter),
     );
@@ -21,6 +22,7 @@ const Customer: CustomerResolvers = {
   id: (row) => toGlobalId('Customer', row.id),
   orders: (row, args, ctx) =>
     connectionSource(
+      args,
       () => ctx.loaders.orderPagesByCustomer(args).load(row.id),
       () => ctx.loaders.orderCountByCustomer.load(row.id),
     ),

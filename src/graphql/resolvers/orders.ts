@@ -1,8 +1,15 @@
 import { multiplyAmount, type OrderFilter } from '../../db/index.js';
 import { connectionResolvers, connectionSource } from '../connection.js';
-import type { MutationResolvers, OrderFilter as OrderFilterInput, OrderItemResolvers, OrderResolvers, QueryResolvers, Resolvers } from '../generated/resolvers.js';
+import type {
+  MutationResolvers,
+  OrderFilter as OrderFilterInput,
+  OrderItemResolvers,
+  OrderResolvers,
+  QueryResolvers,
+  Resolvers,
+} from '../generated/resolvers.js';
 import { decodeIdOf, toGlobalId } from '../ids.js';
-import { integer, listSize, optionalText } from '../inputs.js';
+import { fromInput, integer, listSize, optionalText } from '../inputs.js';
 import type { OrderRow } from '../mappers.js';
 import { loadOrNull, loadReferenced } from './load.js';
 
@@ -11,6 +18,7 @@ const Query: QueryResolvers = {
   orders: (_, args, ctx) => {
     const filter = orderFilter(args.filter);
     return connectionSource(
+      args,
       () => ctx.stores.orders.ordersPage(filter, args),
       () => ctx.stores.orders.ordersCount(filter),
     );
@@ -23,13 +31,17 @@ const Mutation: MutationResolvers = {
       productId: decodeIdOf('Product', item.productId, `input.items[${index}].productId`),
       quantity: integer(item.quantity, `input.items[${index}].quantity`, 1, 1000),
     }));
-    return ctx.stores.orders.placeOrder({
-      customerId: decodeIdOf('Customer', input.customerId, 'input.customerId'),
-      lines,
-      idempotencyKey: optionalText(input.idempotencyKey, 'input.idempotencyKey', { max: 200 }),
-    });
+    return fromInput(
+      ctx.stores.orders.placeOrder({
+        customerId: decodeIdOf('Customer', input.customerId, 'input.customerId'),
+        lines,
+        idempotencyKey: optionalText(input.idempotencyKey, 'input.idempotencyKey', { max: 200 }),
+      }),
+    );
   },
-  cancelOrder: async (_, { input }, ctx) => ({ order: await ctx.stores.orders.cancelOrder(decodeIdOf('Order', input.id, 'input.id')) }),
+  cancelOrder: async (_, { input }, ctx) => ({
+    order: await fromInput(ctx.stores.orders.cancelOrder(decodeIdOf('Order', input.id, 'input.id'))),
+  }),
 };
 
 const Order: OrderResolvers = {

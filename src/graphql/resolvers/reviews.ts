@@ -1,18 +1,20 @@
 import { connectionResolvers } from '../connection.js';
 import type { MutationResolvers, Resolvers, ReviewResolvers } from '../generated/resolvers.js';
 import { decodeIdOf, toGlobalId } from '../ids.js';
-import { integer, text } from '../inputs.js';
+import { fromInput, integer, text } from '../inputs.js';
 import type { ReviewRow } from '../mappers.js';
 import { loadReferenced } from './load.js';
 
 const Mutation: MutationResolvers = {
   addReview: async (_, { input }, ctx) => {
-    const review = await ctx.stores.reviews.addReview({
-      productId: decodeIdOf('Product', input.productId, 'input.productId'),
-      customerId: decodeIdOf('Customer', input.customerId, 'input.customerId'),
-      rating: integer(input.rating, 'input.rating', 1, 5),
-      body: text(input.body, 'input.body', { max: 5000 }),
-    });
+    const review = await fromInput(
+      ctx.stores.reviews.addReview({
+        productId: decodeIdOf('Product', input.productId, 'input.productId'),
+        customerId: decodeIdOf('Customer', input.customerId, 'input.customerId'),
+        rating: integer(input.rating, 'input.rating', 1, 5),
+        body: text(input.body, 'input.body', { max: 5000 }),
+      }),
+    );
     return { review };
   },
 };
