@@ -13,6 +13,9 @@ export const customers = pgTable(
     // One account per address, whatever its letter case.
     uniqueIndex('customers_email_key').on(sql`lower(${table.email})`),
     index('customers_created_at_idx').on(table.createdAt, table.id),
+    // Substring search on names and addresses (`ILIKE '%fragment%'`) through trigrams.
+    index('customers_name_trgm_idx').using('gin', sql`${table.name} gin_trgm_ops`),
+    index('customers_email_trgm_idx').using('gin', sql`${table.email} gin_trgm_ops`),
   ],
 );
 
