@@ -18,7 +18,28 @@ export interface Config {
   databaseUrls: string[];
   /** Connections per node in the statement pool. `DATABASE_POOL_SIZE`, default 10. */
   poolSize: number;
+  routing: RoutingConfig;
   embedded: EmbeddedConfig;
+}
+
+/** How the connection manager probes nodes and picks them (see src/cluster/manager.ts). */
+export interface RoutingConfig {
+  /** `SHOPGRAPH_PROBE_INTERVAL_MS`, default 500. */
+  probeIntervalMs: number;
+  /** `SHOPGRAPH_PROBE_TIMEOUT_MS`, default 1000. */
+  probeTimeoutMs: number;
+  /** `SHOPGRAPH_CONNECT_TIMEOUT_MS`, default 2000. */
+  connectTimeoutMs: number;
+  /** `SHOPGRAPH_MAX_REPLICA_LAG_BYTES`, default 16 MiB. */
+  maxReplicaLagBytes: number;
+  /** `SHOPGRAPH_MAX_REPLICA_LAG_SECONDS`, default 10. */
+  maxReplicaLagSeconds: number;
+  /** `SHOPGRAPH_FALLBACK_TO_PRIMARY`, default true. */
+  fallbackToPrimary: boolean;
+  /** `SHOPGRAPH_READ_TIMEOUT_MS`, default 5000. */
+  statementTimeoutMs: number;
+  /** `SHOPGRAPH_TOKEN_WAIT_MS`, default 500. */
+  tokenWaitMs: number;
 }
 
 export interface EmbeddedConfig {
@@ -53,6 +74,16 @@ export function loadConfig(env: Env = process.env): Config {
     host: readString(env, 'HOST', '127.0.0.1'),
     databaseUrls: readDatabaseUrls(env),
     poolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, { min: 1, max: 1000 }),
+    routing: {
+      probeIntervalMs: readInteger(env, 'SHOPGRAPH_PROBE_INTERVAL_MS', 500, { min: 50, max: 60_000 }),
+      probeTimeoutMs: readInteger(env, 'SHOPGRAPH_PROBE_TIMEOUT_MS', 1000, { min: 50, max: 60_000 }),
+      connectTimeoutMs: readInteger(env, 'SHOPGRAPH_CONNECT_TIMEOUT_MS', 2000, { min: 100, max: 60_000 }),
+      maxReplicaLagBytes: readInteger(env, 'SHOPGRAPH_MAX_REPLICA_LAG_BYTES', 16 * 1024 * 1024, { min: 0, max: 2 ** 40 }),
+      maxReplicaLagSeconds: readNumber(env, 'SHOPGRAPH_MAX_REPLICA_LAG_SECONDS', 10, { min: 0, max: 86_400 }),
+      fallbackToPrimary: readBoolean(env, 'SHOPGRAPH_FALLBACK_TO_PRIMARY', true),
+      statementTimeoutMs: readInteger(env, 'SHOPGRAPH_READ_TIMEOUT_MS', 5000, { min: 100, max: 600_000 }),
+      tokenWaitMs: readInteger(env, 'SHOPGRAPH_TOKEN_WAIT_MS', 500, { min: 0, max: 60_000 }),
+    },
     embedded: loadEmbeddedConfig(env),
   };
 }
@@ -70,6 +101,14 @@ export function loadEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
 function readString(env: Env, name: string, fallback: string): string {
   const raw = env[name]?.trim();
   return raw ? raw : fallback;
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `"${env[name]}" is not true or false; set true or false, or unset it for ${fallback}.`);
 }
 
 interface Range {

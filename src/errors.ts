@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'QUERY_TOO_COMPLEX'
   | 'PRIMARY_UNAVAILABLE'
   | 'WRITE_OUTCOME_UNKNOWN'
+  | 'SERVICE_UNAVAILABLE'
   | 'INSUFFICIENT_STOCK'
   | 'INTERNAL_SERVER_ERROR';
 
@@ -109,6 +110,19 @@ export class WriteOutcomeUnknownError extends ShopGraphError {
       {},
       options,
     );
+  }
+}
+
+/** No database node could serve a read (every candidate failed or none is up). */
+export class ServiceUnavailableError extends ShopGraphError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+
+  constructor(
+    reason: string,
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
+    super(`The data cannot be read right now (${reason}). Retry in ${retryAfterSeconds} s.`, { retryAfterSeconds }, options);
   }
 }
 

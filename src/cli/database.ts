@@ -12,7 +12,7 @@ export interface CommandDatabase {
   close(): Promise<void>;
 }
 
-export async function openDatabase(config: Config, logger: Logger): Promise<CommandDatabase> {
+export async function openDatabase(config: Config, logger: Logger, { startEmbedded = true } = {}): Promise<CommandDatabase> {
   let embedded: EmbeddedCluster | undefined;
   let started: string[] = [];
   let endpoints = config.databaseUrls.map((url, index) => ({ name: `node${index + 1}`, url }));
@@ -21,12 +21,13 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Comm
       dataDir: config.embedded.dataDir,
       basePort: config.embedded.basePort,
       replicas: config.embedded.replicas,
+      create: startEmbedded,
       onProgress: (message) => logger.info(`embedded cluster: ${message}`),
     });
-    started = await embedded.up();
+    if (startEmbedded) started = await embedded.up();
     endpoints = embedded.nodes.map(({ name, url }) => ({ name, url }));
   }
-  const manager = await ConnectionManager.start({ nodes: endpoints, poolSize: config.poolSize });
+  const manager = await ConnectionManager.start({ nodes: endpoints, poolSize: config.poolSize, ...config.routing, logger });
   return {
     manager,
     embedded,

@@ -1,114 +1,385 @@
-import { PrimaryUnavailableError } from '../errors.js';
+import { PrimaryUnavailableError, ServiceUnavailableError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { FailureKind } from './failure.js';
+import { isNodeFailure } from './failure.js';
+import { DEFAULT_HEALTH_POLICY, type HealthPolicy, type HealthState } from './health.js';
+import { formatLsn } from './lsn.js';
 import { ClusterNode, type NodeEndpoint, type NodeRole } from './node.js';
-import { probeNode } from './probe.js';
-import { Route, type NodeChooser, type RouteIntent } from './route.js';
-
-export interface NodeStatus {
-  name: string;
-  role: NodeRole;
-  reachable: boolean;
-  /** WAL bytes the node has yet to replay to match the primary; null when unknown. */
-  lagBytes: number | null;
-  /** Seconds its replay is behind the primary's commits; null when unknown. */
-  lagSeconds: number | null;
-  latencyMs: number | null;
-}
+import {
+  chooseReplica,
+  clusterMode,
+  electPrimary,
+  lagOf,
+  referencePosition,
+  replicaIneligibility,
+  type ClusterMode,
+  type Election,
+  type IneligibleReason,
+} from './policy.js';
+import { probeNode, ProbeTimeoutError } from './probe.js';
+import {
+  Route,
+  type FallbackReason,
+  type ReadChoice,
+  type ReadConstraints,
+  type RouteHost,
+  type RouteIntent,
+  type RouteOptions,
+} from './route.js';
+import { RoutingStats } from './stats.js';
+import { standing, type ConsistencyToken } from './token.js';
 
 export interface ConnectionManagerOptions {
   nodes: NodeEndpoint[];
   /** Connections per node. */
   poolSize: number;
-  /** How often every node's role is checked again, in ms (default 500). */
+  /** How often every node is probed, in ms (default 500). */
   probeIntervalMs?: number;
-  /** How long one probe may take, in ms (default 2000). */
+  /** How long one probe may take before it counts as failed, in ms (default 1000). */
   probeTimeoutMs?: number;
+  /** How long opening a connection may take, in ms (default 2000). */
+  connectTimeoutMs?: number;
+  /** A replica further behind than this many WAL bytes serves no reads (default 16 MiB). */
+  maxReplicaLagBytes?: number;
+  /** A replica further behind than this many seconds serves no reads (default 10). */
+  maxReplicaLagSeconds?: number;
+  /** With no eligible replica, read from the primary (default true) instead of failing. */
+  fallbackToPrimary?: boolean;
+  /** Client-side limit for one read, in ms, after which the node counts as failed (default 5000). */
+  statementTimeoutMs?: number;
+  /** How long a read with a consistency token waits for a replica to catch up, in ms (default 500). */
+  tokenWaitMs?: number;
+  /** How long a write waits for a primary to be (re)discovered before PRIMARY_UNAVAILABLE, in ms (default 300). */
+  primaryWaitMs?: number;
+  health?: HealthPolicy;
+  /** Injected for tests. */
+  clock?: () => number;
+  random?: () => number;
+  logger?: Logger;
+}
+
+export interface NodeStatus {
+  name: string;
+  role: NodeRole;
+  state: HealthState;
+  /** Whether the node answered its last probe. */
+  reachable: boolean;
+  /** A primary that must not take writes (older timeline, or a tie). */
+  fenced: boolean;
+  timeline: number | null;
+  /** The node's WAL position as last probed ("0/3000148"). */
+  lsn: string | null;
+  /** WAL bytes the node has yet to replay to match the primary; null when unknown. */
+  lagBytes: number | null;
+  /** Seconds its replay is behind the primary's commits; null when unknown. */
+  lagSeconds: number | null;
+  latencyMs: number | null;
+  inFlight: number;
+  /** Why a replica is not serving reads now. */
+  ineligible: IneligibleReason | null;
+}
+
+export interface ClusterStatus {
+  mode: ClusterMode;
+  primary: string | null;
+  /** Several nodes claim to be primary on the newest timeline: writes are refused until resolved. */
+  conflict: boolean;
+  nodes: NodeStatus[];
 }
 
 /**
- * Knows every node of the cluster and which one is primary, and hands out routes: reads to
- * a replica (round robin), writes to the primary. Roles are discovered with
- * `pg_is_in_recovery()` on every node, never taken from the configured order.
+ * Knows every node of the cluster, its role, its health and how far behind it is, and hands
+ * out routes: reads to a healthy, fresh-enough replica, writes to the primary of the moment.
+ * Roles come from probes (`pg_is_in_recovery()`), never from the configured order, so a
+ * promoted replica is followed without a restart or a configuration change.
  */
-export class ConnectionManager implements NodeChooser {
+export class ConnectionManager implements RouteHost {
   readonly nodes: readonly ClusterNode[];
-  private nextReader = 0;
+  readonly stats = new RoutingStats();
+  readonly statementTimeoutMs: number;
+  private readonly settings: Required<Omit<ConnectionManagerOptions, 'nodes' | 'poolSize' | 'logger' | 'clock' | 'random' | 'health'>>;
+  private readonly clock: () => number;
+  private readonly random: () => number;
+  private readonly logger: Logger;
+  private election: Election<ClusterNode> = { primary: undefined, fenced: [], conflict: false };
+  private lastMode: ClusterMode | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
-  private readonly probeTimeoutMs: number;
+  private readonly probing = new Map<ClusterNode, Promise<void>>();
+  private closed = false;
 
   private constructor(options: ConnectionManagerOptions) {
     if (options.nodes.length === 0) throw new Error('A connection manager needs at least one node.');
-    this.nodes = options.nodes.map((endpoint) => new ClusterNode(endpoint, { max: options.poolSize, connectTimeoutSeconds: 5 }));
-    this.probeTimeoutMs = options.probeTimeoutMs ?? 2000;
+    this.clock = options.clock ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.logger = options.logger ?? silentLogger;
+    this.settings = {
+      probeIntervalMs: options.probeIntervalMs ?? 500,
+      probeTimeoutMs: options.probeTimeoutMs ?? 1000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 2000,
+      maxReplicaLagBytes: options.maxReplicaLagBytes ?? 16 * 1024 * 1024,
+      maxReplicaLagSeconds: options.maxReplicaLagSeconds ?? 10,
+      fallbackToPrimary: options.fallbackToPrimary ?? true,
+      statementTimeoutMs: options.statementTimeoutMs ?? 5000,
+      tokenWaitMs: options.tokenWaitMs ?? 500,
+      primaryWaitMs: options.primaryWaitMs ?? 300,
+    };
+    this.statementTimeoutMs = this.settings.statementTimeoutMs;
+    const pool = {
+      max: options.poolSize,
+      connectTimeoutSeconds: this.settings.connectTimeoutMs / 1000,
+      health: options.health ?? DEFAULT_HEALTH_POLICY,
+    };
+    this.nodes = options.nodes.map((endpoint) => new ClusterNode(endpoint, pool, this.clock()));
   }
 
-  /** Connects, learns every node's role once, then keeps checking in the background. */
+  /** Connects, probes every node once, then keeps probing in the background. */
   static async start(options: ConnectionManagerOptions): Promise<ConnectionManager> {
     const manager = new ConnectionManager(options);
-    await manager.refreshRoles();
-    const interval = options.probeIntervalMs ?? 500;
-    manager.probeTimer = setInterval(() => void manager.refreshRoles(), interval);
+    await manager.probeAll();
+    manager.probeTimer = setInterval(() => void manager.probeDue(), manager.settings.probeIntervalMs);
     manager.probeTimer.unref();
     return manager;
   }
 
-  route(intent: RouteIntent): Route {
-    return new Route(this, intent);
+  route(intent: RouteIntent, options: RouteOptions = {}): Route {
+    return new Route(this, intent, options);
   }
 
-  chooseReader(): ClusterNode {
-    const replicas = this.nodes.filter((node) => node.role === 'replica');
-    if (replicas.length === 0) return this.choosePrimary();
-    const node = replicas[this.nextReader % replicas.length]!;
-    this.nextReader = (this.nextReader + 1) % replicas.length;
-    return node;
+  /** The elected primary, or undefined (none answering, or a conflict). */
+  get primary(): ClusterNode | undefined {
+    return this.election.primary;
   }
 
+  /** The primary now; throws PRIMARY_UNAVAILABLE without waiting. */
   choosePrimary(): ClusterNode {
-    const primary = this.nodes.find((node) => node.role === 'primary');
-    if (!primary) throw new PrimaryUnavailableError('no primary database is reachable', 1);
-    return primary;
-  }
-
-  /** Probes every node, in parallel; a node that does not answer becomes `unknown`. */
-  async refreshRoles(): Promise<void> {
-    await Promise.all(
-      this.nodes.map(async (node) => {
-        try {
-          node.lastProbe = await probeNode(node.probeSql, this.probeTimeoutMs);
-          node.role = node.lastProbe.role;
-        } catch {
-          node.role = 'unknown';
-        }
-      }),
+    const primary = this.election.primary;
+    if (primary) return primary;
+    throw new PrimaryUnavailableError(
+      this.election.conflict ? 'two nodes claim to be primary; writes wait until that is resolved' : 'no primary database is reachable',
+      1,
     );
   }
 
-  /** Every node's role and replication state, as last probed. */
-  status(): NodeStatus[] {
-    const primary = this.nodes.find((node) => node.role === 'primary');
-    return this.nodes.map((node) => {
-      const probe = node.lastProbe;
-      const reachable = node.role !== 'unknown';
-      const lagBytes =
-        reachable && node.role === 'replica' && primary?.lastProbe && probe ? Number(maxLsn(primary.lastProbe.lsn - probe.lsn)) : null;
+  async awaitPrimary(): Promise<ClusterNode> {
+    if (this.election.primary) return this.election.primary;
+    // A promotion may have happened since the last probe round: look once more, briefly.
+    await Promise.race([this.probeAll(), sleep(this.settings.primaryWaitMs)]);
+    return this.choosePrimary();
+  }
+
+  async chooseReader(constraints: ReadConstraints = {}): Promise<ReadChoice> {
+    const { token } = constraints;
+    if (!token) return this.chooseReaderNow(constraints);
+    const newest = this.newestTimeline();
+    if (token.timeline !== newest && newest !== 0) {
+      // The write behind the token was on another timeline; whether it survived the failover
+      // cannot be told from here. The freshest view is the primary's.
+      return this.fallBack(constraints, 'token-timeline');
+    }
+    const deadline = this.clock() + this.settings.tokenWaitMs;
+    let waited = false;
+    for (;;) {
+      const choice = this.chooseReaderNow(constraints);
+      if (choice.decision === 'replica') {
+        if (waited) this.stats.tokenWaits.succeeded += 1;
+        return waited ? { ...choice, decision: 'replica-after-wait' } : choice;
+      }
+      if (this.clock() >= deadline) break;
+      waited = true;
+      // Ask the replicas directly rather than waiting for the next probe round.
+      await Promise.race([Promise.all(this.replicas().map((node) => this.probe(node))), sleep(25)]);
+      await sleep(10);
+    }
+    this.stats.tokenWaits.timedOut += 1;
+    return this.fallBack(constraints, 'token-not-replayed');
+  }
+
+  reportFailure(node: ClusterNode, kind: FailureKind): void {
+    if (isNodeFailure(kind)) {
+      const wasDown = node.health.state === 'down';
+      node.health.connectionFailed(this.clock());
+      if (!wasDown) {
+        node.resetPool();
+        this.logger.warn('database node failed a statement; taken out until it answers a probe', { node: node.name, failure: kind });
+      }
+      this.refreshElection();
+    }
+    // The node may have been demoted, or the primary may have moved: look everywhere now.
+    this.stats.rediscoveries += 1;
+    void this.probeAll();
+  }
+
+  countRetry(intent: RouteIntent): void {
+    this.stats.retries[intent] += 1;
+  }
+
+  /** Every node's role, state and replication position, as last probed. */
+  status(): ClusterStatus {
+    const primary = this.election.primary;
+    const reference = referencePosition(this.nodes, primary);
+    const newest = this.newestTimeline();
+    const bounds = this.bounds();
+    let eligible = 0;
+    const nodes = this.nodes.map((node): NodeStatus => {
+      const reachable = node.health.state === 'up';
+      const lag = reachable && node.lastProbe ? lagOf(node, reference) : null;
+      let ineligible: IneligibleReason | null = null;
+      if (node.role === 'replica') ineligible = lag ? (replicaIneligibility(node, lag, bounds, newest) ?? null) : 'unhealthy';
+      if (node.role === 'replica' && ineligible === null) eligible += 1;
       return {
         name: node.name,
         role: node.role,
+        state: node.health.state,
         reachable,
-        lagBytes: node.role === 'primary' ? 0 : lagBytes,
-        lagSeconds: node.role === 'primary' ? 0 : reachable ? (probe?.replayDelaySeconds ?? 0) : null,
-        latencyMs: reachable && probe ? Math.round(probe.latencyMs * 10) / 10 : null,
+        fenced: this.election.fenced.includes(node),
+        timeline: node.lastProbe ? node.timeline : null,
+        lsn: node.lastProbe ? formatLsn(node.lsn) : null,
+        lagBytes: lag?.bytes ?? null,
+        lagSeconds: lag ? Math.round(lag.seconds * 1000) / 1000 : null,
+        latencyMs: node.lastProbe ? Math.round(node.latencyMs * 10) / 10 : null,
+        inFlight: node.inFlight,
+        ineligible,
       };
     });
+    const readable = nodes.filter((node) => node.reachable && !node.fenced).length;
+    return {
+      mode: clusterMode(primary !== undefined, eligible, readable),
+      primary: primary?.name ?? null,
+      conflict: this.election.conflict,
+      nodes,
+    };
+  }
+
+  /** Probes every node now; concurrent callers share the probes in flight. */
+  async probeAll(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => this.probe(node)));
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.probeTimer);
     await Promise.all(this.nodes.map((node) => node.close()));
   }
+
+  private chooseReaderNow(constraints: ReadConstraints): ReadChoice {
+    const reference = referencePosition(this.nodes, this.election.primary);
+    const newest = this.newestTimeline();
+    const bounds = this.bounds();
+    const reasons = new Set<IneligibleReason | 'behind'>();
+    const eligible = this.replicas().filter((node) => {
+      if (constraints.exclude?.has(node)) return false;
+      const reason = replicaIneligibility(node, lagOf(node, reference), bounds, newest);
+      if (reason) {
+        reasons.add(reason);
+        return false;
+      }
+      const behindToken = constraints.token !== undefined && standing(constraints.token, node) !== 'reached';
+      const behindFloor = constraints.minLsn !== undefined && node.lsn < constraints.minLsn;
+      if (behindToken || behindFloor) reasons.add('behind');
+      return !behindToken && !behindFloor;
+    });
+    const node = chooseReplica(eligible, this.random);
+    if (node) {
+      this.stats.reads.replica += 1;
+      return { node, decision: 'replica' };
+    }
+    const reason: FallbackReason = reasons.has('behind')
+      ? 'token-not-replayed'
+      : reasons.has('lagging')
+        ? 'replicas-lagging'
+        : reasons.size > 0
+          ? 'replicas-unhealthy'
+          : 'no-replica';
+    return this.fallBack(constraints, reason);
+  }
+
+  private fallBack(constraints: ReadConstraints, reason: FallbackReason): ReadChoice {
+    const primary = this.election.primary;
+    if (primary && !constraints.exclude?.has(primary) && (this.settings.fallbackToPrimary || reason.startsWith('token'))) {
+      this.stats.reads.primaryFallback[reason] += 1;
+      return { node: primary, decision: 'primary-fallback', reason };
+    }
+    throw new ServiceUnavailableError(primary ? 'no replica is fit to serve it' : 'no database node is answering', 1);
+  }
+
+  private replicas(): ClusterNode[] {
+    return this.nodes.filter((node) => node.role === 'replica');
+  }
+
+  private newestTimeline(): number {
+    return Math.max(0, ...this.nodes.filter((node) => node.health.state === 'up').map((node) => node.timeline));
+  }
+
+  private bounds() {
+    return { maxLagBytes: this.settings.maxReplicaLagBytes, maxLagSeconds: this.settings.maxReplicaLagSeconds };
+  }
+
+  private async probeDue(): Promise<void> {
+    const now = this.clock();
+    await Promise.all(this.nodes.filter((node) => node.health.dueForProbe(now)).map((node) => this.probe(node)));
+  }
+
+  private probe(node: ClusterNode): Promise<void> {
+    let pending = this.probing.get(node);
+    if (!pending) {
+      pending = this.probeOnce(node).finally(() => this.probing.delete(node));
+      this.probing.set(node, pending);
+    }
+    return pending;
+  }
+
+  private async probeOnce(node: ClusterNode): Promise<void> {
+    if (this.closed) return;
+    try {
+      const result = await probeNode(node.probeSql, this.settings.probeTimeoutMs);
+      node.lastProbe = result;
+      node.role = result.role;
+      node.observeLatency(result.latencyMs);
+      if (node.health.state !== 'up')
+        this.logger.info('database node answers', { node: node.name, role: result.role, timeline: result.timeline });
+      node.health.succeeded(this.clock());
+    } catch (error) {
+      if (this.closed) return;
+      if (error instanceof ProbeTimeoutError) node.resetProbeConnection();
+      const wasDown = node.health.state === 'down';
+      node.health.probeFailed(this.clock());
+      if (!wasDown && node.health.state === 'down') {
+        node.resetPool();
+        this.logger.warn('database node stopped answering probes; taken out', { node: node.name });
+      }
+    }
+    this.refreshElection();
+  }
+
+  private refreshElection(): void {
+    const previous = this.election;
+    this.election = electPrimary(this.nodes);
+    const { primary, fenced, conflict } = this.election;
+    if (primary !== previous.primary) {
+      if (primary) {
+        if (previous.primary) this.stats.failovers += 1;
+        this.logger.warn('primary is now', { node: primary.name, timeline: primary.timeline });
+      } else {
+        this.logger.error('no primary: writes are refused, reads continue on replicas', { conflict });
+      }
+    }
+    for (const node of fenced) {
+      if (!previous.fenced.includes(node)) {
+        this.logger.error('node claims to be primary but is fenced from writes', {
+          node: node.name,
+          timeline: node.timeline,
+          reason: conflict ? 'several primaries on the newest timeline' : 'older timeline than the cluster',
+        });
+      }
+    }
+    const mode = this.status().mode;
+    if (mode !== this.lastMode) {
+      if (this.lastMode !== undefined) this.logger.warn('cluster mode changed', { from: this.lastMode, to: mode });
+      this.lastMode = mode;
+    }
+  }
 }
 
-/** A replica may report a position past the primary's last probe; that is no lag. */
-function maxLsn(difference: bigint): bigint {
-  return difference > 0n ? difference : 0n;
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

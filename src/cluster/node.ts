@@ -1,4 +1,7 @@
 import postgres, { type Sql } from 'postgres';
+import { DEFAULT_HEALTH_POLICY, NodeHealth, type HealthPolicy, type HealthState } from './health.js';
+import type { Lsn } from './lsn.js';
+import type { NodeState } from './policy.js';
 import type { ProbeResult } from './probe.js';
 
 export type NodeRole = 'primary' | 'replica' | 'unknown';
@@ -14,40 +17,93 @@ export interface PoolOptions {
   max: number;
   /** Seconds to wait for a TCP connection and the server's greeting. */
   connectTimeoutSeconds: number;
+  health?: HealthPolicy;
 }
 
+/** Weight of the newest sample in the smoothed latency. */
+const LATENCY_SMOOTHING = 0.2;
+
 /**
- * One PostgreSQL server of the cluster: a pool for statements, a separate single connection
- * for health probes (so a busy pool never delays a probe), and what the probes last learnt.
+ * One PostgreSQL server of the cluster: a pool for statements, a separate connection for
+ * health probes (so a busy pool never delays a probe), and what this process knows of it:
+ * its role and position from the last probe, its circuit, its load and latency.
  */
-export class ClusterNode {
+export class ClusterNode implements NodeState {
   readonly name: string;
-  private readonly url: string;
-  /** The statement pool. */
-  readonly sql: Sql;
-  /** A single connection used only by probes. */
-  readonly probeSql: Sql;
+  readonly health: NodeHealth;
   role: NodeRole = 'unknown';
   /** The last successful probe, if any. */
   lastProbe: ProbeResult | undefined;
-  /** Statements sent through this node's pool since start (see `countStatement`). */
+  /** Statements sent through this node's pool since start. */
   statements = 0;
+  inFlight = 0;
+  latencyMs = 1;
+  private readonly url: string;
+  private pool: Sql;
+  private probeClient: Sql;
 
-  constructor(endpoint: NodeEndpoint, pool: PoolOptions) {
+  constructor(
+    endpoint: NodeEndpoint,
+    private readonly options: PoolOptions,
+    now: number,
+  ) {
     this.name = endpoint.name;
     this.url = endpoint.url;
-    const common = {
-      connect_timeout: pool.connectTimeoutSeconds,
-      onnotice: () => {},
-      connection: { application_name: 'shopgraph' },
-    };
-    this.sql = postgres(endpoint.url, { ...common, max: pool.max, idle_timeout: 60 });
-    this.probeSql = postgres(endpoint.url, { ...common, max: 1, idle_timeout: 0 });
+    this.health = new NodeHealth(options.health ?? DEFAULT_HEALTH_POLICY, now);
+    this.pool = this.connect(options.max);
+    this.probeClient = this.connect(1);
+  }
+
+  /** The statement pool. It is replaced when the node goes down, so use it per statement. */
+  get sql(): Sql {
+    return this.pool;
+  }
+
+  get probeSql(): Sql {
+    return this.probeClient;
+  }
+
+  get timeline(): number {
+    return this.lastProbe?.timeline ?? 0;
+  }
+
+  get lsn(): Lsn {
+    return this.lastProbe?.lsn ?? 0n;
+  }
+
+  get replayDelaySeconds(): number | null {
+    return this.lastProbe?.replayDelaySeconds ?? null;
+  }
+
+  get state(): HealthState {
+    return this.health.state;
   }
 
   /** Called by the data layer for every statement it sends here (SQL per request, metrics). */
   countStatement(): void {
     this.statements += 1;
+  }
+
+  observeLatency(ms: number): void {
+    this.latencyMs += LATENCY_SMOOTHING * (ms - this.latencyMs);
+  }
+
+  /**
+   * Drops every pooled connection at once. Used when the node goes down: its sockets may be
+   * dead without knowing it (a black-holed link), and statements queued on them would wait
+   * for TCP timeouts. New connections are made on next use.
+   */
+  resetPool(): void {
+    const old = this.pool;
+    this.pool = this.connect(this.options.max);
+    void old.end({ timeout: 0 }).catch(() => {});
+  }
+
+  /** Replaces the probe connection after a probe timed out on it. */
+  resetProbeConnection(): void {
+    const old = this.probeClient;
+    this.probeClient = this.connect(1);
+    void old.end({ timeout: 0 }).catch(() => {});
   }
 
   /**
@@ -59,6 +115,16 @@ export class ClusterNode {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.sql.end({ timeout: 5 }), this.probeSql.end({ timeout: 1 })]);
+    await Promise.all([this.pool.end({ timeout: 5 }), this.probeClient.end({ timeout: 1 })]);
+  }
+
+  private connect(max: number): Sql {
+    return postgres(this.url, {
+      max,
+      connect_timeout: this.options.connectTimeoutSeconds,
+      idle_timeout: 60,
+      onnotice: () => {},
+      connection: { application_name: 'shopgraph' },
+    });
   }
 }

@@ -26,8 +26,8 @@ interface ProbeRow {
 
 /**
  * One probe statement. The timeline comes from the current WAL file name on a primary
- * (the control file's copy lags behind a promotion until the next checkpoint) and from the
- * WAL receiver on a replica.
+ * (the control file's copy lags behind a promotion until the next checkpoint), and on a
+ * replica from its WAL receiver, or its last restartpoint while it has no upstream.
  */
 export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResult> {
   const started = performance.now();
@@ -36,7 +36,7 @@ export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResul
       pg_is_in_recovery() as "inRecovery",
       (case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end)::text as lsn,
       case when pg_is_in_recovery()
-        then (select received_tli from pg_stat_wal_receiver)::text
+        then coalesce((select received_tli from pg_stat_wal_receiver), (select timeline_id from pg_control_checkpoint()))::text
         else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int::text
       end as timeline,
       case when pg_is_in_recovery() and pg_last_wal_receive_lsn() is distinct from pg_last_wal_replay_lsn()

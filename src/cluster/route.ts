@@ -1,24 +1,82 @@
+import { PrimaryUnavailableError, ServiceUnavailableError, WriteOutcomeUnknownError } from '../errors.js';
+import { classifyFailure, isNodeFailure, RolledBackError, StatementTimeoutError, type FailureKind } from './failure.js';
+import type { Lsn } from './lsn.js';
 import type { ClusterNode } from './node.js';
+import { probeNode } from './probe.js';
+import type { ConsistencyToken } from './token.js';
 
 export type RouteIntent = 'read' | 'write';
 
-/** How a route chooses its node; the connection manager implements it. */
-export interface NodeChooser {
-  chooseReader(): ClusterNode;
-  choosePrimary(): ClusterNode;
+/** Why a read went where it went; counted, and shown to clients as the serving role. */
+export type ReadDecision =
+  | 'replica'
+  /** A replica, after waiting for it to replay the client's consistency token. */
+  | 'replica-after-wait'
+  | 'primary-requested'
+  | 'primary-fallback';
+
+export type FallbackReason = 'no-replica' | 'replicas-unhealthy' | 'replicas-lagging' | 'token-not-replayed' | 'token-timeline';
+
+export interface ReadChoice {
+  node: ClusterNode;
+  decision: ReadDecision;
+  reason?: FallbackReason;
+}
+
+export interface ReadConstraints {
+  /** The client's consistency token: only nodes that replayed it qualify. */
+  token?: ConsistencyToken;
+  /** Only nodes at least this far (a retry must not go back in time). */
+  minLsn?: Lsn;
+  /** Nodes that just failed for this route. */
+  exclude?: ReadonlySet<ClusterNode>;
+}
+
+/** What a route needs from the connection manager. */
+export interface RouteHost {
+  chooseReader(constraints: ReadConstraints): Promise<ReadChoice>;
+  /** The primary now, waiting briefly for a rediscovery when none is known. */
+  awaitPrimary(): Promise<ClusterNode>;
+  reportFailure(node: ClusterNode, kind: FailureKind): void;
+  readonly statementTimeoutMs: number;
+  countRetry(intent: RouteIntent): void;
+}
+
+export interface RouteOptions {
+  /** Read from the primary, whatever the replicas' state (a client asked for it). */
+  primary?: boolean;
+  /** A consistency token the client sent back. */
+  token?: ConsistencyToken;
+}
+
+export interface RunOptions {
+  /**
+   * `write` for work that changes data. Reads are retried on another node after a
+   * connection failure; writes only when they are known not to have run or are idempotent.
+   */
+  kind?: 'read' | 'write';
+  /** The write carries an idempotency key: running it twice has the effect of once. */
+  idempotent?: boolean;
 }
 
 /**
- * The database handle of one unit of work (one GraphQL operation): every statement it runs
- * goes to the one node chosen on first use, so a response never mixes nodes. Reads go to a
- * replica, writes and the reads that follow them in a mutation to the primary.
+ * The database handle of one unit of work (one GraphQL operation). Every statement goes to
+ * the node chosen on first use, so a response never mixes nodes or goes back in time.
+ * Reads go to a replica; writes, and the reads that follow them in a mutation, to the
+ * primary. A node that fails is reported, and the work moves once to a node at least as
+ * fresh (reads) or to the primary now (writes that are safe to repeat).
  */
 export class Route {
   private pinned: ClusterNode | undefined;
+  private choice: ReadChoice | undefined;
+  /** The pinned node's position when it was chosen: a replacement must be at least there. */
+  private floor: Lsn | undefined;
+  private wrote = false;
 
   constructor(
-    private readonly chooser: NodeChooser,
+    private readonly host: RouteHost,
     readonly intent: RouteIntent,
+    readonly options: RouteOptions = {},
   ) {}
 
   /** The node this route's statements went to, if any ran yet. */
@@ -26,8 +84,109 @@ export class Route {
     return this.pinned;
   }
 
-  async run<T>(work: (node: ClusterNode) => Promise<T>): Promise<T> {
-    this.pinned ??= this.intent === 'write' ? this.chooser.choosePrimary() : this.chooser.chooseReader();
-    return work(this.pinned);
+  /** How the node of a read route was chosen. */
+  get readChoice(): ReadChoice | undefined {
+    return this.choice;
   }
+
+  /** Whether a write ran (and committed) through this route. */
+  get hasWritten(): boolean {
+    return this.wrote;
+  }
+
+  /**
+   * The token of this route's writes: the primary's timeline and WAL position now, after
+   * they committed. Undefined when the route wrote nothing.
+   */
+  async consistencyToken(): Promise<ConsistencyToken | undefined> {
+    if (!this.wrote || !this.pinned) return undefined;
+    const position = await probeNode(this.pinned.sql, this.host.statementTimeoutMs);
+    return { timeline: position.timeline, lsn: position.lsn };
+  }
+
+  async run<T>(work: (node: ClusterNode) => Promise<T>, options: RunOptions = {}): Promise<T> {
+    const node = await this.pin();
+    try {
+      return await this.attempt(node, work, options);
+    } catch (error) {
+      const kind = classifyFailure(error);
+      if (kind === 'statement') throw error;
+      this.host.reportFailure(node, kind);
+      if (!this.mayRetry(kind, error, options)) throw this.giveUp(kind, error, options);
+      this.host.countRetry(this.intent);
+      const replacement = await this.repin(node);
+      try {
+        return await this.attempt(replacement, work, options);
+      } catch (retryError) {
+        const retryKind = classifyFailure(retryError);
+        if (retryKind === 'statement') throw retryError;
+        this.host.reportFailure(replacement, retryKind);
+        throw this.giveUp(retryKind, retryError, options);
+      }
+    }
+  }
+
+  private async pin(): Promise<ClusterNode> {
+    if (this.pinned) return this.pinned;
+    if (this.intent === 'write' || this.options.primary) {
+      this.pinned = await this.host.awaitPrimary();
+      if (this.intent === 'read') this.choice = { node: this.pinned, decision: 'primary-requested' };
+    } else {
+      this.choice = await this.host.chooseReader({ token: this.options.token });
+      this.pinned = this.choice.node;
+    }
+    this.floor = this.pinned.lsn;
+    return this.pinned;
+  }
+
+  private async repin(failed: ClusterNode): Promise<ClusterNode> {
+    this.pinned = undefined;
+    if (this.intent === 'write' || this.options.primary) return this.pin();
+    this.choice = await this.host.chooseReader({ token: this.options.token, minLsn: this.floor, exclude: new Set([failed]) });
+    this.pinned = this.choice.node;
+    return this.pinned;
+  }
+
+  private async attempt<T>(node: ClusterNode, work: (node: ClusterNode) => Promise<T>, options: RunOptions): Promise<T> {
+    const started = performance.now();
+    node.inFlight += 1;
+    try {
+      const result = await (options.kind === 'write' ? work(node) : withTimeout(work(node), this.host.statementTimeoutMs));
+      if (options.kind === 'write') this.wrote = true;
+      return result;
+    } finally {
+      node.inFlight -= 1;
+      node.observeLatency(performance.now() - started);
+    }
+  }
+
+  private mayRetry(kind: FailureKind, error: unknown, options: RunOptions): boolean {
+    if (options.kind !== 'write') return isNodeFailure(kind) || kind === 'read-only';
+    // A write may run again only if it cannot have run the first time, or if running it
+    // twice does no harm.
+    if (kind === 'not-connected' || kind === 'read-only') return true;
+    return options.idempotent === true || isRolledBack(error);
+  }
+
+  private giveUp(kind: FailureKind, error: unknown, options: RunOptions): Error {
+    if (options.kind === 'write' && kind === 'connection-lost' && !isRolledBack(error))
+      return new WriteOutcomeUnknownError({ cause: error });
+    if (this.intent === 'write' || this.options.primary)
+      return new PrimaryUnavailableError('the primary database stopped answering', 1, { cause: error });
+    return new ServiceUnavailableError('the database nodes stopped answering', 1, { cause: error });
+  }
+}
+
+function isRolledBack(error: unknown): boolean {
+  return error instanceof RolledBackError;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StatementTimeoutError(ms)), ms);
+  });
+  // The abandoned statement may still fail later; that is expected, not unhandled.
+  promise.catch(() => {});
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

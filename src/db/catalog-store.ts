@@ -194,7 +194,7 @@ export class CatalogStore extends Store {
   }
 
   createProduct(product: NewProduct): Promise<ProductRow> {
-    return this.run(async (db) => {
+    return this.write(async (db) => {
       try {
         const [row] = await db.insert(products).values(product).returning();
         return row!;
@@ -205,7 +205,7 @@ export class CatalogStore extends Store {
   }
 
   updateProduct(id: number, changes: ProductChanges): Promise<ProductRow> {
-    return this.run(async (db) => {
+    return this.write(async (db) => {
       let row: ProductRow | undefined;
       try {
         [row] = await db

@@ -4,17 +4,19 @@ import type { ClusterNode } from '../cluster/index.js';
 /** A drizzle database bound to one node's pool. */
 export type Database = PostgresJsDatabase;
 
-const databases = new WeakMap<ClusterNode, Database>();
+const databases = new WeakMap<object, Database>();
 
 /**
- * The drizzle database of a node, made once per node. Its logger counts every statement on
- * the node, which is how SQL-per-request is measured (tests, metrics, benchmark).
+ * The drizzle database over a node's current pool, made once per pool (a node gets a new
+ * pool after it goes down). Its logger counts every statement on the node, which is how
+ * SQL-per-request is measured (tests, metrics, benchmark).
  */
 export function databaseOf(node: ClusterNode): Database {
-  let database = databases.get(node);
+  const pool = node.sql;
+  let database = databases.get(pool);
   if (!database) {
-    database = drizzle(node.sql, { logger: { logQuery: () => node.countStatement() } });
-    databases.set(node, database);
+    database = drizzle(pool, { logger: { logQuery: () => node.countStatement() } });
+    databases.set(pool, database);
   }
   return database;
 }

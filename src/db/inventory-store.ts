@@ -38,7 +38,7 @@ export class InventoryStore extends Store {
    * units, as the database constraints do.
    */
   adjustOnHand(productId: number, warehouseId: number, delta: number): Promise<InventoryLevelRow> {
-    return this.run(async (db) => {
+    return this.write(async (db) => {
       const level = and(eq(inventoryLevels.productId, productId), eq(inventoryLevels.warehouseId, warehouseId));
       try {
         const [updated] = await db

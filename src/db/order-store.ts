@@ -15,7 +15,7 @@ import {
   type SortOrder,
 } from './pagination.js';
 import { violatedConstraint } from './postgres-errors.js';
-import { byKey, groupByKey, Store } from './store.js';
+import { byKey, groupByKey, inTransaction, Store } from './store.js';
 import { inventoryLevels, orderItems, orders, products, type OrderItemRow, type OrderRow, type OrderStatus } from './tables/index.js';
 
 export interface OrderFilter {
@@ -134,56 +134,58 @@ export class OrderStore extends Store {
   placeOrder(request: NewOrder): Promise<PlacedOrder> {
     const lines = mergeLines(request.lines);
     const fingerprint = fingerprintOf(request.customerId, lines);
-    return this.run(async (db) => {
-      if (request.idempotencyKey !== undefined) {
-        const earlier = await orderForKey(db, request.idempotencyKey, fingerprint);
-        if (earlier) return { order: earlier, replayed: true };
-      }
-      try {
-        const order = await db.transaction((tx) => insertOrder(tx, request, lines, fingerprint));
-        return { order, replayed: false };
-      } catch (error) {
-        // A concurrent call with the same key committed first; its order is the answer.
-        if (request.idempotencyKey !== undefined && violatedConstraint(error, 'unique') === 'orders_idempotency_key_key') {
+    // With a key, the whole call is safe to repeat: a repeat finds the order by its key.
+    return this.write(
+      async (db) => {
+        if (request.idempotencyKey !== undefined) {
           const earlier = await orderForKey(db, request.idempotencyKey, fingerprint);
           if (earlier) return { order: earlier, replayed: true };
         }
-        if (violatedConstraint(error, 'foreign-key') === 'orders_customer_id_customers_id_fk') {
-          throw new NotFoundError('Customer', request.customerId);
+        try {
+          const order = await inTransaction(db, (tx) => insertOrder(tx, request, lines, fingerprint));
+          return { order, replayed: false };
+        } catch (error) {
+          // A concurrent call with the same key committed first; its order is the answer.
+          if (request.idempotencyKey !== undefined && violatedConstraint(error, 'unique') === 'orders_idempotency_key_key') {
+            const earlier = await orderForKey(db, request.idempotencyKey, fingerprint);
+            if (earlier) return { order: earlier, replayed: true };
+          }
+          if (violatedConstraint(error, 'foreign-key') === 'orders_customer_id_customers_id_fk') {
+            throw new NotFoundError('Customer', request.customerId);
+          }
+          throw error;
         }
-        throw error;
-      }
-    });
+      },
+      { idempotent: request.idempotencyKey !== undefined },
+    );
   }
 
   /** Cancels an order that has not shipped yet and puts its units back in stock. */
   cancelOrder(orderId: number): Promise<OrderRow> {
-    return this.run((db) =>
-      db.transaction(async (tx) => {
-        const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
-        if (!order) throw new NotFoundError('Order', orderId);
-        if (!CANCELLABLE.includes(order.status)) {
-          throw new InvalidStateError(
-            `This order is ${order.status} and can no longer be cancelled; only ${CANCELLABLE.join(' or ')} orders can.`,
-            {
-              field: 'id',
-              status: order.status,
-            },
-          );
-        }
-        const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId));
-        await changeStock(
-          tx,
-          items.map((item) => ({ productId: item.productId, warehouseId: item.warehouseId, delta: item.quantity })),
+    return this.writeTransaction(async (tx) => {
+      const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
+      if (!order) throw new NotFoundError('Order', orderId);
+      if (!CANCELLABLE.includes(order.status)) {
+        throw new InvalidStateError(
+          `This order is ${order.status} and can no longer be cancelled; only ${CANCELLABLE.join(' or ')} orders can.`,
+          {
+            field: 'id',
+            status: order.status,
+          },
         );
-        const [cancelled] = await tx
-          .update(orders)
-          .set({ status: 'CANCELLED', updatedAt: sql`now()` })
-          .where(eq(orders.id, orderId))
-          .returning();
-        return cancelled!;
-      }),
-    );
+      }
+      const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId));
+      await changeStock(
+        tx,
+        items.map((item) => ({ productId: item.productId, warehouseId: item.warehouseId, delta: item.quantity })),
+      );
+      const [cancelled] = await tx
+        .update(orders)
+        .set({ status: 'CANCELLED', updatedAt: sql`now()` })
+        .where(eq(orders.id, orderId))
+        .returning();
+      return cancelled!;
+    });
   }
 }
 

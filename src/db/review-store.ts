@@ -70,7 +70,7 @@ export class ReviewStore extends Store {
   }
 
   addReview(review: NewReview): Promise<ReviewRow> {
-    return this.run(async (db) => {
+    return this.write(async (db) => {
       try {
         const [row] = await db.insert(reviews).values(review).returning();
         return row!;

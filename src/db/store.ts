@@ -1,5 +1,5 @@
-import type { Route } from '../cluster/index.js';
-import { databaseOf, type Database } from './database.js';
+import { classifyFailure, isNodeFailure, RolledBackError, type Route } from '../cluster/index.js';
+import { databaseOf, type Database, type Transaction } from './database.js';
 
 /**
  * Base of the per-domain stores: every statement runs through the route of the operation,
@@ -8,8 +8,40 @@ import { databaseOf, type Database } from './database.js';
 export abstract class Store {
   constructor(private readonly route: Route) {}
 
+  /** Work that only reads: retried once on another node if its node fails. */
   protected run<T>(work: (db: Database) => Promise<T>): Promise<T> {
     return this.route.run((node) => work(databaseOf(node)));
+  }
+
+  /**
+   * Work that changes data, on the primary. After a connection failure it is retried only
+   * when it cannot have run (see Route) or when `idempotent` says running it twice is safe.
+   */
+  protected write<T>(work: (db: Database) => Promise<T>, options: { idempotent?: boolean } = {}): Promise<T> {
+    return this.route.run((node) => work(databaseOf(node)), { kind: 'write', idempotent: options.idempotent });
+  }
+
+  /** A write in one transaction: every statement on one connection, from BEGIN to COMMIT. */
+  protected writeTransaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.write((db) => inTransaction(db, work));
+  }
+}
+
+/**
+ * Runs a transaction and tells a failure before COMMIT (rolled back: safe to retry) from a
+ * failure during COMMIT (the outcome is unknown) when the connection is lost.
+ */
+export async function inTransaction<T>(db: Database, work: (tx: Transaction) => Promise<T>): Promise<T> {
+  let committing = false;
+  try {
+    return await db.transaction(async (tx) => {
+      const result = await work(tx);
+      committing = true;
+      return result;
+    });
+  } catch (error) {
+    if (!committing && isNodeFailure(classifyFailure(error))) throw new RolledBackError({ cause: error });
+    throw error;
   }
 }
 

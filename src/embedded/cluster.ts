@@ -20,6 +20,8 @@ export interface EmbeddedClusterOptions {
    * against a killed server process (the OS keeps the pages), unsafe against power loss.
    */
   durable?: boolean;
+  /** Whether to create a cluster when `dataDir` holds none (default true). */
+  create?: boolean;
   /** Progress lines for a person watching (`npm start` prints them). */
   onProgress?: (message: string) => void;
 }
@@ -59,6 +61,10 @@ export class EmbeddedCluster {
     const progress = options.onProgress ?? (() => {});
     const user = resolveServerUser();
     const pgCtl = new PgCtl(await resolveBinaries(user), user);
+    const existing = await readClusterState(dataDir);
+    if (!existing && options.create === false) {
+      throw new Error(`There is no embedded cluster in ${dataDir}; create one with shopgraph cluster up (or npm start).`);
+    }
     await fs.mkdir(dataDir, { recursive: true, mode: 0o755 });
     if (user) {
       await fs.chmod(dataDir, 0o755);
@@ -69,7 +75,6 @@ export class EmbeddedCluster {
         );
       }
     }
-    const existing = await readClusterState(dataDir);
     if (existing) return new EmbeddedCluster(dataDir, existing, pgCtl, user, progress);
 
     const replicas = options.replicas ?? 2;

@@ -43,7 +43,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     introspection: true,
     // The process owner (the CLI) handles signals, so shutdown happens in one order.
     stopOnTerminationSignals: false,
-    plugins: [routingPlugin(options.cluster), errorReportingPlugin(logger), ApolloServerPluginDrainHttpServer({ httpServer })],
+    plugins: [routingPlugin(options.cluster, logger), errorReportingPlugin(logger), ApolloServerPluginDrainHttpServer({ httpServer })],
   });
   await apollo.start();
   const handler = createHttpHandler(apollo, options.cluster, { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });

@@ -57,7 +57,7 @@ describe('creating and changing products', () => {
     const response = await server.request(CREATE_PRODUCT, {
       input: { sku, name: '  Walnut Board ', price: { amount: '19.9', currency: 'EUR' }, categoryId: gid('Category', 2) },
     });
-    expect(response.extensions!.routing).toEqual({ role: 'primary', node: 'pg1' });
+    expect(response.extensions!.routing).toMatchObject({ role: 'primary', node: 'pg1' });
     expect(response.data!.createProduct.product).toMatchObject({
       sku,
       name: 'Walnut Board',

@@ -40,18 +40,27 @@ async function openEmbedded(config: Config, logger: Logger): Promise<EmbeddedClu
 }
 
 async function clusterStatus(config: Config, logger: Logger, json: boolean): Promise<void> {
-  const database = await openDatabase(config, logger);
+  // Status looks, it does not touch: no cluster is created and no node is started.
+  const database = await openDatabase(config, logger, { startEmbedded: false });
   try {
     const urls = new Map((database.embedded?.nodes ?? []).map((node) => [node.name, node.url]));
     config.databaseUrls.forEach((url, index) => urls.set(`node${index + 1}`, url));
-    const nodes = database.manager.status().map((node) => ({ ...node, url: urls.get(node.name) ?? '' }));
+    const status = database.manager.status();
+    const nodes = status.nodes.map((node) => ({ ...node, url: urls.get(node.name) ?? '' }));
     if (json) {
-      process.stdout.write(`${JSON.stringify({ nodes }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...status, nodes }, null, 2)}\n`);
       return;
     }
+    process.stdout.write(
+      `mode ${status.mode}, primary ${status.primary ?? 'none'}${status.conflict ? ' (several nodes claim to be primary)' : ''}\n`,
+    );
     for (const node of nodes) {
-      const lag = node.role === 'replica' ? `lag ${node.lagBytes ?? '?'} B / ${node.lagSeconds?.toFixed(1) ?? '?'} s` : '';
-      process.stdout.write(`${node.name.padEnd(8)} ${node.role.padEnd(8)} ${withoutPassword(node.url).padEnd(48)} ${lag}\n`);
+      const role = node.fenced ? `${node.role} (fenced)` : node.role;
+      const lag = node.role === 'replica' && node.lagBytes !== null ? `lag ${node.lagBytes} B / ${node.lagSeconds?.toFixed(1)} s` : '';
+      const note = node.ineligible ? `not serving reads: ${node.ineligible}` : '';
+      process.stdout.write(
+        `${[node.name.padEnd(8), role.padEnd(18), node.state.padEnd(8), withoutPassword(node.url).padEnd(50), lag.padEnd(24), note].join(' ').trimEnd()}\n`,
+      );
     }
   } finally {
     await database.close();

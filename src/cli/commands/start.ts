@@ -30,7 +30,7 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
     );
     const roles = database.manager
       .status()
-      .map((node) => `${node.name}=${node.role}`)
+      .nodes.map((node) => `${node.name}=${node.role}`)
       .join(', ');
     logger.info(`ShopGraph is serving ${server.url}`, { nodes: roles });
     await shutdownRequested;

@@ -1,26 +1,101 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import type { ConnectionManager } from '../../cluster/index.js';
+import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { decodeToken, encodeToken, type ConnectionManager, type RouteOptions } from '../../cluster/index.js';
+import { safeErrorFields } from '../../errors.js';
+import type { Logger } from '../../log.js';
 import type { GraphQLContext } from '../context.js';
+
+/** Request header carrying a consistency token from an earlier mutation response. */
+export const CONSISTENCY_TOKEN_HEADER = 'x-consistency-token';
+/** Request header asking for a read from the primary: `x-read-from: primary`. */
+export const READ_FROM_HEADER = 'x-read-from';
 
 /**
  * Chooses the database route of each operation once it is known: a query reads from a
- * replica, a mutation (and the payload it returns) works on the primary. The response says
- * in `extensions.routing` which role served it.
+ * replica (one that replayed the client's consistency token, if it sent one, or the primary
+ * if it asked), a mutation and the payload it returns work on the primary. Every response
+ * says in `extensions.routing` which role served it and how far behind that node was, and
+ * a mutation's response carries the consistency token of its writes.
  */
-export function routingPlugin(cluster: ConnectionManager): ApolloServerPlugin<GraphQLContext> {
+export function routingPlugin(cluster: ConnectionManager, logger: Logger): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, contextValue }) {
-          contextValue.assignRoute(cluster.route(operation?.operation === 'mutation' ? 'write' : 'read'));
+        async didResolveOperation({ operation, contextValue, request }) {
+          if (operation?.operation === 'mutation') contextValue.assignRoute(cluster.route('write'));
+          else contextValue.assignRoute(cluster.route('read', readOptions(request.http?.headers)));
         },
-        async willSendResponse({ response, contextValue }) {
-          const node = contextValue.assignedRoute?.servedBy;
-          if (!node || response.body.kind !== 'single') return;
+        async willSendResponse(requestContext) {
+          const { response, contextValue } = requestContext;
+          const route = contextValue.assignedRoute;
+          const node = route?.servedBy;
+          if (!route || !node || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, routing: { role: node.role, node: node.name } };
+          const choice = route.readChoice;
+          const lag = cluster.status().nodes.find((candidate) => candidate.name === node.name);
+          const extensions: Record<string, unknown> = {
+            routing: {
+              role: node.role,
+              node: node.name,
+              lagBytes: lag?.lagBytes ?? null,
+              lagSeconds: lag?.lagSeconds ?? null,
+              ...(choice?.reason ? { fallbackReason: choice.reason } : {}),
+            },
+          };
+          if (choice?.reason === 'token-timeline') {
+            extensions.consistency = {
+              warning: 'TIMELINE_CHANGED',
+              message:
+                'The cluster failed over after the write behind your consistency token; that write may have been lost. Read it back to check.',
+            };
+          }
+          const token = await writeToken(requestContext, logger);
+          if (token) {
+            extensions.consistency = { token };
+            response.http.headers.set(CONSISTENCY_TOKEN_HEADER, token);
+          }
+          result.extensions = { ...result.extensions, ...extensions };
         },
       };
     },
   };
+}
+
+function readOptions(headers: Map<string, string> | undefined): RouteOptions {
+  const options: RouteOptions = {};
+  const readFrom = headers?.get(READ_FROM_HEADER)?.trim().toLowerCase();
+  if (readFrom !== undefined && readFrom !== '') {
+    if (readFrom !== 'primary') throw requestError(`The ${READ_FROM_HEADER} header takes one value: primary.`);
+    options.primary = true;
+  }
+  const tokenText = headers?.get(CONSISTENCY_TOKEN_HEADER);
+  if (tokenText !== undefined && tokenText.trim() !== '') {
+    const token = decodeToken(tokenText);
+    if (!token)
+      throw requestError(
+        `The ${CONSISTENCY_TOKEN_HEADER} header is not a consistency token; send one back exactly as a mutation response gave it.`,
+      );
+    options.token = token;
+  }
+  return options;
+}
+
+function requestError(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+}
+
+/** The token of a mutation's writes, or undefined (no writes, or the primary went away). */
+async function writeToken({ contextValue }: GraphQLRequestContext<GraphQLContext>, logger: Logger): Promise<string | undefined> {
+  const route = contextValue.assignedRoute;
+  if (!route?.hasWritten) return undefined;
+  try {
+    const token = await route.consistencyToken();
+    return token && encodeToken(token);
+  } catch (error) {
+    logger.warn('could not read the commit position for a consistency token', {
+      requestId: contextValue.requestId,
+      ...safeErrorFields(error),
+    });
+    return undefined;
+  }
 }
