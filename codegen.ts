@@ -46,6 +46,8 @@ export async function generateResolverTypes(): Promise<string> {
         CustomerConnection: mapper('CustomerConnectionSource'),
         OrderConnection: mapper('OrderConnectionSource'),
         ReviewConnection: mapper('ReviewConnectionSource'),
+        ClusterStatus: mapper('ClusterStatusSource'),
+        DatabaseNodeStatus: mapper('DatabaseNodeStatusSource'),
       },
     },
   });

@@ -19,6 +19,11 @@ export interface Config {
   /** Connections per node in the statement pool. `DATABASE_POOL_SIZE`, default 10. */
   poolSize: number;
   routing: RoutingConfig;
+  /**
+   * Bearer token that grants admin access (`clusterStatus`). `SHOPGRAPH_ADMIN_TOKEN`, at
+   * least 24 characters; unset: no caller is admin.
+   */
+  adminToken: string | undefined;
   embedded: EmbeddedConfig;
 }
 
@@ -84,6 +89,7 @@ export function loadConfig(env: Env = process.env): Config {
       statementTimeoutMs: readInteger(env, 'SHOPGRAPH_READ_TIMEOUT_MS', 5000, { min: 100, max: 600_000 }),
       tokenWaitMs: readInteger(env, 'SHOPGRAPH_TOKEN_WAIT_MS', 500, { min: 0, max: 60_000 }),
     },
+    adminToken: readSecret(env, 'SHOPGRAPH_ADMIN_TOKEN', 24),
     embedded: loadEmbeddedConfig(env),
   };
 }
@@ -101,6 +107,18 @@ export function loadEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
 function readString(env: Env, name: string, fallback: string): string {
   const raw = env[name]?.trim();
   return raw ? raw : fallback;
+}
+
+function readSecret(env: Env, name: string, minLength: number): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  if (raw.length < minLength) {
+    throw new ConfigError(
+      name,
+      `is ${raw.length} characters long; use at least ${minLength} random characters (for example: openssl rand -base64 32).`,
+    );
+  }
+  return raw;
 }
 
 function readBoolean(env: Env, name: string, fallback: boolean): boolean {

@@ -79,6 +79,14 @@ export class InsufficientStockError extends ShopGraphError {
   }
 }
 
+export class UnauthenticatedError extends ShopGraphError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+export class ForbiddenError extends ShopGraphError {
+  readonly code = 'FORBIDDEN';
+}
+
 /** A business rule refuses a change to the current state (for example cancelling a shipped order). */
 export class InvalidStateError extends ShopGraphError {
   readonly code = 'BAD_USER_INPUT';

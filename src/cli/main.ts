@@ -16,7 +16,9 @@ Commands:
   seed [--scale N] [--seed N] [--reset]
                             load deterministic demo data (scale 1 = 10,000 products)
   cluster up|down           start or stop the embedded cluster
-  cluster status [--json]   every node's role and replication lag
+  cluster status [--json]   the cluster's mode and every node's role, health and replication lag
+  cluster failover          promote the freshest replica of the embedded cluster
+  cluster stop|start NODE   stop or start one embedded node (a former primary comes back as a replica)
 
 Configuration comes from the environment; see README.md.`;
 

@@ -16,7 +16,7 @@ export interface HealthPolicy {
   maxBackoffMs: number;
 }
 
-export const DEFAULT_HEALTH_POLICY: HealthPolicy = { failureThreshold: 2, baseBackoffMs: 250, maxBackoffMs: 5_000 };
+export const DEFAULT_HEALTH_POLICY: HealthPolicy = { failureThreshold: 2, baseBackoffMs: 250, maxBackoffMs: 2_000 };
 
 export class NodeHealth {
   state: HealthState = 'suspect';

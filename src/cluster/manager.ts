@@ -136,6 +136,8 @@ export class ConnectionManager implements RouteHost {
   static async start(options: ConnectionManagerOptions): Promise<ConnectionManager> {
     const manager = new ConnectionManager(options);
     await manager.probeAll();
+    manager.lastMode = manager.status().mode;
+    manager.logger.info('cluster discovered', { mode: manager.lastMode, primary: manager.primary?.name ?? null });
     manager.probeTimer = setInterval(() => void manager.probeDue(), manager.settings.probeIntervalMs);
     manager.probeTimer.unref();
     return manager;
@@ -372,9 +374,11 @@ export class ConnectionManager implements RouteHost {
         });
       }
     }
+    // Mode changes during the first probe round are nodes being discovered, not news.
+    if (this.lastMode === undefined) return;
     const mode = this.status().mode;
     if (mode !== this.lastMode) {
-      if (this.lastMode !== undefined) this.logger.warn('cluster mode changed', { from: this.lastMode, to: mode });
+      this.logger.warn('cluster mode changed', { from: this.lastMode, to: mode });
       this.lastMode = mode;
     }
   }

@@ -6,7 +6,10 @@ export interface ProbeResult {
   role: 'primary' | 'replica';
   /** WAL timeline the node is on; it grows by one at every promotion. */
   timeline: number;
-  /** Primary: where it writes WAL now. Replica: how far it has replayed. */
+  /**
+   * Primary: how far its WAL is on disk (what replicas can have; every committed transaction
+   * is within it). Replica: how far it has replayed.
+   */
   lsn: Lsn;
   /** Replica: seconds since the last replayed transaction committed on the primary, when it is behind. */
   replayDelaySeconds: number | null;
@@ -34,7 +37,7 @@ export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResul
   const query = sql<ProbeRow[]>`
     select
       pg_is_in_recovery() as "inRecovery",
-      (case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end)::text as lsn,
+      (case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_flush_lsn() end)::text as lsn,
       case when pg_is_in_recovery()
         then coalesce((select received_tli from pg_stat_wal_receiver), (select timeline_id from pg_control_checkpoint()))::text
         else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int::text

@@ -4,8 +4,9 @@ import path from 'node:path';
 
 /**
  * What an embedded cluster remembers between runs (`cluster.json` in its data directory):
- * its nodes and ports, and the credentials its servers were initialised with. Roles are not
- * stored: after a failover they are discovered from the servers, like for any cluster.
+ * its nodes and ports, the credentials its servers were initialised with, and which node it
+ * last made primary, so that a restart brings that one up as primary and turns any other
+ * former primary into a replica. ShopGraph itself still discovers roles from the servers.
  */
 export interface ClusterState {
   version: 1;
@@ -13,6 +14,7 @@ export interface ClusterState {
   password: string;
   database: string;
   nodes: { name: string; port: number }[];
+  primary: string;
 }
 
 const STATE_FILE = 'cluster.json';
@@ -47,5 +49,6 @@ export function newClusterState(ports: number[]): ClusterState {
     password: randomBytes(18).toString('base64url'),
     database: 'shopgraph',
     nodes: ports.map((port, index) => ({ name: `pg${index + 1}`, port })),
+    primary: 'pg1',
   };
 }

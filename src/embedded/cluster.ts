@@ -46,7 +46,7 @@ export class EmbeddedCluster {
 
   private constructor(
     readonly dataDir: string,
-    private readonly state: ClusterState,
+    private state: ClusterState,
     private readonly pgCtl: PgCtl,
     private readonly user: ServerUser | undefined,
     private readonly progress: (message: string) => void,
@@ -106,13 +106,20 @@ export class EmbeddedCluster {
     return node;
   }
 
+  /** The node this cluster last made primary (`failover` and `promote` change it). */
+  get primaryName(): string {
+    return this.state.primary;
+  }
+
   /**
-   * Starts every node that is not running. Returns the nodes this object started, including
+   * Starts every node that is not running, the primary first, so that a former primary comes
+   * back as a replica of the current one. Returns the nodes this object started, including
    * those started while `open` created the cluster; nodes that were running already (say,
    * after `shopgraph cluster up`) are not in the list, so their owner keeps them.
    */
   async up(): Promise<string[]> {
-    for (const node of this.nodes) {
+    const ordered = [this.node(this.state.primary), ...this.nodes.filter((node) => node.name !== this.state.primary)];
+    for (const node of ordered) {
       if (!(await this.pgCtl.isRunning(node.dataDir))) await this.startNode(node.name);
     }
     return this.nodes.map((node) => node.name).filter((name) => this.startedHere.has(name));
@@ -123,17 +130,32 @@ export class EmbeddedCluster {
     await this.stopAll('fast');
   }
 
-  async startNode(name: string): Promise<void> {
+  /**
+   * Starts one node in its role: the primary as it is; any other node as a streaming replica
+   * of the primary. A former primary (after a failover) is rebuilt from a fresh copy of the
+   * current primary, since its history has diverged. `asIs` starts the data directory as it
+   * is, even a stale primary: tests use it to bring an old primary back on purpose.
+   */
+  async startNode(name: string, { asIs = false }: { asIs?: boolean } = {}): Promise<void> {
     const node = this.node(name);
-    if (!(await isPortFree(node.port))) {
-      throw new Error(
-        `Port ${node.port} (node ${name}) is already in use by another program. Stop that program, ` +
-          'or point SHOPGRAPH_DATA_DIR at a new directory and SHOPGRAPH_EMBEDDED_PORT at a free range.',
-      );
+    if (await this.pgCtl.isRunning(node.dataDir)) return;
+    if (!asIs && name !== this.state.primary) {
+      const primary = this.node(this.state.primary);
+      if (!(await this.pgCtl.isRunning(primary.dataDir))) {
+        throw new Error(`Node ${name} is a replica of ${primary.name}, which is not running; start ${primary.name} first, or fail over.`);
+      }
+      if (!(await isStandby(node.dataDir))) {
+        this.progress(`${name} was a primary before ${primary.name} took over; rebuilding it as a replica`);
+        await this.createReplica(node, primary);
+        await this.requireSynchronousReplica(primary);
+        return;
+      }
+      await this.writeNodeSettings(node, primary);
+      await this.launch(node);
+      await this.requireSynchronousReplica(primary);
+      return;
     }
-    this.progress(`starting ${name} on 127.0.0.1:${node.port}`);
-    await this.pgCtl.start(node.dataDir, node.logFile);
-    this.startedHere.add(name);
+    await this.launch(node);
   }
 
   async stopNode(name: string, mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
@@ -142,13 +164,126 @@ export class EmbeddedCluster {
     this.startedHere.delete(name);
   }
 
+  /**
+   * Kills a node's processes at once (SIGKILL to the whole process group), as a crash or an
+   * out-of-memory kill would: no shutdown checkpoint, clients see their connections break.
+   */
+  async killNode(name: string): Promise<void> {
+    const node = this.node(name);
+    const pid = await postmasterPid(node.dataDir);
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+    const deadline = Date.now() + 10_000;
+    while ((await this.pgCtl.isRunning(node.dataDir)) || isAlive(pid)) {
+      if (Date.now() > deadline) throw new Error(`Node ${name} (pid ${pid}) did not die within 10 s of SIGKILL.`);
+      await sleep(20);
+    }
+    this.startedHere.delete(name);
+  }
+
   async isRunning(name: string): Promise<boolean> {
     return this.pgCtl.isRunning(this.node(name).dataDir);
   }
 
+  /**
+   * Makes `name` the primary: promotes it, gives every other node a replication slot on it,
+   * and requires one running replica to confirm each commit (none when no replica runs, with
+   * a warning, so writes keep working). Other replicas are not re-pointed; see `failover`.
+   */
+  async promote(name: string): Promise<void> {
+    const node = this.node(name);
+    this.progress(`promoting ${name}`);
+    await this.pgCtl.promote(node.dataDir);
+    this.state = { ...this.state, primary: name };
+    await writeClusterState(this.dataDir, this.state);
+    const sql = this.connect(node.port, this.state.database);
+    try {
+      for (const other of this.nodes.filter((candidate) => candidate.name !== name)) {
+        await sql`
+          select pg_create_physical_replication_slot(${other.name}, true)
+          where not exists (select 1 from pg_replication_slots where slot_name = ${other.name})`;
+      }
+    } finally {
+      await sql.end();
+    }
+  }
+
+  /**
+   * Planned or unplanned failover: stops the primary if it still runs, promotes the replica
+   * that has received the most WAL, points the other running replicas at it, and leaves the
+   * old primary to be rebuilt as a replica when it is next started.
+   */
+  async failover(): Promise<{ from: string; to: string }> {
+    const from = this.state.primary;
+    await this.stopNode(from, 'fast');
+    const candidates: { node: EmbeddedNode; received: bigint }[] = [];
+    for (const node of this.nodes) {
+      if (node.name === from || !(await this.pgCtl.isRunning(node.dataDir))) continue;
+      candidates.push({ node, received: await receivedWal(this.connect(node.port, this.state.database)) });
+    }
+    candidates.sort((a, b) => (b.received > a.received ? 1 : b.received < a.received ? -1 : 0));
+    const target = candidates[0]?.node;
+    if (!target) throw new Error('No replica is running to fail over to; start one with shopgraph cluster start NODE.');
+    await this.promote(target.name);
+    for (const { node } of candidates.slice(1)) {
+      await this.writeNodeSettings(node, target);
+      await this.reloadConfiguration(node);
+    }
+    await this.requireSynchronousReplica(target);
+    this.progress(`${target.name} is the primary now (was ${from})`);
+    return { from, to: target.name };
+  }
+
   private async stopAll(mode: 'fast' | 'immediate'): Promise<void> {
     // Replicas first, so the primary's shutdown does not make them log reconnect attempts.
-    for (const node of [...this.nodes].reverse()) await this.stopNode(node.name, mode);
+    const ordered = [...this.nodes.filter((node) => node.name !== this.state.primary), this.node(this.state.primary)];
+    for (const node of ordered) await this.stopNode(node.name, mode);
+  }
+
+  private async launch(node: EmbeddedNode): Promise<void> {
+    if (!(await isPortFree(node.port))) {
+      throw new Error(
+        `Port ${node.port} (node ${node.name}) is already in use by another program. Stop that program, ` +
+          'or point SHOPGRAPH_DATA_DIR at a new directory and SHOPGRAPH_EMBEDDED_PORT at a free range.',
+      );
+    }
+    this.progress(`starting ${node.name} on 127.0.0.1:${node.port}`);
+    await this.pgCtl.start(node.dataDir, node.logFile);
+    this.startedHere.add(node.name);
+  }
+
+  private async reloadConfiguration(node: EmbeddedNode): Promise<void> {
+    const sql = this.connect(node.port, this.state.database);
+    try {
+      await sql`select pg_reload_conf()`;
+    } finally {
+      await sql.end();
+    }
+  }
+
+  /**
+   * Commits on the primary wait until one replica has the WAL on disk (ANY 1 of the running
+   * replicas), so an acknowledged write survives the loss of the primary. With no replica
+   * running, waiting would block every write, so the primary commits alone (and says so).
+   */
+  private async requireSynchronousReplica(primary: EmbeddedNode): Promise<void> {
+    const running: string[] = [];
+    for (const node of this.nodes) {
+      if (node.name !== primary.name && (await this.pgCtl.isRunning(node.dataDir))) running.push(node.name);
+    }
+    const setting = running.length > 0 ? `ANY 1 (${running.join(', ')})` : '';
+    if (!setting) this.progress(`no replica is running: ${primary.name} commits without a synchronous replica`);
+    const sql = this.connect(primary.port, this.state.database);
+    try {
+      await sql.unsafe(`alter system set synchronous_standby_names = '${setting}'`);
+      await sql`select pg_reload_conf()`;
+    } finally {
+      await sql.end();
+    }
   }
 
   private urlFor(port: number, database: string): string {
@@ -187,7 +322,7 @@ export class EmbeddedCluster {
     );
     await this.writeFileAsServer(path.join(primary.dataDir, 'shopgraph.conf'), clusterSettings(durable));
     await this.writeNodeSettings(primary, undefined);
-    await this.startNode(primary.name);
+    await this.launch(primary);
 
     const admin = this.connect(primary.port, 'postgres');
     try {
@@ -196,6 +331,7 @@ export class EmbeddedCluster {
       await admin.end();
     }
     for (const replica of replicas) await this.createReplica(replica, primary);
+    await this.requireSynchronousReplica(primary);
     await writeClusterState(this.dataDir, this.state);
   }
 
@@ -208,7 +344,7 @@ export class EmbeddedCluster {
       await this.writeFileAsServer(path.join(replica.dataDir, 'standby.signal'), '');
       await this.writeNodeSettings(replica, primary);
       await giveToServerUser(this.user, replica.dataDir);
-      await this.startNode(replica.name);
+      await this.launch(replica);
       await waitForStreaming(source, replica.name);
     } finally {
       await source.end();
@@ -269,4 +405,45 @@ async function waitForStreaming(primary: Sql, applicationName: string, timeoutMs
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`Replica ${applicationName} did not start streaming within ${timeoutMs / 1000} s; see its log.`);
+}
+
+async function isStandby(dataDir: string): Promise<boolean> {
+  return fs.access(path.join(dataDir, 'standby.signal')).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function postmasterPid(dataDir: string): Promise<number | undefined> {
+  const text = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const pid = Number(text?.split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** WAL the node has received (a replica) or written (a primary), in bytes from the start. */
+async function receivedWal(sql: Sql): Promise<bigint> {
+  try {
+    const [row] = await sql<{ bytes: string }[]>`
+      select pg_wal_lsn_diff(
+        case when pg_is_in_recovery()
+          then greatest(coalesce(pg_last_wal_receive_lsn(), '0/0'), coalesce(pg_last_wal_replay_lsn(), '0/0'))
+          else pg_current_wal_lsn() end,
+        '0/0')::text as bytes`;
+    return BigInt(row!.bytes.split('.')[0]!);
+  } finally {
+    await sql.end();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

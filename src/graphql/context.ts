@@ -1,7 +1,10 @@
 import type { ConnectionManager, Route } from '../cluster/index.js';
 import { createStores, type Stores } from '../db/index.js';
-import { InternalError } from '../errors.js';
+import { ForbiddenError, InternalError, UnauthenticatedError } from '../errors.js';
 import { createLoaders, type Loaders } from './loaders.js';
+
+/** Who is calling, from the Authorization header. */
+export type Caller = { kind: 'anonymous' } | { kind: 'admin' } | { kind: 'unrecognised' };
 
 interface Routed {
   route: Route;
@@ -20,7 +23,15 @@ export class GraphQLContext {
   constructor(
     readonly requestId: string,
     readonly cluster: ConnectionManager,
+    private readonly caller: Caller,
   ) {}
+
+  /** Refuses the call unless the caller presented admin credentials. */
+  requireAdmin(): void {
+    if (this.caller.kind === 'anonymous')
+      throw new UnauthenticatedError('This field needs admin credentials: send Authorization: Bearer <admin token>.');
+    if (this.caller.kind !== 'admin') throw new ForbiddenError('These credentials do not grant admin access.');
+  }
 
   assignRoute(route: Route): void {
     const stores = createStores(route);

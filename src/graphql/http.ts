@@ -1,12 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { ConnectionManager } from '../cluster/index.js';
-import { GraphQLContext } from './context.js';
+import { GraphQLContext, type Caller } from './context.js';
 
 export interface HttpHandlerOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. */
   maxBodyBytes: number;
+  /** The bearer token that makes a caller admin, if any. */
+  adminToken: string | undefined;
 }
 
 /**
@@ -37,7 +39,7 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-      context: async () => new GraphQLContext(requestId, cluster),
+      context: async () => new GraphQLContext(requestId, cluster, identifyCaller(req.headers.authorization, options.adminToken)),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
@@ -85,4 +87,18 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}
+
+function identifyCaller(authorization: string | undefined, adminToken: string | undefined): Caller {
+  const presented = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (presented === undefined) return { kind: 'anonymous' };
+  if (adminToken !== undefined && sameSecret(presented, adminToken)) return { kind: 'admin' };
+  return { kind: 'unrecognised' };
+}
+
+/** Compares secrets in constant time, so response timing does not leak how much matched. */
+function sameSecret(presented: string, expected: string): boolean {
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -20,3 +20,5 @@ export type ProductConnectionSource = ConnectionSource<ProductRow>;
 export type CustomerConnectionSource = ConnectionSource<CustomerRow>;
 export type OrderConnectionSource = ConnectionSource<OrderRow>;
 export type ReviewConnectionSource = ConnectionSource<ReviewRow>;
+
+export type { ClusterStatus as ClusterStatusSource, NodeStatus as DatabaseNodeStatusSource } from '../cluster/index.js';

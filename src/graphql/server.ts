@@ -21,6 +21,8 @@ export interface GraphQLServerOptions {
   logger?: Logger;
   /** Largest request body, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Bearer token granting admin access (clusterStatus); unset: nobody is admin. */
+  adminToken?: string;
 }
 
 export interface RunningServer {
@@ -46,7 +48,10 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     plugins: [routingPlugin(options.cluster, logger), errorReportingPlugin(logger), ApolloServerPluginDrainHttpServer({ httpServer })],
   });
   await apollo.start();
-  const handler = createHttpHandler(apollo, options.cluster, { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });
+  const handler = createHttpHandler(apollo, options.cluster, {
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    adminToken: options.adminToken,
+  });
   httpServer.on('request', (req, res) => {
     handler(req, res).catch((error: unknown) => {
       logger.error('http handler failed', { error: error instanceof Error ? error.name : typeof error });

@@ -1,12 +1,18 @@
 import type { ConnectionManager } from '../../src/cluster/index.js';
 import { startGraphQLServer } from '../../src/graphql/index.js';
 
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
 export interface GraphQLResponse<Data = Record<string, any>> {
   status: number;
   headers: Headers;
   data?: Data | null;
   errors?: { message: string; path?: (string | number)[]; extensions: { code: string; [key: string]: unknown } }[];
-  extensions?: { routing?: { role: string; node: string }; [key: string]: unknown };
+  extensions?: {
+    routing?: { role: string; node: string; lagBytes: number | null; lagSeconds: number | null; fallbackReason?: string };
+    consistency?: { token?: string; warning?: string; message?: string };
+    [key: string]: unknown;
+  };
 }
 
 export interface TestServer {
@@ -22,7 +28,7 @@ export interface TestServer {
 
 /** The real HTTP server on a free loopback port, on the given cluster. */
 export async function startTestServer(cluster: ConnectionManager): Promise<TestServer> {
-  const server = await startGraphQLServer({ cluster, port: 0, host: '127.0.0.1' });
+  const server = await startGraphQLServer({ cluster, port: 0, host: '127.0.0.1', adminToken: TEST_ADMIN_TOKEN });
   return {
     url: server.url,
     async request(query, variables = {}, headers = {}) {

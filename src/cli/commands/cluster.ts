@@ -4,7 +4,7 @@ import type { Logger } from '../../log.js';
 import { UsageError, type ParsedArgs } from '../args.js';
 import { openDatabase } from '../database.js';
 
-/** `shopgraph cluster up|down|status [--json]`. */
+/** `shopgraph cluster up|down|status [--json]|failover|stop NODE|start NODE`. */
 export async function clusterCommand(config: Config, logger: Logger, args: ParsedArgs): Promise<void> {
   const action = args.positionals[1];
   switch (action) {
@@ -22,14 +22,30 @@ export async function clusterCommand(config: Config, logger: Logger, args: Parse
     }
     case 'status':
       return clusterStatus(config, logger, args.options.has('json'));
+    case 'failover': {
+      const cluster = await openEmbedded(config, logger);
+      const { from, to } = await cluster.failover();
+      logger.info(`failed over from ${from} to ${to}; start ${from} again to rebuild it as a replica`);
+      return;
+    }
+    case 'stop':
+    case 'start': {
+      const name = args.positionals[2];
+      if (!name) throw new UsageError(`cluster ${action} takes a node name, for example: shopgraph cluster ${action} pg2`);
+      const cluster = await openEmbedded(config, logger);
+      if (action === 'stop') await cluster.stopNode(name);
+      else await cluster.startNode(name);
+      logger.info(`${action === 'stop' ? 'stopped' : 'started'} ${name}`);
+      return;
+    }
     default:
-      throw new UsageError(`cluster takes up, down or status, not ${action ?? 'nothing'}.`);
+      throw new UsageError(`cluster takes up, down, status, failover, stop NODE or start NODE, not ${action ?? 'nothing'}.`);
   }
 }
 
 async function openEmbedded(config: Config, logger: Logger): Promise<EmbeddedCluster> {
   if (config.databaseUrls.length > 0) {
-    throw new UsageError('cluster up and down manage the embedded cluster; unset DATABASE_URLS to use them.');
+    throw new UsageError('this command manages the embedded cluster; unset DATABASE_URLS to use it (your own cluster has its own tools).');
   }
   return EmbeddedCluster.open({
     dataDir: config.embedded.dataDir,

@@ -20,14 +20,18 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       const outcome = await seedDatabase(primary, { scale: config.embedded.seedScale, seed: 42 });
       if (outcome.loaded) logger.info('loaded demo data', outcome.counts);
     }
-    const server = await startGraphQLServer({ cluster: database.manager, port: config.port, host: config.host, logger }).catch(
-      (error: unknown) => {
-        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-          throw new Error(`PORT ${config.port} is already in use on ${config.host}; stop the other program or set PORT to a free port.`);
-        }
-        throw error;
-      },
-    );
+    const server = await startGraphQLServer({
+      cluster: database.manager,
+      port: config.port,
+      host: config.host,
+      logger,
+      adminToken: config.adminToken,
+    }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new Error(`PORT ${config.port} is already in use on ${config.host}; stop the other program or set PORT to a free port.`);
+      }
+      throw error;
+    });
     const roles = database.manager
       .status()
       .nodes.map((node) => `${node.name}=${node.role}`)

@@ -1,6 +1,7 @@
 import type { Resolvers } from '../generated/resolvers.js';
 import { DateTime } from '../scalars.js';
 import { catalogResolvers } from './catalog.js';
+import { clusterResolvers } from './cluster.js';
 import { customerResolvers } from './customers.js';
 import { inventoryResolvers } from './inventory.js';
 import { nodeResolvers } from './node.js';
@@ -13,11 +14,12 @@ const { Query: customerQuery, ...customerTypes } = customerResolvers;
 const { Query: orderQuery, Mutation: orderMutation, ...orderTypes } = orderResolvers;
 const { Mutation: reviewMutation, ...reviewTypes } = reviewResolvers;
 const { Query: nodeQuery, ...nodeTypes } = nodeResolvers;
+const { Query: clusterQuery, ...clusterTypes } = clusterResolvers;
 
 /** Every resolver, one module per SDL file. */
 export const resolvers: Resolvers = {
   DateTime,
-  Query: { ...nodeQuery, ...catalogQuery, ...inventoryQuery, ...customerQuery, ...orderQuery },
+  Query: { ...nodeQuery, ...catalogQuery, ...inventoryQuery, ...customerQuery, ...orderQuery, ...clusterQuery },
   Mutation: { ...catalogMutation, ...inventoryMutation, ...orderMutation, ...reviewMutation },
   ...nodeTypes,
   ...catalogTypes,
@@ -25,4 +27,5 @@ export const resolvers: Resolvers = {
   ...customerTypes,
   ...orderTypes,
   ...reviewTypes,
+  ...clusterTypes,
 };

@@ -1,0 +1,15 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const driverDir = path.dirname(fileURLToPath(import.meta.resolve('postgres')));
+
+describe('the patched postgres driver (.patches/, applied by npm install)', () => {
+  it.each(['src/connection.js', 'cjs/src/connection.js'])('guards %s against writing to a closed socket', async (file) => {
+    const source = await readFile(path.join(driverDir, '..', file), 'utf8');
+    expect(source, 'run npm install: its postinstall applies .patches/postgres+3.4.9.patch').toContain(
+      'ShopGraph patch (porsager/postgres#1154, #1208)',
+    );
+  });
+});
