@@ -13,9 +13,11 @@ export interface Config {
   host: string;
   /**
    * Every node of the PostgreSQL cluster, from `DATABASE_URLS`. Empty means: run the embedded
-   * local cluster. Roles are discovered, never taken from the order.
+   * local cluster. Roles are discovered, never taken from the order. A node is named by the
+   * URL's `#fragment` (`postgres://...#east-1`), else `node1`, `node2`, ... by position; the
+   * name, never the host, is what logs and status show.
    */
-  databaseUrls: string[];
+  databaseNodes: { name: string; url: string }[];
   /** Connections per node in the statement pool. `DATABASE_POOL_SIZE`, default 10. */
   poolSize: number;
   routing: RoutingConfig;
@@ -77,7 +79,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port: readInteger(env, 'PORT', 4000, { min: 0, max: 65535 }),
     host: readString(env, 'HOST', '127.0.0.1'),
-    databaseUrls: readDatabaseUrls(env),
+    databaseNodes: readDatabaseNodes(env),
     poolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, { min: 1, max: 1000 }),
     routing: {
       probeIntervalMs: readInteger(env, 'SHOPGRAPH_PROBE_INTERVAL_MS', 500, { min: 50, max: 60_000 }),
@@ -156,11 +158,13 @@ function readInteger(env: Env, name: string, fallback: number, range: Range): nu
  * Accepts a comma-separated list of postgres:// URLs, or one libpq multi-host URL
  * (`postgres://u:p@h1:5432,h2:5433/db`), which is split into one URL per host.
  */
-function readDatabaseUrls(env: Env): string[] {
+function readDatabaseNodes(env: Env): { name: string; url: string }[] {
   const raw = env.DATABASE_URLS?.trim();
   if (!raw) return [];
   const urls = splitDatabaseUrls(raw);
   const seen = new Set<string>();
+  const names = new Set<string>();
+  const nodes: { name: string; url: string }[] = [];
   // Messages name an entry by its position: the URL itself may hold a password or a host name.
   urls.forEach((url, index) => {
     const entry = `entry ${index + 1} of ${urls.length}`;
@@ -181,8 +185,18 @@ function readDatabaseUrls(env: Env): string[] {
       throw new ConfigError('DATABASE_URLS', `${entry} names a node listed before it; list every node once.`);
     }
     seen.add(key);
+    const name = decodeURIComponent(parsed.hash.slice(1)) || `node${index + 1}`;
+    if (!/^[A-Za-z0-9_.-]{1,40}$/.test(name) || names.has(name)) {
+      throw new ConfigError(
+        'DATABASE_URLS',
+        `${entry} has the node name "${name}", which is taken or not 1 to 40 letters, digits, dots, dashes or underscores.`,
+      );
+    }
+    names.add(name);
+    parsed.hash = '';
+    nodes.push({ name, url: parsed.toString() });
   });
-  return urls;
+  return nodes;
 }
 
 export function splitDatabaseUrls(raw: string): string[] {

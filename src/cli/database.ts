@@ -15,7 +15,7 @@ export interface CommandDatabase {
 export async function openDatabase(config: Config, logger: Logger, { startEmbedded = true } = {}): Promise<CommandDatabase> {
   let embedded: EmbeddedCluster | undefined;
   let started: string[] = [];
-  let endpoints = config.databaseUrls.map((url, index) => ({ name: `node${index + 1}`, url }));
+  let endpoints = config.databaseNodes;
   if (endpoints.length === 0) {
     embedded = await EmbeddedCluster.open({
       dataDir: config.embedded.dataDir,

@@ -6,7 +6,7 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config.port).toBe(4000);
     expect(config.host).toBe('127.0.0.1');
-    expect(config.databaseUrls).toEqual([]);
+    expect(config.databaseNodes).toEqual([]);
     expect(config.embedded.dataDir).toMatch(/\.shopgraph$/);
     expect(config.embedded.replicas).toBe(2);
   });
@@ -24,7 +24,22 @@ describe('configuration', () => {
 
   it('reads a comma-separated list of node URLs', () => {
     const config = loadConfig({ DATABASE_URLS: 'postgres://u:p@db1:5432/shop, postgres://u:p@db2:5432/shop' });
-    expect(config.databaseUrls).toEqual(['postgres://u:p@db1:5432/shop', 'postgres://u:p@db2:5432/shop']);
+    expect(config.databaseNodes).toEqual([
+      { name: 'node1', url: 'postgres://u:p@db1:5432/shop' },
+      { name: 'node2', url: 'postgres://u:p@db2:5432/shop' },
+    ]);
+  });
+
+  it('names nodes by the fragment of their URL', () => {
+    const config = loadConfig({ DATABASE_URLS: 'postgres://u:p@db1/shop#east-1,postgres://u:p@db2/shop#west-1' });
+    expect(config.databaseNodes.map((node) => node.name)).toEqual(['east-1', 'west-1']);
+    expect(config.databaseNodes[0]!.url).toBe('postgres://u:p@db1/shop');
+  });
+
+  it('refuses two nodes with the same name', () => {
+    expect(() => loadConfig({ DATABASE_URLS: 'postgres://u:p@db1/shop#a,postgres://u:p@db2/shop#a' })).toThrowError(
+      /entry 2 of 2 has the node name "a", which is taken/,
+    );
   });
 
   it('splits a libpq multi-host URL into one URL per node', () => {

@@ -44,7 +44,7 @@ export async function clusterCommand(config: Config, logger: Logger, args: Parse
 }
 
 async function openEmbedded(config: Config, logger: Logger): Promise<EmbeddedCluster> {
-  if (config.databaseUrls.length > 0) {
+  if (config.databaseNodes.length > 0) {
     throw new UsageError('this command manages the embedded cluster; unset DATABASE_URLS to use it (your own cluster has its own tools).');
   }
   return EmbeddedCluster.open({
@@ -60,7 +60,7 @@ async function clusterStatus(config: Config, logger: Logger, json: boolean): Pro
   const database = await openDatabase(config, logger, { startEmbedded: false });
   try {
     const urls = new Map((database.embedded?.nodes ?? []).map((node) => [node.name, node.url]));
-    config.databaseUrls.forEach((url, index) => urls.set(`node${index + 1}`, url));
+    for (const node of config.databaseNodes) urls.set(node.name, node.url);
     const status = database.manager.status();
     const nodes = status.nodes.map((node) => ({ ...node, url: urls.get(node.name) ?? '' }));
     if (json) {

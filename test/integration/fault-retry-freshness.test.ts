@@ -1,0 +1,50 @@
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Route } from '../../src/cluster/index.js';
+import { startPrivateCluster, type PrivateCluster } from '../support/cluster.js';
+import { eventually } from '../support/eventually.js';
+
+/**
+ * A read operation pinned to a replica that dies mid-operation must continue on a node at
+ * least as fresh as the one it lost, or the client would see data go back in time within one
+ * response. Here the other replica is held behind (replay paused), so only the primary
+ * qualifies.
+ */
+let cluster: PrivateCluster;
+let pg3: postgres.Sql;
+
+beforeAll(async () => {
+  cluster = await startPrivateCluster({ manager: { maxReplicaLagBytes: 1024 ** 3, maxReplicaLagSeconds: 3600 } });
+  pg3 = postgres(cluster.cluster.node('pg3').url, { max: 1, onnotice: () => {} });
+});
+afterAll(async () => {
+  await pg3?.end();
+  await cluster?.stop();
+});
+
+const whoServes = (route: Route) =>
+  route.run(async (node) => {
+    const [row] = await node.sql<{ port: number }[]>`select inet_server_port() as port`;
+    return row!.port;
+  });
+
+describe('a read operation whose replica dies', () => {
+  it('continues on a node at least as fresh, not on a replica that is further behind', async () => {
+    const { manager } = cluster;
+    const port = (name: string) => cluster.cluster.node(name).port;
+    await pg3`select pg_wal_replay_pause()`;
+    await manager.route('write').run((node) => node.sql`select pg_logical_emit_message(false, 'freshness', 'x', true)`, { kind: 'write' });
+    const pg2 = manager.nodes.find((node) => node.name === 'pg2')!;
+    const pg3Node = manager.nodes.find((node) => node.name === 'pg3')!;
+    await eventually(() => Promise.resolve(expect(pg2.lsn > pg3Node.lsn).toBe(true)));
+
+    let route: Route;
+    do route = manager.route('read');
+    while ((await whoServes(route)) !== port('pg2'));
+
+    await cluster.cluster.killNode('pg2');
+    expect(await whoServes(route)).toBe(port('pg1'));
+    expect(route.readChoice).toMatchObject({ decision: 'primary-fallback' });
+    await pg3`select pg_wal_replay_resume()`;
+  });
+});
