@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseScopes, SCOPES, type Scope } from './graphql/auth/scopes.js';
 
 /**
  * The one place configuration is read. Everything comes from the environment, is validated
@@ -21,12 +22,28 @@ export interface Config {
   /** Connections per node in the statement pool. `DATABASE_POOL_SIZE`, default 10. */
   poolSize: number;
   routing: RoutingConfig;
-  /**
-   * Bearer token that grants admin access (`clusterStatus`). `SHOPGRAPH_ADMIN_TOKEN`, at
-   * least 24 characters; unset: no caller is admin.
-   */
-  adminToken: string | undefined;
+  auth: AuthSettings;
   embedded: EmbeddedConfig;
+}
+
+/** Who may call, and how much (see src/graphql/auth). */
+export interface AuthSettings {
+  /** Scopes of callers without credentials. `SHOPGRAPH_ANONYMOUS_SCOPES`, default catalog:read; `none` for none. */
+  anonymousScopes: Scope[];
+  /** Cost points per second restored to each anonymous client address. `SHOPGRAPH_ANONYMOUS_RATE`, default 50. */
+  anonymousRatePerSecond: number;
+  /** JSON Web Tokens from the partner's identity provider; undefined: API keys only. */
+  jwt?: {
+    /** `SHOPGRAPH_JWT_SECRET` (HS256, at least 32 characters) or */
+    secret?: string;
+    /** `SHOPGRAPH_JWKS_URL` (the provider's key set). */
+    jwksUrl?: string;
+    /** `SHOPGRAPH_JWT_ISSUER`, `SHOPGRAPH_JWT_AUDIENCE`: required claims when set. */
+    issuer?: string;
+    audience?: string;
+    /** `SHOPGRAPH_JWT_RATE`, default 100 cost points per second per token subject. */
+    ratePerSecond: number;
+  };
 }
 
 /** How the connection manager probes nodes and picks them (see src/cluster/manager.ts). */
@@ -91,7 +108,7 @@ export function loadConfig(env: Env = process.env): Config {
       statementTimeoutMs: readInteger(env, 'SHOPGRAPH_READ_TIMEOUT_MS', 5000, { min: 100, max: 600_000 }),
       tokenWaitMs: readInteger(env, 'SHOPGRAPH_TOKEN_WAIT_MS', 500, { min: 0, max: 60_000 }),
     },
-    adminToken: readSecret(env, 'SHOPGRAPH_ADMIN_TOKEN', 24),
+    auth: readAuth(env),
     embedded: loadEmbeddedConfig(env),
   };
 }
@@ -109,6 +126,37 @@ export function loadEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
 function readString(env: Env, name: string, fallback: string): string {
   const raw = env[name]?.trim();
   return raw ? raw : fallback;
+}
+
+function readAuth(env: Env): AuthSettings {
+  const settings: AuthSettings = {
+    anonymousScopes: readScopes(env, 'SHOPGRAPH_ANONYMOUS_SCOPES', ['catalog:read']),
+    anonymousRatePerSecond: readInteger(env, 'SHOPGRAPH_ANONYMOUS_RATE', 50, { min: 1, max: 1_000_000 }),
+  };
+  const secret = readSecret(env, 'SHOPGRAPH_JWT_SECRET', 32);
+  const jwksUrl = env.SHOPGRAPH_JWKS_URL?.trim() || undefined;
+  if (secret && jwksUrl) throw new ConfigError('SHOPGRAPH_JWKS_URL', 'is set together with SHOPGRAPH_JWT_SECRET; set one of them.');
+  if (jwksUrl && !/^https?:\/\//.test(jwksUrl))
+    throw new ConfigError('SHOPGRAPH_JWKS_URL', 'must be an http(s) URL of a JSON Web Key Set.');
+  if (secret || jwksUrl) {
+    settings.jwt = {
+      secret,
+      jwksUrl,
+      issuer: env.SHOPGRAPH_JWT_ISSUER?.trim() || undefined,
+      audience: env.SHOPGRAPH_JWT_AUDIENCE?.trim() || undefined,
+      ratePerSecond: readInteger(env, 'SHOPGRAPH_JWT_RATE', 100, { min: 1, max: 1_000_000 }),
+    };
+  }
+  return settings;
+}
+
+function readScopes(env: Env, name: string, fallback: Scope[]): Scope[] {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'none') return [];
+  const { scopes, unknown } = parseScopes(raw);
+  if (unknown.length > 0) throw new ConfigError(name, `"${unknown.join(', ')}" is not a scope; use some of ${SCOPES.join(', ')}, or none.`);
+  return scopes;
 }
 
 function readSecret(env: Env, name: string, minLength: number): string | undefined {

@@ -25,7 +25,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 }
 
 /** Options that take a value; every other `--name` is a flag. */
-const VALUE_OPTIONS = new Set(['scale', 'seed']);
+const VALUE_OPTIONS = new Set(['scale', 'seed', 'name', 'scopes', 'rate']);
 
 export class UsageError extends Error {}
 

@@ -4,6 +4,7 @@ import { safeErrorFields } from '../errors.js';
 import { createLogger } from '../log.js';
 import { parseArgs, UsageError } from './args.js';
 import { clusterCommand } from './commands/cluster.js';
+import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { seedCommand } from './commands/seed.js';
 import { startCommand } from './commands/start.js';
@@ -19,6 +20,9 @@ Commands:
   cluster status [--json]   the cluster's mode and every node's role, health and replication lag
   cluster failover          promote the freshest replica of the embedded cluster
   cluster stop|start NODE   stop or start one embedded node (a former primary comes back as a replica)
+  keys create --name N --scopes a,b [--rate R] [--json]
+                            create a partner API key (printed once; only its hash is stored)
+  keys list [--json]        every key with its scopes and rate; keys revoke ID revokes one
 
 Configuration comes from the environment; see README.md.`;
 
@@ -47,6 +51,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'cluster':
       await clusterCommand(config, logger, args);
+      return 0;
+    case 'keys':
+      await keysCommand(config, logger, args);
       return 0;
     default:
       throw new UsageError(`unknown command "${command}".\n\n${USAGE}`);

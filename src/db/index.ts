@@ -1,3 +1,4 @@
+export { ApiKeyStore, type NewApiKey } from './api-key-store.js';
 export {
   CatalogStore,
   type NewProduct,
@@ -16,6 +17,7 @@ export { ReviewStore, type NewReview, type RatingSummary } from './review-store.
 export { seedDatabase, generateSeedData, type SeedCounts, type SeedOutcome } from './seed/index.js';
 export { createStores, type Stores } from './stores.js';
 export type {
+  ApiKeyRow,
   CategoryRow,
   CustomerRow,
   InventoryLevelRow,

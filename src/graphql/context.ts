@@ -1,10 +1,8 @@
 import type { ConnectionManager, Route } from '../cluster/index.js';
 import { createStores, type Stores } from '../db/index.js';
-import { ForbiddenError, InternalError, UnauthenticatedError } from '../errors.js';
+import { ForbiddenError, InternalError } from '../errors.js';
+import { hasScope, type Caller, type Scope } from './auth/index.js';
 import { createLoaders, type Loaders } from './loaders.js';
-
-/** Who is calling, from the Authorization header. */
-export type Caller = { kind: 'anonymous' } | { kind: 'admin' } | { kind: 'unrecognised' };
 
 interface Routed {
   route: Route;
@@ -23,14 +21,26 @@ export class GraphQLContext {
   constructor(
     readonly requestId: string,
     readonly cluster: ConnectionManager,
-    private readonly caller: Caller,
+    readonly caller: Caller,
   ) {}
 
-  /** Refuses the call unless the caller presented admin credentials. */
-  requireAdmin(): void {
-    if (this.caller.kind === 'anonymous')
-      throw new UnauthenticatedError('This field needs admin credentials: send Authorization: Bearer <admin token>.');
-    if (this.caller.kind !== 'admin') throw new ForbiddenError('These credentials do not grant admin access.');
+  /** Refuses (FORBIDDEN) unless the caller holds `scope`. */
+  authorize(scope: Scope): void {
+    if (hasScope(this.caller, scope)) return;
+    const hint = this.caller.kind === 'anonymous' ? 'send an API key or token that grants it' : 'these credentials do not grant it';
+    throw new ForbiddenError(`This needs the ${scope} scope; ${hint}.`, { scope });
+  }
+
+  /** Refuses (FORBIDDEN) a customer token access to another customer's profile or orders. */
+  authorizeCustomerData(customerId: number): void {
+    const own = this.caller.customerId;
+    if (own !== undefined && own !== customerId)
+      throw new ForbiddenError("A customer's token reads only that customer's own profile and orders.");
+  }
+
+  /** The customer a customer token is limited to, if the caller holds one. */
+  get ownCustomerId(): number | undefined {
+    return this.caller.customerId;
   }
 
   assignRoute(route: Route): void {

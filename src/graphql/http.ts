@@ -1,14 +1,16 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { ConnectionManager } from '../cluster/index.js';
-import { GraphQLContext, type Caller } from './context.js';
+import { GraphQLError } from 'graphql';
+import { UnauthenticatedError } from '../errors.js';
+import type { Authenticator, Caller } from './auth/index.js';
+import { GraphQLContext } from './context.js';
 
 export interface HttpHandlerOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. */
   maxBodyBytes: number;
-  /** The bearer token that makes a caller admin, if any. */
-  adminToken: string | undefined;
+  authenticator: Authenticator;
 }
 
 /**
@@ -39,7 +41,7 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-      context: async () => new GraphQLContext(requestId, cluster, identifyCaller(req.headers.authorization, options.adminToken)),
+      context: async () => new GraphQLContext(requestId, cluster, await identify(options.authenticator, req)),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
@@ -89,16 +91,17 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
-function identifyCaller(authorization: string | undefined, adminToken: string | undefined): Caller {
-  const presented = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-  if (presented === undefined) return { kind: 'anonymous' };
-  if (adminToken !== undefined && sameSecret(presented, adminToken)) return { kind: 'admin' };
-  return { kind: 'unrecognised' };
-}
-
-/** Compares secrets in constant time, so response timing does not leak how much matched. */
-function sameSecret(presented: string, expected: string): boolean {
-  const a = Buffer.from(presented);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+/**
+ * The caller of a request. Bad credentials end the request with 401 before any operation
+ * runs (Apollo sends the error thrown from the context function as it is).
+ */
+async function identify(authenticator: Authenticator, req: IncomingMessage): Promise<Caller> {
+  try {
+    return await authenticator.identify(req.headers.authorization, req.socket.remoteAddress ?? 'unknown');
+  } catch (error) {
+    if (!(error instanceof UnauthenticatedError)) throw error;
+    throw new GraphQLError(error.message, {
+      extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer realm="shopgraph"']]) } },
+    });
+  }
 }

@@ -2,6 +2,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { ApiKeyStore } from '../db/index.js';
+import { applyFieldAuthorization } from './auth/field-authorization.js';
+import { Authenticator, cachedKeyLookup, type AuthConfig } from './auth/index.js';
 import type { ConnectionManager } from '../cluster/index.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { GraphQLContext } from './context.js';
@@ -21,9 +25,11 @@ export interface GraphQLServerOptions {
   logger?: Logger;
   /** Largest request body, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
-  /** Bearer token granting admin access (clusterStatus); unset: nobody is admin. */
-  adminToken?: string;
+  /** Who may do what: anonymous scopes, JWT settings. Default: anonymous callers read the catalogue. */
+  auth?: AuthConfig;
 }
+
+const DEFAULT_AUTH: AuthConfig = { anonymousScopes: ['catalog:read'], anonymousRatePerSecond: 50 };
 
 export interface RunningServer {
   /** The GraphQL endpoint, for example http://127.0.0.1:4000/graphql. */
@@ -37,9 +43,9 @@ export interface RunningServer {
 export async function startGraphQLServer(options: GraphQLServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? silentLogger;
   const httpServer = http.createServer();
+  const schema = applyFieldAuthorization(makeExecutableSchema({ typeDefs: loadSchemaSource(), resolvers }));
   const apollo = new ApolloServer<GraphQLContext>({
-    typeDefs: loadSchemaSource(),
-    resolvers,
+    schema,
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
@@ -48,10 +54,9 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     plugins: [routingPlugin(options.cluster, logger), errorReportingPlugin(logger), ApolloServerPluginDrainHttpServer({ httpServer })],
   });
   await apollo.start();
-  const handler = createHttpHandler(apollo, options.cluster, {
-    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-    adminToken: options.adminToken,
-  });
+  const keys = cachedKeyLookup((id) => new ApiKeyStore(options.cluster.route('read')).byId(id));
+  const authenticator = new Authenticator(options.auth ?? DEFAULT_AUTH, keys);
+  const handler = createHttpHandler(apollo, options.cluster, { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, authenticator });
   httpServer.on('request', (req, res) => {
     handler(req, res).catch((error: unknown) => {
       logger.error('http handler failed', { error: error instanceof Error ? error.name : typeof error });

@@ -4,11 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateCluster, type PrivateCluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { gid } from '../support/ids.js';
-import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 
 const PLACE_ORDER = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { replayed order { id } } }`;
 const STATUS = `{ clusterStatus { mode primary nodes { name role state fenced timeline } } }`;
-const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 let cluster: PrivateCluster;
 let server: TestServer;
@@ -50,7 +49,7 @@ describe('losing the primary', () => {
     expect(read.data!.product).toEqual({ sku: 'SKU-000001' });
     expect(read.extensions!.routing!.role).toBe('replica');
 
-    const status = await server.request(STATUS, {}, admin);
+    const status = await server.request(STATUS);
     expect(status.data!.clusterStatus).toMatchObject({ mode: 'READ_ONLY', primary: null });
   });
 
@@ -76,7 +75,7 @@ describe('losing the primary', () => {
     await cluster.cluster.startNode('pg1');
     const primary = cluster.cluster.primaryName;
     await eventually(async () => {
-      const status = await server.request(STATUS, {}, admin);
+      const status = await server.request(STATUS);
       expect(status.data!.clusterStatus.mode).toBe('NORMAL');
       expect(status.data!.clusterStatus.primary).toBe(primary);
       expect(status.data!.clusterStatus.nodes.find((node: { name: string }) => node.name === 'pg1')).toMatchObject({

@@ -25,7 +25,7 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       port: config.port,
       host: config.host,
       logger,
-      adminToken: config.adminToken,
+      auth: config.auth,
     }).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new Error(`PORT ${config.port} is already in use on ${config.host}; stop the other program or set PORT to a free port.`);

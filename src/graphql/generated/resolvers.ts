@@ -78,29 +78,29 @@ export type SortDirection =
  */
 export type Query = {
   __typename?: 'Query';
-  /** Any object by its global id; null when no object has that id. */
+  /** Any object by its global id; null when no object has that id. Needs the scope that reads the object's type (catalog:read, orders:read or customers:read). */
   node: Maybe<Node>;
-  /** Several objects by their global ids, in the same order; null for each id with no object. */
+  /** Several objects by their global ids, in the same order; null for each id with no object, or that the caller may not read (with a FORBIDDEN error for it). */
   nodes: Array<Maybe<Node>>;
-  /** A product by its global id or by its sku (give exactly one); null when none matches. */
+  /** A product by its global id or by its sku (give exactly one); null when none matches. Requires scope catalog:read. */
   product: Maybe<Product>;
-  /** Products matching a filter, one page at a time. */
+  /** Products matching a filter, one page at a time. Requires scope catalog:read. */
   products: ProductConnection;
-  /** A category by its global id; null when none has that id. */
+  /** A category by its global id; null when none has that id. Requires scope catalog:read. */
   category: Maybe<Category>;
-  /** The categories directly under a parent, or the root categories, by name. */
+  /** The categories directly under a parent, or the root categories, by name. Requires scope catalog:read. */
   categories: CategoryConnection;
-  /** The state of the database cluster: mode, primary, and every node's role, health and lag. Requires admin credentials. */
+  /** The state of the database cluster: mode, primary, and every node's role, health and lag. Requires admin credentials. Requires scope admin. */
   clusterStatus: ClusterStatus;
-  /** A customer by global id; null when none has that id. */
+  /** A customer by global id; null when none has that id. Requires scope customers:read. */
   customer: Maybe<Customer>;
-  /** Customers, newest first. */
+  /** Customers, newest first. Requires scope customers:read. */
   customers: CustomerConnection;
-  /** Every warehouse, by code. */
+  /** Every warehouse, by code. Requires scope catalog:read. */
   warehouses: Array<Warehouse>;
-  /** An order by global id; null when none has that id. */
+  /** An order by global id; null when none has that id. Requires scope orders:read. */
   order: Maybe<Order>;
-  /** Orders matching a filter, newest first. */
+  /** Orders matching a filter, newest first. Requires scope orders:read. */
   orders: OrderConnection;
 };
 
@@ -229,13 +229,14 @@ export type QueryOrdersArgs = {
  */
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Adds a product to the catalogue. Errors: BAD_USER_INPUT (invalid field, sku taken), NOT_FOUND (category). */
+  /** Adds a product to the catalogue. Errors: BAD_USER_INPUT (invalid field, sku taken), NOT_FOUND (category). Requires scope catalog:write. */
   createProduct: CreateProductPayload;
-  /** Changes a product. Errors: BAD_USER_INPUT (invalid field), NOT_FOUND (product or category). */
+  /** Changes a product. Errors: BAD_USER_INPUT (invalid field), NOT_FOUND (product or category). Requires scope catalog:write. */
   updateProduct: UpdateProductPayload;
   /**
    * Adds or removes units on hand of a product in a warehouse. Errors: BAD_USER_INPUT,
    * NOT_FOUND (product or warehouse), INSUFFICIENT_STOCK (removing more than is available).
+   * Requires scope inventory:write.
    */
   adjustInventory: AdjustInventoryPayload;
   /**
@@ -244,11 +245,12 @@ export type Mutation = {
    * stock. Errors: BAD_USER_INPUT, NOT_FOUND (customer or product), INSUFFICIENT_STOCK
    * (with the short products in `extensions.shortages`), PRIMARY_UNAVAILABLE,
    * WRITE_OUTCOME_UNKNOWN (retry with the same idempotencyKey).
+   * Requires scope orders:write.
    */
   placeOrder: PlaceOrderPayload;
-  /** Cancels a PENDING or PAID order and returns its units to stock. Errors: NOT_FOUND, BAD_USER_INPUT (not cancellable). */
+  /** Cancels a PENDING or PAID order and returns its units to stock. Errors: NOT_FOUND, BAD_USER_INPUT (not cancellable). Requires scope orders:write. */
   cancelOrder: CancelOrderPayload;
-  /** Adds a review. Errors: BAD_USER_INPUT (invalid field, already reviewed), NOT_FOUND (product or customer). */
+  /** Adds a review. Errors: BAD_USER_INPUT (invalid field, already reviewed), NOT_FOUND (product or customer). Requires scope orders:write. */
   addReview: AddReviewPayload;
 };
 
@@ -602,13 +604,13 @@ export type Customer = Node & {
   __typename?: 'Customer';
   /** The customer's global id. */
   id: Scalars['ID']['output'];
-  /** Email address; unique, ignoring case. Personal data. */
+  /** Email address; unique, ignoring case. Personal data. Requires scope customers:read. */
   email: Scalars['String']['output'];
-  /** Full name. Personal data. */
+  /** Full name. Personal data. Requires scope customers:read. */
   name: Scalars['String']['output'];
   /** When the account was created. */
   createdAt: Scalars['DateTime']['output'];
-  /** The customer's orders, newest first. */
+  /** The customer's orders, newest first. Requires scope orders:read. */
   orders: OrderConnection;
 };
 
@@ -965,7 +967,6 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
   SortDirection: SortDirection;
@@ -1017,6 +1018,7 @@ export type ResolversTypes = {
   ReviewEdge: ResolverTypeWrapper<Omit<ReviewEdge, 'node'> & { node: ResolversTypes['Review'] }>;
   AddReviewInput: AddReviewInput;
   AddReviewPayload: ResolverTypeWrapper<Omit<AddReviewPayload, 'review'> & { review: ResolversTypes['Review'] }>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1026,7 +1028,6 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
-  String: Scalars['String']['output'];
   Money: Money;
   MoneyInput: MoneyInput;
   Query: Record<PropertyKey, never>;
@@ -1070,7 +1071,14 @@ export type ResolversParentTypes = {
   ReviewEdge: Omit<ReviewEdge, 'node'> & { node: ResolversParentTypes['Review'] };
   AddReviewInput: AddReviewInput;
   AddReviewPayload: Omit<AddReviewPayload, 'review'> & { review: ResolversParentTypes['Review'] };
+  String: Scalars['String']['output'];
 };
+
+export type RequiresScopeDirectiveArgs = {
+  scope: Scalars['String']['input'];
+};
+
+export type RequiresScopeDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = RequiresScopeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
@@ -1345,3 +1353,6 @@ export type Resolvers<ContextType = GraphQLContext> = {
   AddReviewPayload?: AddReviewPayloadResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = GraphQLContext> = {
+  requiresScope?: RequiresScopeDirectiveResolver<any, any, ContextType>;
+};

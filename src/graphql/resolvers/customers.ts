@@ -1,3 +1,4 @@
+import { ForbiddenError } from '../../errors.js';
 import { connectionResolvers, connectionSource } from '../connection.js';
 import type { CustomerResolvers, QueryResolvers, Resolvers } from '../generated/resolvers.js';
 import { decodeIdOf, toGlobalId } from '../ids.js';
@@ -6,8 +7,14 @@ import type { CustomerRow } from '../mappers.js';
 import { loadOrNull } from './load.js';
 
 const Query: QueryResolvers = {
-  customer: (_, { id }, ctx) => loadOrNull(ctx.loaders.customer, decodeIdOf('Customer', id, 'id')),
+  customer: (_, { id }, ctx) => {
+    const customerId = decodeIdOf('Customer', id, 'id');
+    ctx.authorizeCustomerData(customerId);
+    return loadOrNull(ctx.loaders.customer, customerId);
+  },
   customers: (_, args, ctx) => {
+    if (ctx.ownCustomerId !== undefined)
+      throw new ForbiddenError("A customer's token cannot list customers; read its own with customer(id:).");
     const search = optionalText(args.search, 'search', { max: 100 });
     const filter = search === undefined ? {} : { search };
     return connectionSource(

@@ -14,9 +14,19 @@ import type { OrderRow } from '../mappers.js';
 import { loadOrNull, loadReferenced } from './load.js';
 
 const Query: QueryResolvers = {
-  order: (_, { id }, ctx) => loadOrNull(ctx.loaders.order, decodeIdOf('Order', id, 'id')),
+  order: async (_, { id }, ctx) => {
+    const order = await loadOrNull(ctx.loaders.order, decodeIdOf('Order', id, 'id'));
+    if (order) ctx.authorizeCustomerData(order.customerId);
+    return order;
+  },
   orders: (_, args, ctx) => {
     const filter = orderFilter(args.filter);
+    // A customer's token lists that customer's orders only.
+    const own = ctx.ownCustomerId;
+    if (own !== undefined) {
+      if (filter.customerId !== undefined) ctx.authorizeCustomerData(filter.customerId);
+      filter.customerId = own;
+    }
     return connectionSource(
       args,
       () => ctx.stores.orders.ordersPage(filter, args),
@@ -39,9 +49,14 @@ const Mutation: MutationResolvers = {
       }),
     );
   },
-  cancelOrder: async (_, { input }, ctx) => ({
-    order: await fromInput(ctx.stores.orders.cancelOrder(decodeIdOf('Order', input.id, 'input.id'))),
-  }),
+  cancelOrder: async (_, { input }, ctx) => {
+    const orderId = decodeIdOf('Order', input.id, 'input.id');
+    if (ctx.ownCustomerId !== undefined) {
+      const order = await ctx.loaders.order.load(orderId);
+      if (order) ctx.authorizeCustomerData(order.customerId);
+    }
+    return { order: await fromInput(ctx.stores.orders.cancelOrder(orderId)) };
+  },
 };
 
 const Order: OrderResolvers = {

@@ -7,10 +7,12 @@ import { loadReferenced } from './load.js';
 
 const Mutation: MutationResolvers = {
   addReview: async (_, { input }, ctx) => {
+    const customerId = decodeIdOf('Customer', input.customerId, 'input.customerId');
+    ctx.authorizeCustomerData(customerId);
     const review = await fromInput(
       ctx.stores.reviews.addReview({
         productId: decodeIdOf('Product', input.productId, 'input.productId'),
-        customerId: decodeIdOf('Customer', input.customerId, 'input.customerId'),
+        customerId,
         rating: integer(input.rating, 'input.rating', 1, 5),
         body: text(input.body, 'input.body', { max: 5000 }),
       }),
