@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'PRIMARY_UNAVAILABLE'
   | 'WRITE_OUTCOME_UNKNOWN'
   | 'SERVICE_UNAVAILABLE'
+  | 'TIMEOUT'
   | 'INSUFFICIENT_STOCK'
   | 'INTERNAL_SERVER_ERROR';
 
@@ -85,6 +86,52 @@ export class UnauthenticatedError extends ShopGraphError {
 
 export class ForbiddenError extends ShopGraphError {
   readonly code = 'FORBIDDEN';
+}
+
+/** A request over one of the static limits, refused before it runs. */
+export class QueryTooComplexError extends ShopGraphError {
+  readonly code = 'QUERY_TOO_COMPLEX';
+
+  constructor(description: string, limit: string, actual: number, maximum: number) {
+    super(
+      `${description}: ${actual}, over the limit of ${maximum}. Ask for less (smaller pages, fewer nested lists) or split the request.`,
+      {
+        limit,
+        actual,
+        maximum,
+      },
+    );
+  }
+}
+
+/** The caller's cost bucket does not hold enough points for this request yet. */
+export class RateLimitedError extends ShopGraphError {
+  readonly code = 'RATE_LIMITED';
+
+  constructor(
+    readonly retryAfterSeconds: number,
+    cost: number,
+    available: number,
+  ) {
+    super(`This request costs ${cost} points and ${available} are available; the bucket refills, retry in ${retryAfterSeconds} s.`, {
+      retryAfterSeconds,
+      cost,
+      available,
+    });
+  }
+}
+
+/** The request ran out of time; its statements were cancelled. */
+export class RequestTimeoutError extends ShopGraphError {
+  readonly code = 'TIMEOUT';
+
+  constructor(timeoutMs: number, options?: ErrorOptions) {
+    super(
+      `The request took longer than ${timeoutMs / 1000} s and was stopped; nothing it was writing was saved. Ask for less, or retry.`,
+      {},
+      options,
+    );
+  }
 }
 
 /** A business rule refuses a change to the current state (for example cancelling a shipped order). */

@@ -1,6 +1,13 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
-import { InsufficientStockError, NotFoundError, ShopGraphError } from '../errors.js';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import {
+  InsufficientStockError,
+  NotFoundError,
+  QueryTooComplexError,
+  RateLimitedError,
+  ShopGraphError,
+  type ErrorCode,
+} from '../errors.js';
 import { toGlobalId, type NodeType } from './ids.js';
 
 /**
@@ -27,11 +34,21 @@ export const INTERNAL_ERROR_MESSAGE = 'Something went wrong on our side. Quote t
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const { locations, path } = formatted;
-  const original = unwrapResolverError(error);
-  if (original instanceof ShopGraphError) {
+  const original = shopGraphErrorIn(error);
+  if (original) {
     return { message: original.message, locations, path, extensions: { code: original.code, ...publicDetails(original) } };
   }
   const code = formatted.extensions?.code;
+  const tokenLimit = code === 'GRAPHQL_PARSE_FAILED' ? /more than (\d+) tokens/.exec(formatted.message) : null;
+  if (tokenLimit) {
+    const tooMany = new QueryTooComplexError(
+      'The document has more tokens than allowed',
+      'tokens',
+      Number(tokenLimit[1]) + 1,
+      Number(tokenLimit[1]),
+    );
+    return { message: tooMany.message, extensions: { code: tooMany.code, ...tooMany.details } };
+  }
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
     return { message: formatted.message, locations, path, extensions: { code } };
   }
@@ -50,7 +67,38 @@ function publicDetails(error: ShopGraphError): Record<string, unknown> {
 /** Whether an error reached the client as INTERNAL_SERVER_ERROR (so it must be logged). */
 export function isUnexpected(error: unknown): boolean {
   return (
-    !(unwrapResolverError(error) instanceof ShopGraphError) &&
+    shopGraphErrorIn(error) === undefined &&
     !REQUEST_ERROR_CODES.has(String((error as { extensions?: { code?: unknown } }).extensions?.code))
   );
+}
+
+/** HTTP status of a request that fails as a whole with this code (field errors keep 200). */
+const REQUEST_STATUS: Partial<Record<ErrorCode, number>> = {
+  BAD_USER_INPUT: 400,
+  QUERY_TOO_COMPLEX: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  RATE_LIMITED: 429,
+};
+
+/**
+ * A ShopGraph error that ends the request before execution (thrown from the context or a
+ * plugin), with its HTTP status and, for RATE_LIMITED, a Retry-After header.
+ */
+export function requestError(error: ShopGraphError): GraphQLError {
+  const headers = new Map<string, string>();
+  if (error instanceof RateLimitedError) headers.set('retry-after', String(error.retryAfterSeconds));
+  if (error.code === 'UNAUTHENTICATED') headers.set('www-authenticate', 'Bearer realm="shopgraph"');
+  return new GraphQLError(error.message, {
+    originalError: error,
+    extensions: { code: error.code, http: { status: REQUEST_STATUS[error.code] ?? 400, headers } },
+  });
+}
+
+/** The ShopGraph error behind what graphql-js or Apollo hands over, if any. */
+function shopGraphErrorIn(error: unknown): ShopGraphError | undefined {
+  const unwrapped = unwrapResolverError(error);
+  if (unwrapped instanceof ShopGraphError) return unwrapped;
+  if (unwrapped instanceof GraphQLError && unwrapped.originalError instanceof ShopGraphError) return unwrapped.originalError;
+  return undefined;
 }

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { ConnectionManager } from '../cluster/index.js';
-import { GraphQLError } from 'graphql';
 import { UnauthenticatedError } from '../errors.js';
 import type { Authenticator, Caller } from './auth/index.js';
 import { GraphQLContext } from './context.js';
+import { requestError } from './errors.js';
 
 export interface HttpHandlerOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. */
@@ -99,9 +99,7 @@ async function identify(authenticator: Authenticator, req: IncomingMessage): Pro
   try {
     return await authenticator.identify(req.headers.authorization, req.socket.remoteAddress ?? 'unknown');
   } catch (error) {
-    if (!(error instanceof UnauthenticatedError)) throw error;
-    throw new GraphQLError(error.message, {
-      extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer realm="shopgraph"']]) } },
-    });
+    if (error instanceof UnauthenticatedError) throw requestError(error);
+    throw error;
   }
 }

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { ApiKeyStore } from '../db/index.js';
+import { ApiKeyStore, MAX_PAGE_SIZE } from '../db/index.js';
+import { RateLimiter } from './limits/rate-limiter.js';
+import { limitsPlugin, type RequestLimits } from './plugins/limits.js';
 import { applyFieldAuthorization } from './auth/field-authorization.js';
 import { Authenticator, cachedKeyLookup, type AuthConfig } from './auth/index.js';
 import type { ConnectionManager } from '../cluster/index.js';
@@ -27,7 +29,23 @@ export interface GraphQLServerOptions {
   maxBodyBytes?: number;
   /** Who may do what: anonymous scopes, JWT settings. Default: anonymous callers read the catalogue. */
   auth?: AuthConfig;
+  /** Static request limits; see DEFAULT_LIMITS. */
+  limits?: Partial<ServerLimits>;
 }
+
+export interface ServerLimits extends RequestLimits {
+  /** Most lexical tokens a document may have (checked while parsing). */
+  maxTokens: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxCost: 5000,
+  maxDepth: 12,
+  maxAliases: 30,
+  maxDirectives: 50,
+  maxPageSize: MAX_PAGE_SIZE,
+  maxTokens: 5000,
+};
 
 const DEFAULT_AUTH: AuthConfig = { anonymousScopes: ['catalog:read'], anonymousRatePerSecond: 50 };
 
@@ -43,6 +61,7 @@ export interface RunningServer {
 export async function startGraphQLServer(options: GraphQLServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? silentLogger;
   const httpServer = http.createServer();
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const schema = applyFieldAuthorization(makeExecutableSchema({ typeDefs: loadSchemaSource(), resolvers }));
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -51,7 +70,13 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     introspection: true,
     // The process owner (the CLI) handles signals, so shutdown happens in one order.
     stopOnTerminationSignals: false,
-    plugins: [routingPlugin(options.cluster, logger), errorReportingPlugin(logger), ApolloServerPluginDrainHttpServer({ httpServer })],
+    parseOptions: { maxTokens: limits.maxTokens },
+    plugins: [
+      limitsPlugin(limits, new RateLimiter()),
+      routingPlugin(options.cluster, logger),
+      errorReportingPlugin(logger),
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+    ],
   });
   await apollo.start();
   const keys = cachedKeyLookup((id) => new ApiKeyStore(options.cluster.route('read')).byId(id));

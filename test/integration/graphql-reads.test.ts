@@ -166,9 +166,13 @@ describe('bad read requests', () => {
     expect(response.errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'id' }, path: ['node'] })]);
   });
 
-  it('refuse a page size over the maximum', async () => {
+  it('refuse a page size over the maximum before running, naming the limit and the figure', async () => {
     const response = await server.request(`{ products(first: 1000) { totalCount } }`);
-    expect(response.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'first' });
+    expect(response.status).toBe(400);
+    expect(response.errors![0]!.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 'pageSize', actual: 1000, maximum: 100 });
+    expect(response.errors![0]!.message).toBe(
+      'first on products asks for a page of: 1000, over the limit of 100. Ask for less (smaller pages, fewer nested lists) or split the request.',
+    );
   });
 
   it('refuse an unknown field with 400 before touching the database', async () => {
