@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import {
+  chooseReplica,
+  clusterMode,
+  electPrimary,
+  lagOf,
+  referencePosition,
+  replicaIneligibility,
+  type NodeState,
+} from '../../src/cluster/policy.js';
+
+const node = (name: string, overrides: Partial<NodeState> = {}): NodeState => ({
+  name,
+  state: 'up',
+  role: 'replica',
+  timeline: 1,
+  lsn: 1000n,
+  replayDelaySeconds: null,
+  inFlight: 0,
+  latencyMs: 1,
+  ...overrides,
+});
+const bounds = { maxLagBytes: 100, maxLagSeconds: 5 };
+
+describe('electing the primary', () => {
+  it('elects the one answering node that says it is primary', () => {
+    const primary = node('a', { role: 'primary' });
+    expect(electPrimary([primary, node('b'), node('c')])).toEqual({ primary, fenced: [], conflict: false });
+  });
+
+  it('elects nobody when the primary does not answer', () => {
+    expect(electPrimary([node('a', { role: 'primary', state: 'down' }), node('b')]).primary).toBeUndefined();
+  });
+
+  it('fences an old primary on an older timeline than the promoted one', () => {
+    const old = node('a', { role: 'primary', timeline: 1 });
+    const promoted = node('b', { role: 'primary', timeline: 2 });
+    expect(electPrimary([old, promoted, node('c', { timeline: 2 })])).toEqual({ primary: promoted, fenced: [old], conflict: false });
+  });
+
+  it('fences a primary on an older timeline than a replica, even with no newer primary up', () => {
+    const old = node('a', { role: 'primary', timeline: 1 });
+    expect(electPrimary([old, node('c', { timeline: 2 })])).toEqual({ primary: undefined, fenced: [old], conflict: false });
+  });
+
+  it('refuses to guess between two primaries on the same newest timeline', () => {
+    const a = node('a', { role: 'primary', timeline: 3 });
+    const b = node('b', { role: 'primary', timeline: 3 });
+    expect(electPrimary([a, b])).toEqual({ primary: undefined, fenced: [a, b], conflict: true });
+  });
+});
+
+describe('replica lag', () => {
+  it('is measured against the primary and never negative', () => {
+    expect(lagOf(node('r', { lsn: 900n, replayDelaySeconds: 2 }), 1000n)).toEqual({ bytes: 100, seconds: 2 });
+    expect(lagOf(node('r', { lsn: 1100n }), 1000n)).toEqual({ bytes: 0, seconds: 0 });
+  });
+
+  it('is zero for the primary itself', () => {
+    expect(lagOf(node('p', { role: 'primary', lsn: 5n }), 1000n)).toEqual({ bytes: 0, seconds: 0 });
+  });
+
+  it('is measured against the furthest answering node when there is no primary', () => {
+    const nodes = [node('a', { lsn: 700n }), node('b', { lsn: 900n }), node('c', { lsn: 2000n, state: 'down' })];
+    expect(referencePosition(nodes, undefined)).toBe(900n);
+  });
+});
+
+describe('replica eligibility', () => {
+  it('admits a healthy replica within both lag bounds', () => {
+    expect(replicaIneligibility(node('r'), { bytes: 100, seconds: 5 }, bounds, 1)).toBeUndefined();
+  });
+
+  it.each([
+    ['too many bytes behind', { bytes: 101, seconds: 0 }],
+    ['too many seconds behind', { bytes: 0, seconds: 5.5 }],
+  ])('refuses a replica %s as lagging', (_, lag) => {
+    expect(replicaIneligibility(node('r'), lag, bounds, 1)).toBe('lagging');
+  });
+
+  it.each(['suspect', 'down'] as const)('refuses a %s replica as unhealthy', (state) => {
+    expect(replicaIneligibility(node('r', { state }), { bytes: 0, seconds: 0 }, bounds, 1)).toBe('unhealthy');
+  });
+
+  it('refuses a replica that still follows an older timeline', () => {
+    expect(replicaIneligibility(node('r', { timeline: 1 }), { bytes: 0, seconds: 0 }, bounds, 2)).toBe('fenced-timeline');
+  });
+
+  it('refuses the primary as not a replica', () => {
+    expect(replicaIneligibility(node('p', { role: 'primary' }), { bytes: 0, seconds: 0 }, bounds, 1)).toBe('not-a-replica');
+  });
+});
+
+describe('choosing a replica (power of two choices)', () => {
+  it('picks the less loaded of its two draws', () => {
+    const busy = node('busy', { inFlight: 9 });
+    const idle = node('idle', { inFlight: 0 });
+    // The first draw picks index 0 (busy), the second the other one (idle).
+    expect(chooseReplica([busy, idle], () => 0)).toBe(idle);
+  });
+
+  it('weighs slowness as well as load', () => {
+    const slow = node('slow', { latencyMs: 50 });
+    const fast = node('fast', { latencyMs: 2, inFlight: 3 });
+    expect(chooseReplica([slow, fast], () => 0)).toBe(fast);
+  });
+
+  it('never draws the same node twice', () => {
+    const nodes = [node('a'), node('b'), node('c')];
+    const draws = [0.99, 0.99];
+    const chosen = chooseReplica(nodes, () => draws.shift()!);
+    expect(['b', 'c']).toContain(chosen!.name);
+  });
+
+  it('returns the only candidate, or none', () => {
+    const only = node('only');
+    expect(chooseReplica([only], Math.random)).toBe(only);
+    expect(chooseReplica([], Math.random)).toBeUndefined();
+  });
+});
+
+describe('cluster mode', () => {
+  it.each([
+    [true, 2, 3, 'normal'],
+    [true, 0, 1, 'degraded'],
+    [false, 2, 2, 'read-only'],
+    [false, 0, 0, 'unavailable'],
+  ] as const)('is %s primary, %i eligible replicas, %i readable nodes -> %s', (hasPrimary, eligible, readable, mode) => {
+    expect(clusterMode(hasPrimary, eligible, readable)).toBe(mode);
+  });
+});
