@@ -23,7 +23,36 @@ export interface Config {
   poolSize: number;
   routing: RoutingConfig;
   auth: AuthSettings;
+  server: ServerSettings;
   embedded: EmbeddedConfig;
+}
+
+/** The HTTP server and the limits it puts on requests (see src/graphql). */
+export interface ServerSettings {
+  /** `SHOPGRAPH_REQUEST_TIMEOUT_MS`, default 10000: a request's SQL is cancelled after this. */
+  requestTimeoutMs: number;
+  /** `SHOPGRAPH_MAX_BODY_BYTES`, default 1 MiB. */
+  maxBodyBytes: number;
+  /** `SHOPGRAPH_INTROSPECTION`, default true (schema tools are users). */
+  introspection: boolean;
+  /** `SHOPGRAPH_TLS_CERT_FILE` and `SHOPGRAPH_TLS_KEY_FILE` (PEM): serve HTTPS. */
+  tls?: { certFile: string; keyFile: string };
+  /** `SHOPGRAPH_OPERATIONS_FILE`: registered operations (Apollo persisted query manifest). */
+  operationsFile?: string;
+  /** `SHOPGRAPH_REGISTERED_OPERATIONS_ONLY`, default false: refuse any other operation. */
+  registeredOperationsOnly: boolean;
+  limits: {
+    /** `SHOPGRAPH_MAX_QUERY_COST`, default 5000 points. */
+    maxCost: number;
+    /** `SHOPGRAPH_MAX_DEPTH`, default 12. */
+    maxDepth: number;
+    /** `SHOPGRAPH_MAX_ALIASES`, default 30. */
+    maxAliases: number;
+    /** `SHOPGRAPH_MAX_DIRECTIVES`, default 50. */
+    maxDirectives: number;
+    /** `SHOPGRAPH_MAX_TOKENS`, default 5000. */
+    maxTokens: number;
+  };
 }
 
 /** Who may call, and how much (see src/graphql/auth). */
@@ -109,6 +138,7 @@ export function loadConfig(env: Env = process.env): Config {
       tokenWaitMs: readInteger(env, 'SHOPGRAPH_TOKEN_WAIT_MS', 500, { min: 0, max: 60_000 }),
     },
     auth: readAuth(env),
+    server: readServer(env),
     embedded: loadEmbeddedConfig(env),
   };
 }
@@ -126,6 +156,40 @@ export function loadEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
 function readString(env: Env, name: string, fallback: string): string {
   const raw = env[name]?.trim();
   return raw ? raw : fallback;
+}
+
+function readServer(env: Env): ServerSettings {
+  const certFile = env.SHOPGRAPH_TLS_CERT_FILE?.trim() || undefined;
+  const keyFile = env.SHOPGRAPH_TLS_KEY_FILE?.trim() || undefined;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError(
+      certFile ? 'SHOPGRAPH_TLS_KEY_FILE' : 'SHOPGRAPH_TLS_CERT_FILE',
+      'is needed too: HTTPS takes a certificate and its private key (PEM files).',
+    );
+  }
+  const operationsFile = env.SHOPGRAPH_OPERATIONS_FILE?.trim() || undefined;
+  const registeredOperationsOnly = readBoolean(env, 'SHOPGRAPH_REGISTERED_OPERATIONS_ONLY', false);
+  if (registeredOperationsOnly && !operationsFile) {
+    throw new ConfigError(
+      'SHOPGRAPH_REGISTERED_OPERATIONS_ONLY',
+      'is true but SHOPGRAPH_OPERATIONS_FILE names no manifest of registered operations.',
+    );
+  }
+  return {
+    requestTimeoutMs: readInteger(env, 'SHOPGRAPH_REQUEST_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
+    maxBodyBytes: readInteger(env, 'SHOPGRAPH_MAX_BODY_BYTES', 1024 * 1024, { min: 1024, max: 100 * 1024 * 1024 }),
+    introspection: readBoolean(env, 'SHOPGRAPH_INTROSPECTION', true),
+    tls: certFile && keyFile ? { certFile, keyFile } : undefined,
+    operationsFile,
+    registeredOperationsOnly,
+    limits: {
+      maxCost: readInteger(env, 'SHOPGRAPH_MAX_QUERY_COST', 5000, { min: 1, max: 10_000_000 }),
+      maxDepth: readInteger(env, 'SHOPGRAPH_MAX_DEPTH', 12, { min: 2, max: 100 }),
+      maxAliases: readInteger(env, 'SHOPGRAPH_MAX_ALIASES', 30, { min: 0, max: 10_000 }),
+      maxDirectives: readInteger(env, 'SHOPGRAPH_MAX_DIRECTIVES', 50, { min: 0, max: 10_000 }),
+      maxTokens: readInteger(env, 'SHOPGRAPH_MAX_TOKENS', 5000, { min: 100, max: 1_000_000 }),
+    },
+  };
 }
 
 function readAuth(env: Env): AuthSettings {

@@ -1,4 +1,5 @@
-import { PrimaryUnavailableError, ServiceUnavailableError, WriteOutcomeUnknownError } from '../errors.js';
+import type { Sql } from 'postgres';
+import { causeChain, PrimaryUnavailableError, RequestTimeoutError, ServiceUnavailableError, WriteOutcomeUnknownError } from '../errors.js';
 import { classifyFailure, isNodeFailure, RolledBackError, StatementTimeoutError, type FailureKind } from './failure.js';
 import type { Lsn } from './lsn.js';
 import type { ClusterNode } from './node.js';
@@ -47,6 +48,8 @@ export interface RouteOptions {
   primary?: boolean;
   /** A consistency token the client sent back. */
   token?: ConsistencyToken;
+  /** The request's deadline: when it fires, the route cancels its running statements. */
+  deadline?: { signal: AbortSignal; timeoutMs: number };
 }
 
 export interface RunOptions {
@@ -72,6 +75,9 @@ export class Route {
   /** The pinned node's position when it was chosen: a replacement must be at least there. */
   private floor: Lsn | undefined;
   private wrote = false;
+  /** Statements sent through this route, so a deadline can cancel the ones still running. */
+  private readonly statements = new Set<{ cancel(): unknown }>();
+  private readonly clients = new Map<ClusterNode, { pool: Sql; client: Sql }>();
 
   constructor(
     private readonly host: RouteHost,
@@ -102,6 +108,21 @@ export class Route {
     if (!this.wrote || !this.pinned) return undefined;
     const position = await probeNode(this.pinned.sql, this.host.statementTimeoutMs);
     return { timeline: position.timeline, lsn: position.lsn };
+  }
+
+  /**
+   * The node's pool as this route uses it: the same connections, but every statement is
+   * remembered so the request's deadline can cancel it on the server.
+   */
+  clientFor(node: ClusterNode): Sql {
+    const pool = node.sql;
+    let entry = this.clients.get(node);
+    // A node that went down gets a new pool; wrap the one in use now.
+    if (!entry || entry.pool !== pool) {
+      entry = { pool, client: trackStatements(pool, this.statements) };
+      this.clients.set(node, entry);
+    }
+    return entry.client;
   }
 
   async run<T>(work: (node: ClusterNode) => Promise<T>, options: RunOptions = {}): Promise<T> {
@@ -148,16 +169,47 @@ export class Route {
   }
 
   private async attempt<T>(node: ClusterNode, work: (node: ClusterNode) => Promise<T>, options: RunOptions): Promise<T> {
+    const deadline = this.options.deadline;
+    if (deadline?.signal.aborted) throw new RequestTimeoutError(deadline.timeoutMs);
     const started = performance.now();
     node.inFlight += 1;
     try {
-      const result = await (options.kind === 'write' ? work(node) : withTimeout(work(node), this.host.statementTimeoutMs));
+      const running = this.withinDeadline(work(node), options.kind === 'write');
+      const result = await (options.kind === 'write' ? running : withTimeout(running, this.host.statementTimeoutMs));
       if (options.kind === 'write') this.wrote = true;
       return result;
     } finally {
       node.inFlight -= 1;
       node.observeLatency(performance.now() - started);
     }
+  }
+
+  /**
+   * Settles like `work`, unless the request's deadline fires first: then the route's running
+   * statements are cancelled on the server. A read gives up at once (TIMEOUT); a write waits
+   * briefly for the cancellation's verdict, since it may have committed just in time.
+   */
+  private withinDeadline<T>(work: Promise<T>, isWrite: boolean): Promise<T> {
+    const deadline = this.options.deadline;
+    if (!deadline) return work;
+    const { signal, timeoutMs } = deadline;
+    return new Promise<T>((resolve, reject) => {
+      let verdictTimer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        for (const statement of this.statements) statement.cancel();
+        if (!isWrite) reject(new RequestTimeoutError(timeoutMs));
+        else verdictTimer = setTimeout(() => reject(new WriteOutcomeUnknownError()), CANCEL_VERDICT_MS);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      work
+        .then(resolve, (error: unknown) =>
+          reject(signal.aborted && isCancellation(error) ? new RequestTimeoutError(timeoutMs, { cause: error }) : error),
+        )
+        .finally(() => {
+          signal.removeEventListener('abort', onAbort);
+          clearTimeout(verdictTimer);
+        });
+    });
   }
 
   private mayRetry(kind: FailureKind, error: unknown, options: RunOptions): boolean {
@@ -175,6 +227,41 @@ export class Route {
       return new PrimaryUnavailableError('the primary database stopped answering', 1, { cause: error });
     return new ServiceUnavailableError('the database nodes stopped answering', 1, { cause: error });
   }
+}
+
+/** How long a cancelled write may take to report whether it committed. */
+const CANCEL_VERDICT_MS = 2000;
+
+/** SQLSTATE 57014: the statement was cancelled (and so rolled back). */
+function isCancellation(error: unknown): boolean {
+  for (const cause of causeChain(error)) if ((cause as { code?: unknown }).code === '57014') return true;
+  return false;
+}
+
+/**
+ * The pool with every statement it creates (also inside transactions) added to `statements`.
+ * postgres.js statements are lazy thenables, so they are only collected here, never awaited
+ * or chained, which would change how they run.
+ */
+function trackStatements(sql: Sql, statements: Set<{ cancel(): unknown }>): Sql {
+  return new Proxy(sql, {
+    get(target, property, receiver) {
+      if (property === 'unsafe') {
+        return (...args: Parameters<Sql['unsafe']>) => {
+          const statement = target.unsafe(...args);
+          statements.add(statement);
+          return statement;
+        };
+      }
+      if (property === 'begin') {
+        return (...args: unknown[]) => {
+          const callback = args.pop() as (tx: Sql) => unknown;
+          return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: Sql) => callback(trackStatements(tx, statements)));
+        };
+      }
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
 }
 
 function isRolledBack(error: unknown): boolean {

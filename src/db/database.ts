@@ -1,5 +1,5 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import type { ClusterNode } from '../cluster/index.js';
+import type { ClusterNode, Route } from '../cluster/index.js';
 
 /** A drizzle database bound to one node's pool. */
 export type Database = PostgresJsDatabase;
@@ -7,16 +7,16 @@ export type Database = PostgresJsDatabase;
 const databases = new WeakMap<object, Database>();
 
 /**
- * The drizzle database over a node's current pool, made once per pool (a node gets a new
- * pool after it goes down). Its logger counts every statement on the node, which is how
- * SQL-per-request is measured (tests, metrics, benchmark).
+ * The drizzle database of a route on a node: over the route's client for the node (the
+ * node's pool, with statements tracked for the request's deadline). Its logger counts every
+ * statement on the node, which is how SQL-per-request is measured (tests, metrics, bench).
  */
-export function databaseOf(node: ClusterNode): Database {
-  const pool = node.sql;
-  let database = databases.get(pool);
+export function databaseOf(route: Route, node: ClusterNode): Database {
+  const client = route.clientFor(node);
+  let database = databases.get(client);
   if (!database) {
-    database = drizzle(pool, { logger: { logQuery: () => node.countStatement() } });
-    databases.set(pool, database);
+    database = drizzle(client, { logger: { logQuery: () => node.countStatement() } });
+    databases.set(client, database);
   }
   return database;
 }

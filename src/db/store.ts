@@ -10,7 +10,7 @@ export abstract class Store {
 
   /** Work that only reads: retried once on another node if its node fails. */
   protected run<T>(work: (db: Database) => Promise<T>): Promise<T> {
-    return this.route.run((node) => work(databaseOf(node)));
+    return this.route.run((node) => work(databaseOf(this.route, node)));
   }
 
   /**
@@ -18,7 +18,7 @@ export abstract class Store {
    * when it cannot have run (see Route) or when `idempotent` says running it twice is safe.
    */
   protected write<T>(work: (db: Database) => Promise<T>, options: { idempotent?: boolean } = {}): Promise<T> {
-    return this.route.run((node) => work(databaseOf(node)), { kind: 'write', idempotent: options.idempotent });
+    return this.route.run((node) => work(databaseOf(this.route, node)), { kind: 'write', idempotent: options.idempotent });
   }
 
   /** A write in one transaction: every statement on one connection, from BEGIN to COMMIT. */

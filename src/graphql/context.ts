@@ -22,6 +22,8 @@ export class GraphQLContext {
     readonly requestId: string,
     readonly cluster: ConnectionManager,
     readonly caller: Caller,
+    /** When the request must be done by; its running statements are cancelled then. */
+    readonly deadline: { signal: AbortSignal; timeoutMs: number },
   ) {}
 
   /** Refuses (FORBIDDEN) unless the caller holds `scope`. */

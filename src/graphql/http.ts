@@ -11,6 +11,8 @@ export interface HttpHandlerOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. */
   maxBodyBytes: number;
   authenticator: Authenticator;
+  /** Time a request may take, in ms; its SQL is cancelled after. */
+  requestTimeoutMs: number;
 }
 
 /**
@@ -41,7 +43,11 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-      context: async () => new GraphQLContext(requestId, cluster, await identify(options.authenticator, req)),
+      context: async () =>
+        new GraphQLContext(requestId, cluster, await identify(options.authenticator, req), {
+          signal: AbortSignal.timeout(options.requestTimeoutMs),
+          timeoutMs: options.requestTimeoutMs,
+        }),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;

@@ -1,19 +1,23 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { ConnectionManager } from '../cluster/index.js';
 import { ApiKeyStore, MAX_PAGE_SIZE } from '../db/index.js';
-import { RateLimiter } from './limits/rate-limiter.js';
-import { limitsPlugin, type RequestLimits } from './plugins/limits.js';
+import { ForbiddenError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
 import { applyFieldAuthorization } from './auth/field-authorization.js';
 import { Authenticator, cachedKeyLookup, type AuthConfig } from './auth/index.js';
-import type { ConnectionManager } from '../cluster/index.js';
-import { silentLogger, type Logger } from '../log.js';
 import type { GraphQLContext } from './context.js';
-import { formatError } from './errors.js';
+import { formatError, requestError } from './errors.js';
 import { createHttpHandler } from './http.js';
+import { RateLimiter } from './limits/rate-limiter.js';
+import { OperationRegistry, persistedQueryCache } from './operations.js';
 import { errorReportingPlugin } from './plugins/error-reporting.js';
+import { limitsPlugin, type RequestLimits } from './plugins/limits.js';
 import { routingPlugin } from './plugins/routing.js';
 import { resolvers } from './resolvers/index.js';
 import { loadSchemaSource } from './schema-source.js';
@@ -25,12 +29,22 @@ export interface GraphQLServerOptions {
   /** Interface to bind, for example 127.0.0.1. */
   host: string;
   logger?: Logger;
-  /** Largest request body, in bytes (default 1 MiB). */
-  maxBodyBytes?: number;
   /** Who may do what: anonymous scopes, JWT settings. Default: anonymous callers read the catalogue. */
   auth?: AuthConfig;
   /** Static request limits; see DEFAULT_LIMITS. */
   limits?: Partial<ServerLimits>;
+  /** Time one request may take, in ms, before its SQL is cancelled (default 10 s). */
+  requestTimeoutMs?: number;
+  /** Largest request body, in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Whether the schema can be introspected (default true: schema tools are users). */
+  introspection?: boolean;
+  /** PEM certificate and key files: serve HTTPS instead of HTTP. */
+  tls?: { certFile: string; keyFile: string };
+  /** A manifest of registered operations (see OperationRegistry). */
+  operationsFile?: string;
+  /** Refuse every operation that is not in the manifest. */
+  registeredOperationsOnly?: boolean;
 }
 
 export interface ServerLimits extends RequestLimits {
@@ -57,21 +71,26 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts the GraphQL API over HTTP on the given cluster. */
+/** Starts the GraphQL API over HTTP (or HTTPS) on the given cluster. */
 export async function startGraphQLServer(options: GraphQLServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? silentLogger;
-  const httpServer = http.createServer();
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const registry = options.operationsFile ? OperationRegistry.fromFile(options.operationsFile) : undefined;
+  const httpServer = options.tls
+    ? https.createServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) })
+    : http.createServer();
   const schema = applyFieldAuthorization(makeExecutableSchema({ typeDefs: loadSchemaSource(), resolvers }));
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError,
     includeStacktraceInErrorResponses: false,
-    introspection: true,
+    introspection: options.introspection ?? true,
     // The process owner (the CLI) handles signals, so shutdown happens in one order.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
+    persistedQueries: { cache: persistedQueryCache(registry, !options.registeredOperationsOnly) },
     plugins: [
+      ...(options.registeredOperationsOnly && registry ? [registeredOperationsOnlyPlugin(registry)] : []),
       limitsPlugin(limits, new RateLimiter()),
       routingPlugin(options.cluster, logger),
       errorReportingPlugin(logger),
@@ -80,8 +99,11 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   });
   await apollo.start();
   const keys = cachedKeyLookup((id) => new ApiKeyStore(options.cluster.route('read')).byId(id));
-  const authenticator = new Authenticator(options.auth ?? DEFAULT_AUTH, keys);
-  const handler = createHttpHandler(apollo, options.cluster, { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, authenticator });
+  const handler = createHttpHandler(apollo, options.cluster, {
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    authenticator: new Authenticator(options.auth ?? DEFAULT_AUTH, keys),
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+  });
   httpServer.on('request', (req, res) => {
     handler(req, res).catch((error: unknown) => {
       logger.error('http handler failed', { error: error instanceof Error ? error.name : typeof error });
@@ -96,8 +118,23 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   const { port } = httpServer.address() as AddressInfo;
   const displayHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
   return {
-    url: `http://${displayHost}:${port}/graphql`,
+    url: `${options.tls ? 'https' : 'http'}://${displayHost}:${port}/graphql`,
     port,
     stop: () => apollo.stop(),
+  };
+}
+
+/** With only registered operations allowed, anything else is refused before it runs. */
+function registeredOperationsOnlyPlugin(registry: OperationRegistry): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ queryHash }) {
+          if (!registry.has(queryHash)) {
+            throw requestError(new ForbiddenError('This server runs registered operations only; ask its operator to register this one.'));
+          }
+        },
+      };
+    },
   };
 }

@@ -26,6 +26,13 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       host: config.host,
       logger,
       auth: config.auth,
+      limits: config.server.limits,
+      requestTimeoutMs: config.server.requestTimeoutMs,
+      maxBodyBytes: config.server.maxBodyBytes,
+      introspection: config.server.introspection,
+      tls: config.server.tls,
+      operationsFile: config.server.operationsFile,
+      registeredOperationsOnly: config.server.registeredOperationsOnly,
     }).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new Error(`PORT ${config.port} is already in use on ${config.host}; stop the other program or set PORT to a free port.`);

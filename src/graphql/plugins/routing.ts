@@ -22,8 +22,9 @@ export function routingPlugin(cluster: ConnectionManager, logger: Logger): Apoll
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, contextValue, request }) {
-          if (operation?.operation === 'mutation') contextValue.assignRoute(cluster.route('write'));
-          else contextValue.assignRoute(cluster.route('read', readOptions(request.http?.headers)));
+          const { deadline } = contextValue;
+          if (operation?.operation === 'mutation') contextValue.assignRoute(cluster.route('write', { deadline }));
+          else contextValue.assignRoute(cluster.route('read', { ...readOptions(request.http?.headers), deadline }));
         },
         async willSendResponse(requestContext) {
           const { response, contextValue } = requestContext;
