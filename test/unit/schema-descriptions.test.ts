@@ -1,4 +1,4 @@
-import { buildSchema, isEnumType, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
+import { buildSchema, isEnumType, isInputObjectType, isInterfaceType, isNonNullType, isObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadSchemaSource } from '../../src/graphql/schema-source.js';
 
@@ -28,5 +28,30 @@ describe('the public schema', () => {
       }
     }
     expect(undescribed).toEqual([]);
+  });
+});
+
+describe('fields that need a scope', () => {
+  const schema = buildSchema(loadSchemaSource());
+  const scoped = Object.values(schema.getTypeMap())
+    .filter(isObjectType)
+    .flatMap((type) => Object.values(type.getFields()).map((field) => ({ type: type.name, field })))
+    .filter(({ field }) => field.astNode?.directives?.some((directive) => directive.name.value === 'requiresScope'));
+
+  it('exist', () => {
+    expect(scoped.length).toBeGreaterThan(10);
+  });
+
+  it('say which scope in their description, for a reader of the schema', () => {
+    const silent = scoped.filter(({ field }) => {
+      const argument = field.astNode!.directives!.find((directive) => directive.name.value === 'requiresScope')!.arguments![0]!;
+      const scope = (argument.value as { value: string }).value;
+      return !field.description?.includes(`Requires scope ${scope}.`);
+    });
+    expect(silent.map(({ type, field }) => `${type}.${field.name}`)).toEqual([]);
+  });
+
+  it('can be null, so a refusal leaves the rest of the response standing', () => {
+    expect(scoped.filter(({ field }) => isNonNullType(field.type)).map(({ type, field }) => `${type}.${field.name}`)).toEqual([]);
   });
 });

@@ -1,21 +1,21 @@
-import { defaultFieldResolver, isObjectType, Kind, type GraphQLField, type GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, isNonNullType, isObjectType, Kind, type GraphQLField, type GraphQLSchema } from 'graphql';
 import type { GraphQLContext } from '../context.js';
 import { isScope, type Scope } from './scopes.js';
 
 /**
- * Whose data a row is, for customer tokens: they see only rows of their own customer.
- * (Rows are typed loosely here; the resolvers' mapper types guarantee these columns.)
+ * Whose data a row is, for customer tokens: on these types, scoped fields (a customer's name,
+ * email and orders) resolve only for the customer's own token. Entry points that return
+ * customers or orders (customer, order, orders, node, mutations) check ownership themselves.
  */
-const OWNER_OF: Record<string, (row: { id: number; customerId?: number }) => number> = {
+const OWNER_OF: Record<string, (row: { id: number }) => number> = {
   Customer: (row) => row.id,
-  Order: (row) => row.customerId!,
 };
 
 /**
  * Enforces authorization per field, as the SDL declares it: a field marked
- * `@requiresScope(scope: "...")` resolves only for callers with that scope, and every field
- * of a customer or order checks that a customer token owns the row. A refusal is a FORBIDDEN
- * error on that field alone; the rest of the response stands.
+ * `@requiresScope(scope: "...")` resolves only for callers with that scope (and, on a
+ * customer, only for that customer's own token when the caller holds one). A refusal is a
+ * FORBIDDEN error on that field alone, which is nullable so the rest of the response stands.
  */
 export function applyFieldAuthorization(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
@@ -23,11 +23,15 @@ export function applyFieldAuthorization(schema: GraphQLSchema): GraphQLSchema {
     const ownerOf = OWNER_OF[type.name];
     for (const field of Object.values(type.getFields()) as GraphQLField<unknown, GraphQLContext>[]) {
       const scope = requiredScope(field);
-      if (!scope && !ownerOf) continue;
+      if (!scope) continue;
+      if (isNonNullType(field.type))
+        throw new Error(
+          `${type.name}.${field.name} has @requiresScope but cannot be null; make it nullable so a refusal leaves the rest of the response standing.`,
+        );
       const resolve = field.resolve ?? defaultFieldResolver;
       field.resolve = (source, args, context, info) => {
-        if (scope) context.authorize(scope);
-        if (ownerOf) context.authorizeCustomerData(ownerOf(source as { id: number; customerId?: number }));
+        context.authorize(scope);
+        if (ownerOf) context.authorizeCustomerData(ownerOf(source as { id: number }));
         return resolve(source, args, context, info);
       };
     }

@@ -85,23 +85,23 @@ export type Query = {
   /** A product by its global id or by its sku (give exactly one); null when none matches. Requires scope catalog:read. */
   product: Maybe<Product>;
   /** Products matching a filter, one page at a time. Requires scope catalog:read. */
-  products: ProductConnection;
+  products: Maybe<ProductConnection>;
   /** A category by its global id; null when none has that id. Requires scope catalog:read. */
   category: Maybe<Category>;
   /** The categories directly under a parent, or the root categories, by name. Requires scope catalog:read. */
-  categories: CategoryConnection;
+  categories: Maybe<CategoryConnection>;
   /** The state of the database cluster: mode, primary, and every node's role, health and lag. Requires admin credentials. Requires scope admin. */
-  clusterStatus: ClusterStatus;
+  clusterStatus: Maybe<ClusterStatus>;
   /** A customer by global id; null when none has that id. Requires scope customers:read. */
   customer: Maybe<Customer>;
   /** Customers, newest first. Requires scope customers:read. */
-  customers: CustomerConnection;
+  customers: Maybe<CustomerConnection>;
   /** Every warehouse, by code. Requires scope catalog:read. */
-  warehouses: Array<Warehouse>;
+  warehouses: Maybe<Array<Warehouse>>;
   /** An order by global id; null when none has that id. Requires scope orders:read. */
   order: Maybe<Order>;
   /** Orders matching a filter, newest first. Requires scope orders:read. */
-  orders: OrderConnection;
+  orders: Maybe<OrderConnection>;
 };
 
 
@@ -230,15 +230,15 @@ export type QueryOrdersArgs = {
 export type Mutation = {
   __typename?: 'Mutation';
   /** Adds a product to the catalogue. Errors: BAD_USER_INPUT (invalid field, sku taken), NOT_FOUND (category). Requires scope catalog:write. */
-  createProduct: CreateProductPayload;
+  createProduct: Maybe<CreateProductPayload>;
   /** Changes a product. Errors: BAD_USER_INPUT (invalid field), NOT_FOUND (product or category). Requires scope catalog:write. */
-  updateProduct: UpdateProductPayload;
+  updateProduct: Maybe<UpdateProductPayload>;
   /**
    * Adds or removes units on hand of a product in a warehouse. Errors: BAD_USER_INPUT,
    * NOT_FOUND (product or warehouse), INSUFFICIENT_STOCK (removing more than is available).
    * Requires scope inventory:write.
    */
-  adjustInventory: AdjustInventoryPayload;
+  adjustInventory: Maybe<AdjustInventoryPayload>;
   /**
    * Places an order atomically: either every line is reserved from stock and the order is
    * written, or nothing changes. Units come from the warehouses with the most available
@@ -247,11 +247,11 @@ export type Mutation = {
    * WRITE_OUTCOME_UNKNOWN (retry with the same idempotencyKey).
    * Requires scope orders:write.
    */
-  placeOrder: PlaceOrderPayload;
+  placeOrder: Maybe<PlaceOrderPayload>;
   /** Cancels a PENDING or PAID order and returns its units to stock. Errors: NOT_FOUND, BAD_USER_INPUT (not cancellable). Requires scope orders:write. */
-  cancelOrder: CancelOrderPayload;
+  cancelOrder: Maybe<CancelOrderPayload>;
   /** Adds a review. Errors: BAD_USER_INPUT (invalid field, already reviewed), NOT_FOUND (product or customer). Requires scope orders:write. */
-  addReview: AddReviewPayload;
+  addReview: Maybe<AddReviewPayload>;
 };
 
 
@@ -605,13 +605,13 @@ export type Customer = Node & {
   /** The customer's global id. */
   id: Scalars['ID']['output'];
   /** Email address; unique, ignoring case. Personal data. Requires scope customers:read. */
-  email: Scalars['String']['output'];
+  email: Maybe<Scalars['String']['output']>;
   /** Full name. Personal data. Requires scope customers:read. */
-  name: Scalars['String']['output'];
+  name: Maybe<Scalars['String']['output']>;
   /** When the account was created. */
   createdAt: Scalars['DateTime']['output'];
   /** The customer's orders, newest first. Requires scope orders:read. */
-  orders: OrderConnection;
+  orders: Maybe<OrderConnection>;
 };
 
 
@@ -1104,24 +1104,24 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   nodes?: Resolver<Array<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, Partial<QueryProductArgs>>;
-  products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<QueryProductsArgs>>;
+  products?: Resolver<Maybe<ResolversTypes['ProductConnection']>, ParentType, ContextType, Partial<QueryProductsArgs>>;
   category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType, RequireFields<QueryCategoryArgs, 'id'>>;
-  categories?: Resolver<ResolversTypes['CategoryConnection'], ParentType, ContextType, Partial<QueryCategoriesArgs>>;
-  clusterStatus?: Resolver<ResolversTypes['ClusterStatus'], ParentType, ContextType>;
+  categories?: Resolver<Maybe<ResolversTypes['CategoryConnection']>, ParentType, ContextType, Partial<QueryCategoriesArgs>>;
+  clusterStatus?: Resolver<Maybe<ResolversTypes['ClusterStatus']>, ParentType, ContextType>;
   customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<QueryCustomerArgs, 'id'>>;
-  customers?: Resolver<ResolversTypes['CustomerConnection'], ParentType, ContextType, Partial<QueryCustomersArgs>>;
-  warehouses?: Resolver<Array<ResolversTypes['Warehouse']>, ParentType, ContextType>;
+  customers?: Resolver<Maybe<ResolversTypes['CustomerConnection']>, ParentType, ContextType, Partial<QueryCustomersArgs>>;
+  warehouses?: Resolver<Maybe<Array<ResolversTypes['Warehouse']>>, ParentType, ContextType>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
-  orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryOrdersArgs>>;
+  orders?: Resolver<Maybe<ResolversTypes['OrderConnection']>, ParentType, ContextType, Partial<QueryOrdersArgs>>;
 };
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
-  createProduct?: Resolver<ResolversTypes['CreateProductPayload'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
-  updateProduct?: Resolver<ResolversTypes['UpdateProductPayload'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'input'>>;
-  adjustInventory?: Resolver<ResolversTypes['AdjustInventoryPayload'], ParentType, ContextType, RequireFields<MutationAdjustInventoryArgs, 'input'>>;
-  placeOrder?: Resolver<ResolversTypes['PlaceOrderPayload'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
-  cancelOrder?: Resolver<ResolversTypes['CancelOrderPayload'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'input'>>;
-  addReview?: Resolver<ResolversTypes['AddReviewPayload'], ParentType, ContextType, RequireFields<MutationAddReviewArgs, 'input'>>;
+  createProduct?: Resolver<Maybe<ResolversTypes['CreateProductPayload']>, ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
+  updateProduct?: Resolver<Maybe<ResolversTypes['UpdateProductPayload']>, ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'input'>>;
+  adjustInventory?: Resolver<Maybe<ResolversTypes['AdjustInventoryPayload']>, ParentType, ContextType, RequireFields<MutationAdjustInventoryArgs, 'input'>>;
+  placeOrder?: Resolver<Maybe<ResolversTypes['PlaceOrderPayload']>, ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
+  cancelOrder?: Resolver<Maybe<ResolversTypes['CancelOrderPayload']>, ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'input'>>;
+  addReview?: Resolver<Maybe<ResolversTypes['AddReviewPayload']>, ParentType, ContextType, RequireFields<MutationAddReviewArgs, 'input'>>;
 };
 
 export type CategoryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category']> = {
@@ -1210,10 +1210,10 @@ export type ClusterStatusResolvers<ContextType = GraphQLContext, ParentType exte
 
 export type CustomerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<CustomerOrdersArgs>>;
+  orders?: Resolver<Maybe<ResolversTypes['OrderConnection']>, ParentType, ContextType, Partial<CustomerOrdersArgs>>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 

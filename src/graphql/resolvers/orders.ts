@@ -41,9 +41,11 @@ const Mutation: MutationResolvers = {
       productId: decodeIdOf('Product', item.productId, `input.items[${index}].productId`),
       quantity: integer(item.quantity, `input.items[${index}].quantity`, 1, 1000),
     }));
+    const customerId = decodeIdOf('Customer', input.customerId, 'input.customerId');
+    ctx.authorizeCustomerData(customerId);
     return fromInput(
       ctx.stores.orders.placeOrder({
-        customerId: decodeIdOf('Customer', input.customerId, 'input.customerId'),
+        customerId,
         lines,
         idempotencyKey: optionalText(input.idempotencyKey, 'input.idempotencyKey', { max: 200 }),
       }),
