@@ -39,7 +39,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return { message: original.message, locations, path, extensions: { code: original.code, ...publicDetails(original) } };
   }
   const code = formatted.extensions?.code;
-  const tokenLimit = code === 'GRAPHQL_PARSE_FAILED' ? /more than (\d+) tokens/.exec(formatted.message) : null;
+  const tokenLimit = code === 'GRAPHQL_PARSE_FAILED' ? /more tha[nt] (\d+) tokens/.exec(formatted.message) : null;
   if (tokenLimit) {
     const tooMany = new QueryTooComplexError(
       'The document has more tokens than allowed',

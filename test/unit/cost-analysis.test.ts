@@ -1,12 +1,12 @@
 import { buildSchema, Kind, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadSchemaSource } from '../../src/graphql/schema-source.js';
-import { analyseOperation } from '../../src/graphql/limits/cost.js';
+import { actualCost, analyseOperation } from '../../src/graphql/limits/cost.js';
 
 const schema = buildSchema(loadSchemaSource());
 const limits = { maxPageSize: 100, defaultPageSize: 20, defaultListSize: 10 };
 
-function analyse(query: string, variables: Record<string, unknown> = {}) {
+function operationOf(query: string, variables: Record<string, unknown> = {}) {
   const document = parse(query);
   const operation = document.definitions.find((definition) => definition.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
   const fragments = Object.fromEntries(
@@ -14,8 +14,10 @@ function analyse(query: string, variables: Record<string, unknown> = {}) {
       .filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)
       .map((fragment) => [(fragment as FragmentDefinitionNode).name.value, fragment]),
   ) as Record<string, FragmentDefinitionNode>;
-  return analyseOperation(schema, operation, fragments, variables, limits);
+  return { schema, operation, fragments, variables };
 }
+
+const analyse = (query: string, variables: Record<string, unknown> = {}) => analyseOperation(operationOf(query, variables), limits);
 
 describe('static cost analysis', () => {
   it('charges nothing for scalars and 1 for each object', () => {
@@ -64,5 +66,25 @@ describe('static cost analysis', () => {
       cost: 0,
       depth: 0,
     });
+  });
+});
+
+describe('actual cost', () => {
+  it('counts the items a page really had', () => {
+    const operation = operationOf('{ products(first: 50) { totalCount nodes { name category { name } } } }');
+    const data = {
+      products: {
+        totalCount: 2,
+        nodes: [
+          { name: 'a', category: { name: 'x' } },
+          { name: 'b', category: { name: 'y' } },
+        ],
+      },
+    };
+    expect(actualCost(operation, limits, data)).toBe(2 + 2 * 1);
+  });
+
+  it('costs nothing for fields that came back null', () => {
+    expect(actualCost(operationOf('{ product(sku: "x") { category { name } } }'), limits, { product: null })).toBe(0);
   });
 });

@@ -16,14 +16,15 @@ import {
 } from 'graphql';
 
 /**
- * Static analysis of an operation before it runs: what it may cost and how deep it nests,
- * from the document and its variables alone, so an expensive request is refused before any
- * SQL is sent.
+ * What an operation costs, from the document and its variables alone (before it runs, so an
+ * expensive request is refused before any SQL is sent), or from the data it returned.
  *
- * The cost model (like the large public commerce APIs): a field that returns an object costs
- * 1, a connection 2 plus its page size times what each item selects, other lists their
- * size (`nodes(ids:)`) or a fixed estimate times what each item selects; scalars are free;
- * every mutation field costs 10 more.
+ * The model, like the large public commerce APIs': a field that returns an object costs 1
+ * plus what it selects; a connection 2 plus, for each item of its page, what the item
+ * selects; another list 1 plus, for each item, what the item selects; scalars are free;
+ * every mutation field costs 10 more. Before running, a page has its `first`/`last` items
+ * (20 by default), `nodes(ids:)` its ids, and other lists an assumed 10; after running, the
+ * items actually returned.
  */
 export interface CostLimits {
   maxPageSize: number;
@@ -42,16 +43,31 @@ export interface OperationShape {
   oversizedPages: { path: string; argument: string; value: number }[];
 }
 
+export interface Operation {
+  schema: GraphQLSchema;
+  operation: OperationDefinitionNode;
+  fragments: Record<string, FragmentDefinitionNode>;
+  variables: Record<string, unknown>;
+}
+
 const MUTATION_COST = 10;
 
-export function analyseOperation(
-  schema: GraphQLSchema,
-  operation: OperationDefinitionNode,
-  fragments: Record<string, FragmentDefinitionNode>,
-  variables: Record<string, unknown>,
-  limits: CostLimits,
-): OperationShape {
+/** The cost, depth and size of an operation before it runs. */
+export function analyseOperation(operation: Operation, limits: CostLimits): OperationShape {
+  return measure(operation, limits, undefined);
+}
+
+/** What an operation cost, by the same model, with the lists as long as they came back. */
+export function actualCost(operation: Operation, limits: CostLimits, data: Record<string, unknown> | null | undefined): number {
+  if (!data) return 0;
+  return measure(operation, limits, data).cost;
+}
+
+type Data = Record<string, unknown> | undefined;
+
+function measure({ schema, operation, fragments, variables }: Operation, limits: CostLimits, data: Data): OperationShape {
   const shape: OperationShape = { cost: 0, depth: 0, aliases: 0, directives: 0, oversizedPages: [] };
+  const measured = data !== undefined;
   const root =
     operation.operation === 'mutation'
       ? schema.getMutationType()
@@ -60,8 +76,11 @@ export function analyseOperation(
         : schema.getQueryType();
   if (!root) return shape;
   shape.directives += operation.directives?.length ?? 0;
-  const rootCost = selectionCost(root, operation.selectionSet, 1, '');
-  shape.cost = rootCost + (operation.operation === 'mutation' ? MUTATION_COST * countFields(operation.selectionSet) : 0);
+  shape.cost = selectionCost(root, operation.selectionSet, 1, '', new Set(), data);
+  if (operation.operation === 'mutation') {
+    const fields = operation.selectionSet.selections.filter((selection): selection is FieldNode => selection.kind === Kind.FIELD);
+    shape.cost += MUTATION_COST * (measured ? fields.filter((field) => data[responseKey(field)] != null).length : fields.length);
+  }
   return shape;
 
   function selectionCost(
@@ -69,96 +88,101 @@ export function analyseOperation(
     selectionSet: SelectionSetNode,
     depth: number,
     path: string,
-    seen = new Set<string>(),
+    seen: Set<string>,
+    value: Data,
   ): number {
     let total = 0;
     for (const selection of selectionSet.selections) {
       shape.directives += selection.directives?.length ?? 0;
       if (selection.kind === Kind.FIELD) {
-        total += fieldCost(parent, selection, depth, path, seen);
+        total += fieldCost(parent, selection, depth, path, seen, value);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? (schema.getType(selection.typeCondition.name.value) as GraphQLCompositeType) : parent;
-        total += selectionCost(type ?? parent, selection.selectionSet, depth, path, seen);
+        total += selectionCost(type ?? parent, selection.selectionSet, depth, path, seen, value);
       } else {
         const fragment = fragments[selection.name.value];
         // A fragment spread inside itself is a validation error; guard anyway.
         if (!fragment || seen.has(fragment.name.value)) continue;
         shape.directives += fragment.directives?.length ?? 0;
         const type = schema.getType(fragment.typeCondition.name.value) as GraphQLCompositeType | undefined;
-        total += selectionCost(type ?? parent, fragment.selectionSet, depth, path, new Set([...seen, fragment.name.value]));
+        total += selectionCost(type ?? parent, fragment.selectionSet, depth, path, new Set([...seen, fragment.name.value]), value);
       }
     }
     return total;
   }
 
-  function fieldCost(parent: GraphQLCompositeType, node: FieldNode, depth: number, path: string, seen: Set<string>): number {
+  function fieldCost(parent: GraphQLCompositeType, node: FieldNode, depth: number, path: string, seen: Set<string>, value: Data): number {
     if (node.alias) shape.aliases += 1;
     const name = node.name.value;
-    // Introspection is priced by its own size limits; its deep type references are no load.
+    // Introspection is bounded by the schema's own size; its deep type references are no load.
     if (name.startsWith('__')) return 0;
     shape.depth = Math.max(shape.depth, depth);
     const field = 'getFields' in parent ? parent.getFields()[name] : undefined;
     if (!field || !node.selectionSet) return 0;
-    const fieldPath = path ? `${path}.${node.alias?.value ?? name}` : (node.alias?.value ?? name);
     const type = getNamedType(field.type) as GraphQLCompositeType;
     if (!isCompositeType(type)) return 0;
-    const args = argumentValues(field, node, variables);
-    const children = (selections: SelectionSetNode) => selectionCost(type, selections, depth + 1, fieldPath, seen);
+    // After the run: a field the data lacks (a fragment on another type) or null cost nothing.
+    const result = measured ? value?.[responseKey(node)] : undefined;
+    if (measured && (result === null || result === undefined)) return 0;
+    const fieldPath = path ? `${path}.${responseKey(node)}` : responseKey(node);
+    const items = (selections: SelectionSetNode, itemType: GraphQLCompositeType, itemDepth: number, list: unknown, assumed: number) =>
+      measured
+        ? (list as Record<string, unknown>[]).reduce(
+            (sum, item) => sum + (item ? selectionCost(itemType, selections, itemDepth, fieldPath, seen, item) : 0),
+            0,
+          )
+        : assumed * selectionCost(itemType, selections, itemDepth, fieldPath, seen, undefined);
 
     if (type.name.endsWith('Connection')) {
-      const pageSize = pageSizeOf(args, fieldPath);
+      const pageSize = pageSizeOf(field, node, fieldPath);
       let total = 2;
       for (const selection of node.selectionSet.selections) {
-        if (selection.kind === Kind.FIELD && (selection.name.value === 'edges' || selection.name.value === 'nodes')) {
-          shape.depth = Math.max(shape.depth, depth + 1);
-          const item = getNamedType(
-            ('getFields' in type ? type.getFields()[selection.name.value]?.type : undefined) ?? type,
-          ) as GraphQLCompositeType;
-          if (selection.selectionSet)
-            total += pageSize * selectionCost(item, selection.selectionSet, depth + 2, `${fieldPath}.${selection.name.value}`, seen);
-        } else {
-          total += selectionCost(type, { kind: Kind.SELECTION_SET, selections: [selection] }, depth + 1, fieldPath, seen);
+        const isPage = selection.kind === Kind.FIELD && (selection.name.value === 'edges' || selection.name.value === 'nodes');
+        if (!isPage) {
+          total += selectionCost(type, { kind: Kind.SELECTION_SET, selections: [selection] }, depth + 1, fieldPath, seen, result as Data);
+          continue;
         }
+        shape.depth = Math.max(shape.depth, depth + 1);
+        const page = 'getFields' in type ? type.getFields()[selection.name.value] : undefined;
+        if (!page || !selection.selectionSet) continue;
+        const list = measured ? ((result as Record<string, unknown>)[responseKey(selection)] ?? []) : undefined;
+        total += items(selection.selectionSet, getNamedType(page.type) as GraphQLCompositeType, depth + 2, list, pageSize);
       }
       return total;
     }
     if (isList(field.type)) {
-      const ids = args.ids;
-      const size = Array.isArray(ids) ? ids.length : limits.defaultListSize;
-      return 1 + size * children(node.selectionSet);
+      const ids = argumentValues(field, node).ids;
+      return 1 + items(node.selectionSet, type, depth + 1, result, Array.isArray(ids) ? ids.length : limits.defaultListSize);
     }
-    return 1 + children(node.selectionSet);
+    return 1 + selectionCost(type, node.selectionSet, depth + 1, fieldPath, seen, result as Data);
   }
 
-  function pageSizeOf(args: Record<string, unknown>, path: string): number {
+  function pageSizeOf(field: GraphQLField<unknown, unknown>, node: FieldNode, path: string): number {
+    const args = argumentValues(field, node);
     let size = limits.defaultPageSize;
     for (const argument of ['first', 'last'] as const) {
       const value = args[argument];
       if (typeof value !== 'number') continue;
-      if (value > limits.maxPageSize) shape.oversizedPages.push({ path, argument, value });
+      if (value > limits.maxPageSize && !measured) shape.oversizedPages.push({ path, argument, value });
       size = Math.max(0, Math.min(value, limits.maxPageSize));
     }
     return size;
   }
+
+  function argumentValues(field: GraphQLField<unknown, unknown>, node: FieldNode): Record<string, unknown> {
+    const values: Record<string, unknown> = {};
+    for (const argument of node.arguments ?? []) {
+      const definition = field.args.find((candidate) => candidate.name === argument.name.value);
+      if (definition) values[definition.name] = valueFromAST(argument.value, definition.type, variables);
+    }
+    return values;
+  }
+}
+
+function responseKey(node: FieldNode): string {
+  return node.alias?.value ?? node.name.value;
 }
 
 function isList(type: GraphQLOutputType): boolean {
   return isListType(isNonNullType(type) ? type.ofType : type);
-}
-
-function argumentValues(
-  field: GraphQLField<unknown, unknown>,
-  node: FieldNode,
-  variables: Record<string, unknown>,
-): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (const argument of node.arguments ?? []) {
-    const definition = field.args.find((candidate) => candidate.name === argument.name.value);
-    if (definition) values[definition.name] = valueFromAST(argument.value, definition.type, variables);
-  }
-  return values;
-}
-
-function countFields(selectionSet: SelectionSetNode): number {
-  return selectionSet.selections.filter((selection) => selection.kind === Kind.FIELD).length;
 }

@@ -3,7 +3,7 @@ import { Kind, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
 import { QueryTooComplexError, RateLimitedError } from '../../errors.js';
 import type { GraphQLContext } from '../context.js';
 import { requestError } from '../errors.js';
-import { analyseOperation, type OperationShape } from '../limits/cost.js';
+import { actualCost, analyseOperation, type CostLimits, type Operation, type OperationShape } from '../limits/cost.js';
 import type { BucketState, RateLimiter } from '../limits/rate-limiter.js';
 
 export interface RequestLimits {
@@ -23,16 +23,13 @@ export interface RequestLimits {
 export function limitsPlugin(limits: RequestLimits, rateLimiter: RateLimiter): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
-      let charge: { requested: number; isMutation: boolean } | undefined;
+      let charge: { requested: number; operation: Operation } | undefined;
       let bucket: BucketState | undefined;
       return {
         async didResolveOperation({ schema, operation, document, request, contextValue }) {
           if (!operation) return;
-          const shape = analyseOperation(schema, operation, fragmentsOf(document), request.variables ?? {}, {
-            maxPageSize: limits.maxPageSize,
-            defaultPageSize: 20,
-            defaultListSize: 10,
-          });
+          const analysed: Operation = { schema, operation, fragments: fragmentsOf(document), variables: request.variables ?? {} };
+          const shape = analyseOperation(analysed, costLimits(limits));
           const refusal = overLimit(shape, limits);
           if (refusal) throw requestError(refusal);
           const { caller } = contextValue;
@@ -46,13 +43,13 @@ export function limitsPlugin(limits: RequestLimits, rateLimiter: RateLimiter): A
             }
             throw requestError(new RateLimitedError(taken.retryAfterSeconds, shape.cost, taken.state.currentlyAvailable));
           }
-          charge = { requested: shape.cost, isMutation: operation.operation === 'mutation' };
+          charge = { requested: shape.cost, operation: analysed };
           bucket = taken.state;
         },
         async willSendResponse({ response, contextValue }) {
           if (!charge || !bucket || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          const actual = Math.min(charge.requested, actualCost(result.data, charge.isMutation));
+          const actual = Math.min(charge.requested, actualCost(charge.operation, costLimits(limits), result.data));
           const { caller } = contextValue;
           bucket = rateLimiter.refund(caller.id, caller.ratePerSecond, charge.requested - actual);
           result.extensions = {
@@ -87,19 +84,6 @@ function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionN
   return fragments;
 }
 
-/** What a response actually cost: the objects it holds (every mutation field 10 more). */
-function actualCost(data: unknown, isMutation: boolean): number {
-  let objects = 0;
-  const visit = (value: unknown) => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (value !== null && typeof value === 'object') {
-      objects += 1;
-      Object.values(value).forEach(visit);
-    }
-  };
-  if (data && typeof data === 'object') {
-    Object.values(data).forEach(visit);
-    if (isMutation) objects += 10 * Object.keys(data).length;
-  }
-  return objects;
+function costLimits(limits: RequestLimits): CostLimits {
+  return { maxPageSize: limits.maxPageSize, defaultPageSize: 20, defaultListSize: 10 };
 }
