@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
+import { getVariableValues, Kind, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
 import { QueryTooComplexError, RateLimitedError } from '../../errors.js';
 import type { GraphQLContext } from '../context.js';
 import { requestError } from '../errors.js';
@@ -28,7 +28,11 @@ export function limitsPlugin(limits: RequestLimits, rateLimiter: RateLimiter): A
       return {
         async didResolveOperation({ schema, operation, document, request, contextValue }) {
           if (!operation) return;
-          const analysed: Operation = { schema, operation, fragments: fragmentsOf(document), variables: request.variables ?? {} };
+          // Judge the request on its variables as execution will see them. Variables that do
+          // not coerce fail execution with BAD_USER_INPUT, before any resolver runs.
+          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+          if (coerced.errors) return;
+          const analysed: Operation = { schema, operation, fragments: fragmentsOf(document), variables: coerced.coerced };
           const shape = analyseOperation(analysed, costLimits(limits));
           const refusal = overLimit(shape, limits);
           if (refusal) throw requestError(refusal);
