@@ -75,6 +75,8 @@ export interface NodeStatus {
   lagSeconds: number | null;
   latencyMs: number | null;
   inFlight: number;
+  /** Statements this process sent to the node since it started. */
+  statements: number;
   /** Why a replica is not serving reads now. */
   ineligible: IneligibleReason | null;
 }
@@ -240,6 +242,7 @@ export class ConnectionManager implements RouteHost {
         lagSeconds: lag ? Math.round(lag.seconds * 1000) / 1000 : null,
         latencyMs: node.lastProbe ? Math.round(node.latencyMs * 10) / 10 : null,
         inFlight: node.inFlight,
+        statements: node.statements,
         ineligible,
       };
     });

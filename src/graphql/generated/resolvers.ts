@@ -582,6 +582,8 @@ export type DatabaseNodeStatus = {
   latencyMs: Maybe<Scalars['Float']['output']>;
   /** Statements this server has running on it now. */
   inFlight: Scalars['Int']['output'];
+  /** Statements this server has sent to the node since it started. */
+  statements: Scalars['Float']['output'];
   /** Why a replica is not serving reads; null when it is (or for a primary). */
   ineligible: Maybe<ReplicaIneligibility>;
 };
@@ -1198,6 +1200,7 @@ export type DatabaseNodeStatusResolvers<ContextType = GraphQLContext, ParentType
   lagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   latencyMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   inFlight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  statements?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   ineligible?: Resolver<Maybe<ResolversTypes['ReplicaIneligibility']>, ParentType, ContextType>;
 };
 

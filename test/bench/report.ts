@@ -1,0 +1,109 @@
+/** The benchmark's report: the JSON shape, a markdown table, and an SVG chart. */
+export interface OperationResult {
+  name: string;
+  rps: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  sqlPerRequest: number;
+  replicaShare: number;
+  errors: number;
+  /** The floor's throughput; null for the write, which has no floor. */
+  floorRps: number | null;
+  floorP50Ms: number | null;
+  floorP99Ms: number | null;
+  ratioToFloor: number | null;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: { cpus: number; node: string };
+  scale: number;
+  connections: number;
+  durationSeconds: number;
+  operations: OperationResult[];
+  peakRssMb: number;
+  targets: { name: string; met: boolean; detail: string }[];
+}
+
+export function evaluateTargets(operations: OperationResult[], peakRssMb: number): BenchReport['targets'] {
+  const reads = operations.filter((operation) => operation.floorRps !== null);
+  const percent = (value: number) => `${Math.round(value * 100)}%`;
+  return [
+    {
+      name: 'every read at 60% or more of the floor',
+      met: reads.every((operation) => (operation.ratioToFloor ?? 0) >= 0.6),
+      detail: reads.map((operation) => `${operation.name} ${percent(operation.ratioToFloor ?? 0)}`).join(', '),
+    },
+    {
+      name: 'p99 within 3x p50',
+      met: operations.every((operation) => operation.p99Ms <= 3 * operation.p50Ms),
+      detail: operations.map((operation) => `${operation.name} ${(operation.p99Ms / Math.max(operation.p50Ms, 0.01)).toFixed(1)}x`).join(', '),
+    },
+    {
+      name: '95% or more of read statements on replicas',
+      met: reads.every((operation) => operation.replicaShare >= 0.95),
+      detail: reads.map((operation) => `${operation.name} ${percent(operation.replicaShare)}`).join(', '),
+    },
+    { name: 'server peak memory under 300 MB', met: peakRssMb < 300, detail: `${peakRssMb} MB` },
+    { name: 'no failed requests', met: operations.every((operation) => operation.errors === 0), detail: operations.map((o) => `${o.name} ${o.errors}`).join(', ') },
+  ];
+}
+
+export function markdownTable(report: BenchReport): string {
+  const rows = report.operations.map((operation) =>
+    [
+      operation.name,
+      operation.rps,
+      operation.floorRps ?? '–',
+      operation.ratioToFloor === null ? '–' : `${Math.round(operation.ratioToFloor * 100)}%`,
+      operation.p50Ms,
+      operation.p95Ms,
+      operation.p99Ms,
+      operation.floorP99Ms ?? '–',
+      operation.sqlPerRequest,
+      `${Math.round(operation.replicaShare * 100)}%`,
+      operation.errors,
+    ].join(' | '),
+  );
+  return [
+    `Measured ${report.date} on ${report.machine.cpus} cores, Node ${report.machine.node}: scale ${report.scale} (10,000 products), ${report.connections} connections, ${report.durationSeconds} s per operation after a warm-up; server peak memory ${report.peakRssMb} MB.`,
+    '',
+    '| operation | req/s | floor req/s | of floor | p50 ms | p95 ms | p99 ms | floor p99 ms | SQL/request | on replicas | errors |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
+    ...rows.map((row) => `| ${row} |`),
+    '',
+    ...report.targets.map((target) => `- ${target.met ? 'met' : '**missed**'}: ${target.name} (${target.detail})`),
+  ].join('\n');
+}
+
+/** Two panels, throughput and p99 latency, ShopGraph beside the floor for each operation. */
+export function svgChart(report: BenchReport): string {
+  const width = 900;
+  const panelHeight = 260;
+  const colors = { shopgraph: '#2f6fb2', floor: '#b0b7c0' };
+  const panel = (title: string, top: number, value: (operation: OperationResult) => [number, number | null], unit: string) => {
+    const values = report.operations.flatMap((operation) => value(operation).filter((v): v is number => v !== null));
+    const max = Math.max(1, ...values) * 1.15;
+    const chartTop = top + 40;
+    const chartHeight = panelHeight - 90;
+    const groupWidth = (width - 120) / report.operations.length;
+    const bars = report.operations
+      .map((operation, index) => {
+        const [mine, floor] = value(operation);
+        const x = 80 + index * groupWidth + groupWidth * 0.15;
+        const barWidth = groupWidth * 0.32;
+        const bar = (amount: number | null, offset: number, color: string) => {
+          if (amount === null) return '';
+          const height = (amount / max) * chartHeight;
+          const y = chartTop + chartHeight - height;
+          return `<rect x="${x + offset}" y="${y}" width="${barWidth}" height="${height}" fill="${color}"/><text x="${x + offset + barWidth / 2}" y="${y - 4}" font-size="11" text-anchor="middle">${Math.round(amount)}</text>`;
+        };
+        return `${bar(mine, 0, colors.shopgraph)}${bar(floor, barWidth + 4, colors.floor)}<text x="${x + barWidth}" y="${chartTop + chartHeight + 16}" font-size="12" text-anchor="middle">${operation.name}</text>`;
+      })
+      .join('');
+    return `<text x="20" y="${top + 24}" font-size="15" font-weight="bold">${title}</text><text x="20" y="${chartTop + chartHeight / 2}" font-size="11" transform="rotate(-90 20 ${chartTop + chartHeight / 2})" text-anchor="middle">${unit}</text><line x1="70" y1="${chartTop + chartHeight}" x2="${width - 30}" y2="${chartTop + chartHeight}" stroke="#333"/>${bars}`;
+  };
+  const legend = `<rect x="${width - 260}" y="12" width="14" height="14" fill="${colors.shopgraph}"/><text x="${width - 240}" y="24" font-size="12">ShopGraph</text><rect x="${width - 160}" y="12" width="14" height="14" fill="${colors.floor}"/><text x="${width - 140}" y="24" font-size="12">raw-SQL floor</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${panelHeight * 2 + 10}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${legend}${panel('Throughput (higher is better)', 0, (o) => [o.rps, o.floorRps], 'requests/s')}${panel('p99 latency (lower is better)', panelHeight, (o) => [o.p99Ms, o.floorP99Ms], 'ms')}</svg>\n`;
+}

@@ -1,0 +1,228 @@
+/**
+ * `npm run bench [-- --out FILE]`: ShopGraph's throughput and latency for five operations,
+ * side by side with the raw-SQL floor, on the embedded cluster at a fixed scale. The server
+ * is the production build in its own process; the floor is its own process; the load comes
+ * from a third. Writes test/bench/results/latest.{json,md,svg} and, with --out, the JSON to
+ * FILE. Bounded: a few minutes, then it stops everything it started.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConnectionManager } from '../../src/cluster/index.js';
+import { ApiKeyStore, migrateDatabase, seedDatabase } from '../../src/db/index.js';
+import { EmbeddedCluster } from '../../src/embedded/index.js';
+import { findFreePorts } from '../../src/embedded/ports.js';
+import { generateApiKey } from '../../src/graphql/auth/index.js';
+import { floorParameters } from './floor.js';
+import type { LoadPlan, LoadResult } from './load.js';
+import { evaluateTargets, markdownTable, svgChart, type BenchReport, type OperationResult } from './report.js';
+import { variablesFor, type BenchData } from './variables.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const benchDir = path.join(root, 'test', 'bench');
+const SCALE = 1;
+const CONNECTIONS = 16;
+const DURATION_SECONDS = 10;
+const WARMUP_SECONDS = 3;
+const OPERATIONS = ['product-page', 'category-listing', 'order-history', 'search', 'place-order'];
+const READS = OPERATIONS.filter((operation) => operation !== 'place-order');
+
+async function main(): Promise<void> {
+  const outIndex = process.argv.indexOf('--out');
+  const outFile = outIndex > 0 ? process.argv[outIndex + 1] : undefined;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+  };
+  process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
+  try {
+    const report = await bench(cleanups);
+    const markdown = markdownTable(report);
+    console.log(`\n${markdown}\n`);
+    const results = path.join(benchDir, 'results');
+    await fs.mkdir(results, { recursive: true });
+    await fs.writeFile(path.join(results, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    await fs.writeFile(path.join(results, 'latest.md'), `${markdown}\n`);
+    await fs.writeFile(path.join(results, 'latest.svg'), svgChart(report));
+    if (outFile) await fs.writeFile(outFile, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`wrote test/bench/results/latest.{json,md,svg}${outFile ? ` and ${outFile}` : ''}`);
+  } finally {
+    await cleanUp();
+  }
+}
+
+async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport> {
+  step('building the production server (npm run build)');
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed');
+
+  step(`embedded cluster in .shopgraph-bench/ with demo data at scale ${SCALE}`);
+  const cluster = await EmbeddedCluster.open({ dataDir: path.join(root, '.shopgraph-bench'), basePort: 54340 });
+  const started = await cluster.up();
+  cleanups.push(async () => {
+    for (const name of [...started].reverse()) await cluster.stopNode(name);
+  });
+  const setup = await ConnectionManager.start({ nodes: cluster.nodes, poolSize: 2 });
+  const primary = setup.choosePrimary();
+  await migrateDatabase(primary);
+  // The same rows every run: orders placed by the last run are gone, stock is back.
+  await seedDatabase(primary, { scale: SCALE, seed: 42, reset: true });
+  const { id, key, secretHash } = generateApiKey();
+  await new ApiKeyStore(setup.route('write')).insert({ id, name: 'bench', secretHash, scopes: ['admin'], ratePerSecond: 10_000_000 });
+  const data = await benchData(setup);
+  await setup.close();
+  const dataFile = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'shopgraph-bench-')), 'data.json');
+  await fs.writeFile(dataFile, JSON.stringify(data));
+  cleanups.push(() => fs.rm(path.dirname(dataFile), { recursive: true, force: true }));
+
+  const [serverPort, floorPort] = await findFreePorts(2);
+  const replicas = cluster.nodes.filter((node) => node.name !== cluster.primaryName);
+  step('starting ShopGraph (dist/, NODE_ENV=production) and the floor, each in its own process');
+  const server = await startProcess(process.execPath, [path.join(root, 'dist/cli/main.js'), 'start'], {
+    PORT: String(serverPort),
+    NODE_ENV: 'production',
+    DATABASE_URLS: cluster.nodes.map((node) => `${node.url}#${node.name}`).join(','),
+  }, 'ShopGraph is serving');
+  cleanups.push(() => stop(server));
+  const floor = await startProcess(process.execPath, ['--import', 'tsx', path.join(benchDir, 'floor.ts')], {
+    FLOOR_PORT: String(floorPort),
+    REPLICA_URLS: replicas.map((node) => node.url).join(','),
+  }, 'floor ready');
+  cleanups.push(() => stop(floor));
+  const serverUrl = `http://127.0.0.1:${serverPort}/graphql`;
+  const floorUrl = `http://127.0.0.1:${floorPort}`;
+  const authorization = `Bearer ${key}`;
+
+  step('checking that ShopGraph and the floor answer the same data, byte for byte');
+  const queries = Object.fromEntries(await Promise.all(OPERATIONS.map(async (name) => [name, await fs.readFile(path.join(benchDir, 'operations', `${name}.graphql`), 'utf8')])));
+  await verifySameData(serverUrl, floorUrl, authorization, queries, data);
+
+  const operations: OperationResult[] = [];
+  for (const name of OPERATIONS) {
+    step(`${name}: ShopGraph, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, ${DURATION_SECONDS} s measured`);
+    const before = await statementCounts(serverUrl, authorization);
+    const mine = await load({ url: serverUrl, operation: name, query: queries[name], authorization, connections: CONNECTIONS, durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS, dataFile });
+    const after = await statementCounts(serverUrl, authorization);
+    let floorResult: LoadResult | undefined;
+    if (READS.includes(name)) {
+      step(`${name}: floor`);
+      floorResult = await load({ url: `${floorUrl}/${name}`, operation: name, connections: CONNECTIONS, durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS, dataFile });
+    }
+    // The server's statement counters run through warm-up and measurement alike.
+    const totalRequests = mine.warmupRequests + mine.requests;
+    const statements = sum(after) - sum(before);
+    const onReplicas = replicas.reduce((total, node) => total + (after[node.name] ?? 0) - (before[node.name] ?? 0), 0);
+    operations.push({
+      name,
+      rps: mine.rps,
+      p50Ms: mine.p50Ms,
+      p95Ms: mine.p95Ms,
+      p99Ms: mine.p99Ms,
+      sqlPerRequest: Math.round((statements / totalRequests) * 10) / 10,
+      replicaShare: statements === 0 ? 0 : Math.round((onReplicas / statements) * 1000) / 1000,
+      errors: mine.errors,
+      floorRps: floorResult?.rps ?? null,
+      floorP50Ms: floorResult?.p50Ms ?? null,
+      floorP99Ms: floorResult?.p99Ms ?? null,
+      ratioToFloor: floorResult ? Math.round((mine.rps / floorResult.rps) * 100) / 100 : null,
+    });
+  }
+  const peakRssMb = peakRss(server.pid!);
+  return {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, node: process.version },
+    scale: SCALE,
+    connections: CONNECTIONS,
+    durationSeconds: DURATION_SECONDS,
+    operations,
+    peakRssMb,
+    targets: evaluateTargets(operations, peakRssMb),
+  };
+}
+
+async function benchData(manager: ConnectionManager): Promise<BenchData> {
+  return manager.route('read').run(async (node) => ({
+    activeProductIds: (await node.sql<{ id: number }[]>`select id from products where status = 'ACTIVE' order by id`).map((row) => row.id),
+    leafCategoryIds: (await node.sql<{ id: number }[]>`select id from categories where parent_id is not null order by id`).map((row) => row.id),
+    customerIdsWithOrders: (await node.sql<{ id: number }[]>`select distinct customer_id as id from orders order by 1`).map((row) => row.id),
+  }));
+}
+
+async function verifySameData(serverUrl: string, floorUrl: string, authorization: string, queries: Record<string, string>, data: BenchData): Promise<void> {
+  let state = 7;
+  const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  for (const name of READS) {
+    for (let sample = 0; sample < 25; sample++) {
+      const variables = variablesFor(name, data, random);
+      const mine = (await post(serverUrl, { query: queries[name], variables }, authorization)) as { data?: unknown; errors?: unknown };
+      const floor = (await post(`${floorUrl}/${name}`, { variables })) as { data?: unknown };
+      if (mine.errors) throw new Error(`${name} failed on ShopGraph: ${JSON.stringify(mine.errors)}`);
+      if (JSON.stringify(mine.data) !== JSON.stringify(floor.data)) {
+        throw new Error(`${name} differs from the floor for ${JSON.stringify(variables)} (SQL parameters ${JSON.stringify(floorParameters(name, variables as Record<string, string>))}):\n${JSON.stringify(mine.data)}\n${JSON.stringify(floor.data)}`);
+      }
+    }
+  }
+}
+
+async function statementCounts(url: string, authorization: string): Promise<Record<string, number>> {
+  const body = (await post(url, { query: '{ clusterStatus { nodes { name statements } } }' }, authorization)) as {
+    data: { clusterStatus: { nodes: { name: string; statements: number }[] } };
+  };
+  return Object.fromEntries(body.data.clusterStatus.nodes.map((node) => [node.name, node.statements]));
+}
+
+async function post(url: string, body: unknown, authorization?: string): Promise<unknown> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+    body: JSON.stringify(body),
+  });
+  return response.json();
+}
+
+function load(plan: LoadPlan): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(benchDir, 'load.ts'), JSON.stringify(plan)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(output.trim().split('\n').pop()!) as LoadResult) : reject(new Error(`load generator exited with ${code}`))));
+  });
+}
+
+function startProcess(command: string, args: string[], env: Record<string, string>, readyLine: string): Promise<ChildProcess> {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(readyLine)) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`${path.basename(args[args.length - 1] ?? command)} exited with ${code}:\n${output}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+  });
+}
+
+/** The process's peak resident memory (VmHWM), in MB. */
+function peakRss(pid: number): number {
+  const status = spawnSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }).stdout;
+  const kilobytes = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kilobytes / 1024);
+}
+
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((total, count) => total + count, 0);
+const step = (message: string) => console.log(`bench: ${message}`);
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
