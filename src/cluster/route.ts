@@ -247,8 +247,10 @@ function trackStatements(sql: Sql, statements: Set<{ cancel(): unknown }>): Sql 
   return new Proxy(sql, {
     get(target, property, receiver) {
       if (property === 'unsafe') {
-        return (...args: Parameters<Sql['unsafe']>) => {
-          const statement = target.unsafe(...args);
+        return (query: string, parameters?: unknown[], options?: Record<string, unknown>) => {
+          // Named prepared statements: the server parses and plans each distinct statement
+          // once per connection instead of on every call (drizzle asks for unnamed ones).
+          const statement = target.unsafe(query, parameters as never, { ...options, prepare: true });
           statements.add(statement);
           return statement;
         };
