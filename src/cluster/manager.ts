@@ -27,7 +27,7 @@ import {
   type RouteOptions,
 } from './route.js';
 import { RoutingStats } from './stats.js';
-import { standing, type ConsistencyToken } from './token.js';
+import { standing } from './token.js';
 
 export interface ConnectionManagerOptions {
   nodes: NodeEndpoint[];

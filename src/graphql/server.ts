@@ -13,6 +13,7 @@ import { applyFieldAuthorization } from './auth/field-authorization.js';
 import { Authenticator, cachedKeyLookup, type AuthConfig } from './auth/index.js';
 import type { GraphQLContext } from './context.js';
 import { formatError, requestError } from './errors.js';
+import { shopGraphExecutor } from './executor.js';
 import { createHttpHandler } from './http.js';
 import { RateLimiter } from './limits/rate-limiter.js';
 import { OperationRegistry, persistedQueryCache } from './operations.js';
@@ -45,6 +46,8 @@ export interface GraphQLServerOptions {
   operationsFile?: string;
   /** Refuse every operation that is not in the manifest. */
   registeredOperationsOnly?: boolean;
+  /** Run covered queries as one compiled SQL statement (default true); false: resolvers only. */
+  compiledReads?: boolean;
 }
 
 export interface ServerLimits extends RequestLimits {
@@ -81,7 +84,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     : http.createServer();
   const schema = applyFieldAuthorization(makeExecutableSchema({ typeDefs: loadSchemaSource(), resolvers }));
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    gateway: shopGraphExecutor(schema, { compiledReads: options.compiledReads ?? true }),
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: options.introspection ?? true,

@@ -10,11 +10,13 @@ import http from 'node:http';
 import postgres from 'postgres';
 
 /** A global id in SQL, as src/graphql/ids.ts makes it: base64url("Type:id") without padding. */
-const gid = (type: string, column: string) => `rtrim(translate(encode(convert_to('${type}:' || ${column}, 'UTF8'), 'base64'), '+/', '-_'), '=')`;
+const gid = (type: string, column: string) =>
+  `rtrim(translate(encode(convert_to('${type}:' || ${column}, 'UTF8'), 'base64'), '+/', '-_'), '=')`;
 /** A DateTime as the API serializes it: ISO 8601, milliseconds, UTC. */
 const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const money = (amount: string, currency: string) => `json_build_object('amount', ${amount}::text, 'currency', ${currency})`;
-const available = (product: string) => `coalesce((select sum(il.on_hand - il.reserved) from inventory_levels il where il.product_id = ${product}), 0)`;
+const available = (product: string) =>
+  `coalesce((select sum(il.on_hand - il.reserved) from inventory_levels il where il.product_id = ${product}), 0)`;
 const rating = (product: string) => `(select avg(r.rating)::float8 from reviews r where r.product_id = ${product})`;
 
 export const FLOOR_SQL: Record<string, string> = {

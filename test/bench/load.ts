@@ -37,7 +37,10 @@ async function main(): Promise<void> {
   const data = JSON.parse(readFileSync(plan.dataFile, 'utf8')) as BenchData;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (plan.authorization) headers.authorization = plan.authorization;
-  const body = () => JSON.stringify(plan.query ? { query: plan.query, variables: variablesFor(plan.operation, data) } : { variables: variablesFor(plan.operation, data) });
+  const body = () =>
+    JSON.stringify(
+      plan.query ? { query: plan.query, variables: variablesFor(plan.operation, data) } : { variables: variablesFor(plan.operation, data) },
+    );
   const run = (seconds: number, record?: number[]) =>
     new Promise<autocannon.Result>((resolve, reject) => {
       const instance = autocannon(

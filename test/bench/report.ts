@@ -38,7 +38,9 @@ export function evaluateTargets(operations: OperationResult[], peakRssMb: number
     {
       name: 'p99 within 3x p50',
       met: operations.every((operation) => operation.p99Ms <= 3 * operation.p50Ms),
-      detail: operations.map((operation) => `${operation.name} ${(operation.p99Ms / Math.max(operation.p50Ms, 0.01)).toFixed(1)}x`).join(', '),
+      detail: operations
+        .map((operation) => `${operation.name} ${(operation.p99Ms / Math.max(operation.p50Ms, 0.01)).toFixed(1)}x`)
+        .join(', '),
     },
     {
       name: '95% or more of read statements on replicas',
@@ -46,7 +48,11 @@ export function evaluateTargets(operations: OperationResult[], peakRssMb: number
       detail: reads.map((operation) => `${operation.name} ${percent(operation.replicaShare)}`).join(', '),
     },
     { name: 'server peak memory under 300 MB', met: peakRssMb < 300, detail: `${peakRssMb} MB` },
-    { name: 'no failed requests', met: operations.every((operation) => operation.errors === 0), detail: operations.map((o) => `${o.name} ${o.errors}`).join(', ') },
+    {
+      name: 'no failed requests',
+      met: operations.every((operation) => operation.errors === 0),
+      detail: operations.map((o) => `${o.name} ${o.errors}`).join(', '),
+    },
   ];
 }
 

@@ -80,35 +80,65 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
   const [serverPort, floorPort] = await findFreePorts(2);
   const replicas = cluster.nodes.filter((node) => node.name !== cluster.primaryName);
   step('starting ShopGraph (dist/, NODE_ENV=production) and the floor, each in its own process');
-  const server = await startProcess(process.execPath, [path.join(root, 'dist/cli/main.js'), 'start'], {
-    PORT: String(serverPort),
-    NODE_ENV: 'production',
-    DATABASE_URLS: cluster.nodes.map((node) => `${node.url}#${node.name}`).join(','),
-  }, 'ShopGraph is serving');
+  const server = await startProcess(
+    process.execPath,
+    [path.join(root, 'dist/cli/main.js'), 'start'],
+    {
+      PORT: String(serverPort),
+      NODE_ENV: 'production',
+      DATABASE_URLS: cluster.nodes.map((node) => `${node.url}#${node.name}`).join(','),
+    },
+    'ShopGraph is serving',
+  );
   cleanups.push(() => stop(server));
-  const floor = await startProcess(process.execPath, ['--import', 'tsx', path.join(benchDir, 'floor.ts')], {
-    FLOOR_PORT: String(floorPort),
-    REPLICA_URLS: replicas.map((node) => node.url).join(','),
-  }, 'floor ready');
+  const floor = await startProcess(
+    process.execPath,
+    ['--import', 'tsx', path.join(benchDir, 'floor.ts')],
+    {
+      FLOOR_PORT: String(floorPort),
+      REPLICA_URLS: replicas.map((node) => node.url).join(','),
+    },
+    'floor ready',
+  );
   cleanups.push(() => stop(floor));
   const serverUrl = `http://127.0.0.1:${serverPort}/graphql`;
   const floorUrl = `http://127.0.0.1:${floorPort}`;
   const authorization = `Bearer ${key}`;
 
   step('checking that ShopGraph and the floor answer the same data, byte for byte');
-  const queries = Object.fromEntries(await Promise.all(OPERATIONS.map(async (name) => [name, await fs.readFile(path.join(benchDir, 'operations', `${name}.graphql`), 'utf8')])));
+  const queries = Object.fromEntries(
+    await Promise.all(
+      OPERATIONS.map(async (name) => [name, await fs.readFile(path.join(benchDir, 'operations', `${name}.graphql`), 'utf8')]),
+    ),
+  );
   await verifySameData(serverUrl, floorUrl, authorization, queries, data);
 
   const operations: OperationResult[] = [];
   for (const name of OPERATIONS) {
     step(`${name}: ShopGraph, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, ${DURATION_SECONDS} s measured`);
     const before = await statementCounts(serverUrl, authorization);
-    const mine = await load({ url: serverUrl, operation: name, query: queries[name], authorization, connections: CONNECTIONS, durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS, dataFile });
+    const mine = await load({
+      url: serverUrl,
+      operation: name,
+      query: queries[name],
+      authorization,
+      connections: CONNECTIONS,
+      durationSeconds: DURATION_SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      dataFile,
+    });
     const after = await statementCounts(serverUrl, authorization);
     let floorResult: LoadResult | undefined;
     if (READS.includes(name)) {
       step(`${name}: floor`);
-      floorResult = await load({ url: `${floorUrl}/${name}`, operation: name, connections: CONNECTIONS, durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS, dataFile });
+      floorResult = await load({
+        url: `${floorUrl}/${name}`,
+        operation: name,
+        connections: CONNECTIONS,
+        durationSeconds: DURATION_SECONDS,
+        warmupSeconds: WARMUP_SECONDS,
+        dataFile,
+      });
     }
     // The server's statement counters run through warm-up and measurement alike.
     const totalRequests = mine.warmupRequests + mine.requests;
@@ -145,14 +175,24 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
 async function benchData(manager: ConnectionManager): Promise<BenchData> {
   return manager.route('read').run(async (node) => ({
     activeProductIds: (await node.sql<{ id: number }[]>`select id from products where status = 'ACTIVE' order by id`).map((row) => row.id),
-    leafCategoryIds: (await node.sql<{ id: number }[]>`select id from categories where parent_id is not null order by id`).map((row) => row.id),
-    customerIdsWithOrders: (await node.sql<{ id: number }[]>`select distinct customer_id as id from orders order by 1`).map((row) => row.id),
+    leafCategoryIds: (await node.sql<{ id: number }[]>`select id from categories where parent_id is not null order by id`).map(
+      (row) => row.id,
+    ),
+    customerIdsWithOrders: (await node.sql<{ id: number }[]>`select distinct customer_id as id from orders order by 1`).map(
+      (row) => row.id,
+    ),
   }));
 }
 
-async function verifySameData(serverUrl: string, floorUrl: string, authorization: string, queries: Record<string, string>, data: BenchData): Promise<void> {
+async function verifySameData(
+  serverUrl: string,
+  floorUrl: string,
+  authorization: string,
+  queries: Record<string, string>,
+  data: BenchData,
+): Promise<void> {
   let state = 7;
-  const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   for (const name of READS) {
     for (let sample = 0; sample < 25; sample++) {
       const variables = variablesFor(name, data, random);
@@ -160,7 +200,9 @@ async function verifySameData(serverUrl: string, floorUrl: string, authorization
       const floor = (await post(`${floorUrl}/${name}`, { variables })) as { data?: unknown };
       if (mine.errors) throw new Error(`${name} failed on ShopGraph: ${JSON.stringify(mine.errors)}`);
       if (JSON.stringify(mine.data) !== JSON.stringify(floor.data)) {
-        throw new Error(`${name} differs from the floor for ${JSON.stringify(variables)} (SQL parameters ${JSON.stringify(floorParameters(name, variables as Record<string, string>))}):\n${JSON.stringify(mine.data)}\n${JSON.stringify(floor.data)}`);
+        throw new Error(
+          `${name} differs from the floor for ${JSON.stringify(variables)} (SQL parameters ${JSON.stringify(floorParameters(name, variables as Record<string, string>))}):\n${JSON.stringify(mine.data)}\n${JSON.stringify(floor.data)}`,
+        );
       }
     }
   }
@@ -184,10 +226,17 @@ async function post(url: string, body: unknown, authorization?: string): Promise
 
 function load(plan: LoadPlan): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(benchDir, 'load.ts'), JSON.stringify(plan)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(benchDir, 'load.ts'), JSON.stringify(plan)], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(output.trim().split('\n').pop()!) as LoadResult) : reject(new Error(`load generator exited with ${code}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(output.trim().split('\n').pop()!) as LoadResult)
+        : reject(new Error(`load generator exited with ${code}`)),
+    );
   });
 }
 

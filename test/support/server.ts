@@ -32,8 +32,17 @@ export interface TestServer {
 }
 
 /** The real HTTP server on a free loopback port, on the given cluster. */
-export async function startTestServer(cluster: ConnectionManager, options: { auth?: AuthConfig } = {}): Promise<TestServer> {
-  const server = await startGraphQLServer({ cluster, port: 0, host: '127.0.0.1', auth: options.auth });
+export async function startTestServer(
+  cluster: ConnectionManager,
+  options: { auth?: AuthConfig; compiledReads?: boolean } = {},
+): Promise<TestServer> {
+  const server = await startGraphQLServer({
+    cluster,
+    port: 0,
+    host: '127.0.0.1',
+    auth: options.auth,
+    compiledReads: options.compiledReads,
+  });
   const createKey = async (scopes: Scope[], ratePerSecond = 100_000) => {
     const { id, key, secretHash } = generateApiKey();
     await new ApiKeyStore(cluster.route('write')).insert({ id, name: 'test', secretHash, scopes, ratePerSecond });

@@ -1,12 +1,9 @@
-import { parseAmount, type ProductFilter, type ProductOrder } from '../../db/index.js';
 import { BadUserInputError } from '../../errors.js';
 import { connectionResolvers, connectionSource } from '../connection.js';
 import type {
   CategoryResolvers,
   MutationResolvers,
-  ProductFilter as ProductFilterInput,
   ProductInventoryResolvers,
-  ProductOrder as ProductOrderInput,
   ProductResolvers,
   QueryResolvers,
   Resolvers,
@@ -15,6 +12,7 @@ import { decodeIdOf, toGlobalId } from '../ids.js';
 import { fromInput, money, notNull, optionalText, text } from '../inputs.js';
 import type { CategoryRow, ProductRow } from '../mappers.js';
 import { loadOrNull, loadReferenced } from './load.js';
+import { productFilter, productOrder } from '../filters.js';
 
 const Query: QueryResolvers = {
   product: async (_, { id, sku }, ctx) => {
@@ -118,22 +116,6 @@ export const catalogResolvers = {
   CategoryConnection: connectionResolvers<CategoryRow>(),
   ProductConnection: connectionResolvers<ProductRow>(),
 } satisfies Resolvers;
-
-function productFilter(input: ProductFilterInput | null | undefined): ProductFilter {
-  if (!input) return {};
-  const filter: ProductFilter = {};
-  if (input.categoryId != null) filter.categoryId = decodeIdOf('Category', input.categoryId, 'filter.categoryId');
-  if (input.search != null) filter.search = text(input.search, 'filter.search', { max: 100 });
-  if (input.minPrice != null) filter.minPrice = parseAmount(input.minPrice, 'filter.minPrice');
-  if (input.maxPrice != null) filter.maxPrice = parseAmount(input.maxPrice, 'filter.maxPrice');
-  if (input.inStock != null) filter.inStock = input.inStock;
-  if (input.status != null) filter.status = input.status;
-  return filter;
-}
-
-function productOrder(input: ProductOrderInput | null | undefined): ProductOrder {
-  return { field: input?.field ?? 'NAME', direction: input?.direction ?? 'ASC' };
-}
 
 function sum<T>(items: readonly T[], value: (item: T) => number): number {
   return items.reduce((total, item) => total + value(item), 0);

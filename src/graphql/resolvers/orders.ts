@@ -1,17 +1,11 @@
-import { multiplyAmount, type OrderFilter } from '../../db/index.js';
+import { multiplyAmount } from '../../db/index.js';
 import { connectionResolvers, connectionSource } from '../connection.js';
-import type {
-  MutationResolvers,
-  OrderFilter as OrderFilterInput,
-  OrderItemResolvers,
-  OrderResolvers,
-  QueryResolvers,
-  Resolvers,
-} from '../generated/resolvers.js';
+import type { MutationResolvers, OrderItemResolvers, OrderResolvers, QueryResolvers, Resolvers } from '../generated/resolvers.js';
 import { decodeIdOf, toGlobalId } from '../ids.js';
 import { fromInput, integer, listSize, optionalText } from '../inputs.js';
 import type { OrderRow } from '../mappers.js';
 import { loadOrNull, loadReferenced } from './load.js';
+import { orderFilter } from '../filters.js';
 
 const Query: QueryResolvers = {
   order: async (_, { id }, ctx) => {
@@ -76,13 +70,3 @@ const OrderItem: OrderItemResolvers = {
 };
 
 export const orderResolvers = { Query, Mutation, Order, OrderItem, OrderConnection: connectionResolvers<OrderRow>() } satisfies Resolvers;
-
-function orderFilter(input: OrderFilterInput | null | undefined): OrderFilter {
-  if (!input) return {};
-  const filter: OrderFilter = {};
-  if (input.customerId != null) filter.customerId = decodeIdOf('Customer', input.customerId, 'filter.customerId');
-  if (input.status != null) filter.status = input.status;
-  if (input.createdAfter != null) filter.createdAfter = input.createdAfter;
-  if (input.createdBefore != null) filter.createdBefore = input.createdBefore;
-  return filter;
-}

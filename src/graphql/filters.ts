@@ -1,0 +1,38 @@
+import { parseAmount, type OrderFilter, type ProductFilter, type ProductOrder } from '../db/index.js';
+import type {
+  OrderFilter as OrderFilterInput,
+  ProductFilter as ProductFilterInput,
+  ProductOrder as ProductOrderInput,
+} from './generated/resolvers.js';
+import { decodeIdOf } from './ids.js';
+import { text } from './inputs.js';
+
+/**
+ * Filter and order arguments of the API, translated to the stores' terms and checked: shared
+ * by the resolvers and the compiled read path, so both read the same rows.
+ */
+export function productFilter(input: ProductFilterInput | null | undefined): ProductFilter {
+  if (!input) return {};
+  const filter: ProductFilter = {};
+  if (input.categoryId != null) filter.categoryId = decodeIdOf('Category', input.categoryId, 'filter.categoryId');
+  if (input.search != null) filter.search = text(input.search, 'filter.search', { max: 100 });
+  if (input.minPrice != null) filter.minPrice = parseAmount(input.minPrice, 'filter.minPrice');
+  if (input.maxPrice != null) filter.maxPrice = parseAmount(input.maxPrice, 'filter.maxPrice');
+  if (input.inStock != null) filter.inStock = input.inStock;
+  if (input.status != null) filter.status = input.status;
+  return filter;
+}
+
+export function productOrder(input: ProductOrderInput | null | undefined): ProductOrder {
+  return { field: input?.field ?? 'NAME', direction: input?.direction ?? 'ASC' };
+}
+
+export function orderFilter(input: OrderFilterInput | null | undefined): OrderFilter {
+  if (!input) return {};
+  const filter: OrderFilter = {};
+  if (input.customerId != null) filter.customerId = decodeIdOf('Customer', input.customerId, 'filter.customerId');
+  if (input.status != null) filter.status = input.status;
+  if (input.createdAfter != null) filter.createdAfter = input.createdAfter;
+  if (input.createdBefore != null) filter.createdBefore = input.createdBefore;
+  return filter;
+}

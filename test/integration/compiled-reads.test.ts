@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectionManager } from '../../src/cluster/index.js';
+import { startPrivateCluster, type PrivateCluster } from '../support/cluster.js';
+import { gid } from '../support/ids.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+/**
+ * Covered queries run as one compiled SQL statement; they must answer exactly what the
+ * resolvers answer. Each query here goes to both paths, on a cluster of its own (so no other
+ * test changes the data between the two), and the responses are compared byte for byte.
+ */
+let cluster: PrivateCluster;
+let compiledManager: ConnectionManager;
+let compiled: TestServer;
+let resolvers: TestServer;
+
+beforeAll(async () => {
+  cluster = await startPrivateCluster({ replicas: 0 });
+  compiledManager = await ConnectionManager.start({ nodes: cluster.cluster.nodes, poolSize: 4 });
+  compiled = await startTestServer(compiledManager, { compiledReads: true });
+  resolvers = await startTestServer(cluster.manager, { compiledReads: false });
+});
+afterAll(async () => {
+  await compiled?.stop();
+  await resolvers?.stop();
+  await compiledManager?.close();
+  await cluster?.stop();
+});
+
+const PRODUCT = `id sku name description status createdAt updatedAt price { amount currency }
+  category { id name slug parent { name } }
+  inventory { totalAvailable totalOnHand byWarehouse { onHand reserved available updatedAt warehouse { id code name city countryCode } } }
+  averageRating reviews(first: 4) { totalCount nodes { id rating body createdAt customer { id name email createdAt } product { sku } } }`;
+
+const CASES: [string, string, Record<string, unknown>][] = [
+  ['a product by id, every field', `query($id: ID!) { product(id: $id) { ${PRODUCT} } }`, { id: gid('Product', 17) }],
+  ['a product by sku', `{ product(sku: "SKU-000003") { __typename sku name } }`, {}],
+  ['a product that does not exist', `query($id: ID!) { product(id: $id) { sku } }`, { id: gid('Product', 999_999) }],
+  ['products by name', `{ products(first: 30) { totalCount nodes { sku name } } }`, {}],
+  [
+    'products by price, descending',
+    `{ products(first: 25, orderBy: { field: PRICE, direction: DESC }) { nodes { sku price { amount } } } }`,
+    {},
+  ],
+  ['products by creation time', `{ products(first: 25, orderBy: { field: CREATED_AT }) { nodes { sku createdAt } } }`, {}],
+  [
+    'products through every filter',
+    `query($min: String, $max: String) { products(first: 50, filter: { search: "oak", inStock: true, minPrice: $min, maxPrice: $max, status: ACTIVE }) { totalCount nodes { sku } } }`,
+    { min: '5.00', max: '700' },
+  ],
+  [
+    'products out of stock',
+    `{ products(first: 50, filter: { inStock: false }) { totalCount nodes { sku inventory { totalAvailable } } } }`,
+    {},
+  ],
+  [
+    'products of a category',
+    `query($c: ID!) { products(first: 40, filter: { categoryId: $c }) { totalCount nodes { sku category { id } } } }`,
+    { c: gid('Category', 9) },
+  ],
+  ['a search that matches nothing, with % in it', `{ products(first: 5, filter: { search: "100%_x" }) { totalCount nodes { sku } } }`, {}],
+  [
+    'a category with its tree and products',
+    `query($id: ID!) { category(id: $id) { id name slug parent { id name parent { name } } children { name } products(first: 12, orderBy: { field: PRICE }, filter: { inStock: true }) { totalCount nodes { name price { amount currency } averageRating } } } }`,
+    { id: gid('Category', 10) },
+  ],
+  [
+    'a root category with its children',
+    `query($id: ID!) { category(id: $id) { name parent { name } children { name children { name } } } }`,
+    { id: gid('Category', 1) },
+  ],
+  [
+    "a customer's order history",
+    `query($id: ID!) { customer(id: $id) { id name email createdAt orders(first: 20) { totalCount nodes { id status createdAt updatedAt total { amount currency } customer { id } items { quantity unitPrice { amount currency } lineTotal { amount currency } product { sku } warehouse { code } } } } } }`,
+    { id: gid('Customer', 3) },
+  ],
+  [
+    'an order',
+    `query($id: ID!) { order(id: $id) { id status total { amount } items { quantity product { name } } customer { name } } }`,
+    { id: gid('Order', 5) },
+  ],
+  ['orders in a status', `{ orders(first: 15, filter: { status: DELIVERED }) { totalCount nodes { id status } } }`, {}],
+  [
+    'orders of a customer in a time window',
+    `query($c: ID!, $after: DateTime) { orders(first: 10, filter: { customerId: $c, createdAfter: $after }) { totalCount nodes { id createdAt } } }`,
+    { c: gid('Customer', 2), after: '2025-01-01T00:00:00Z' },
+  ],
+  ['warehouses', `{ warehouses { id code name city countryCode __typename } }`, {}],
+  [
+    'aliases, fragments, @include and @skip',
+    `query($yes: Boolean!) { a: product(sku: "SKU-000001") { ...P n: name } b: product(sku: "SKU-000002") { sku @include(if: $yes) name @skip(if: $yes) } w: warehouses { code } }
+     fragment P on Product { sku price { amount } ... on Product { category { name } } }`,
+    { yes: true },
+  ],
+];
+
+describe('compiled reads', () => {
+  it.each(CASES)('answer %s exactly as the resolvers do, in one statement', async (_, query, variables) => {
+    await compiled.request(query, variables);
+    const before = compiledManager.nodes.reduce((sum, node) => sum + node.statements, 0);
+    const fast = await compiled.request(query, variables);
+    const statements = compiledManager.nodes.reduce((sum, node) => sum + node.statements, 0) - before;
+    const slow = await resolvers.request(query, variables);
+    expect(slow.errors).toBeUndefined();
+    expect(fast.errors).toBeUndefined();
+    expect(JSON.stringify(fast.data)).toBe(JSON.stringify(slow.data));
+    expect(statements).toBe(1);
+  });
+
+  it('leave what they do not cover to the resolvers, with the same answer', async () => {
+    const query = `{ products(first: 3) { edges { cursor node { sku } } pageInfo { hasNextPage endCursor } } }`;
+    const fast = await compiled.request(query);
+    const slow = await resolvers.request(query);
+    expect(fast.data).toEqual(slow.data);
+  });
+
+  it('leave fields the caller may not see to the resolvers, which refuse them one by one', async () => {
+    const key = await compiled.createKey(['catalog:read']);
+    const response = await compiled.request(
+      '{ warehouses { code } customers(first: 1) { totalCount } }',
+      {},
+      { authorization: `Bearer ${key}` },
+    );
+    expect(response.data).toEqual({ warehouses: expect.any(Array), customers: null });
+    expect(response.errors![0]!.extensions.code).toBe('FORBIDDEN');
+  });
+
+  it('leave invalid arguments to the resolvers, which name them', async () => {
+    const response = await compiled.request('{ product(id: "nope") { sku } }');
+    expect(response.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'id' });
+  });
+});
