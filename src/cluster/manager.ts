@@ -217,6 +217,13 @@ export class ConnectionManager implements RouteHost {
     this.stats.retries[intent] += 1;
   }
 
+  /** How far behind the primary `node` was at its last probe (0 for the primary itself). */
+  lagOf(node: ClusterNode): { lagBytes: number | null; lagSeconds: number | null } {
+    if (node.health.state !== 'up' || !node.lastProbe) return { lagBytes: null, lagSeconds: null };
+    const lag = lagOf(node, referencePosition(this.nodes, this.election.primary));
+    return { lagBytes: lag.bytes, lagSeconds: Math.round(lag.seconds * 1000) / 1000 };
+  }
+
   /** Every node's role, state and replication position, as last probed. */
   status(): ClusterStatus {
     const primary = this.election.primary;

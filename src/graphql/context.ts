@@ -6,8 +6,8 @@ import { createLoaders, type Loaders } from './loaders.js';
 
 interface Routed {
   route: Route;
-  stores: Stores;
-  loaders: Loaders;
+  stores?: Stores;
+  loaders?: Loaders;
 }
 
 /**
@@ -46,20 +46,22 @@ export class GraphQLContext {
   }
 
   assignRoute(route: Route): void {
-    const stores = createStores(route);
-    this.routed = { route, stores, loaders: createLoaders(stores) };
+    this.routed = { route };
   }
 
   get route(): Route {
     return this.require().route;
   }
 
+  /** The stores on this request's route, made when first needed (compiled reads need none). */
   get stores(): Stores {
-    return this.require().stores;
+    const routed = this.require();
+    return (routed.stores ??= createStores(routed.route));
   }
 
   get loaders(): Loaders {
-    return this.require().loaders;
+    const routed = this.require();
+    return (routed.loaders ??= createLoaders(this.stores));
   }
 
   /** The route, if the request got as far as choosing one. */

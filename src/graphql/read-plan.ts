@@ -84,8 +84,9 @@ export function planRead(
     const name = node.name.value;
     if (name === '__typename') return { key, name, args: {}, typename: parent.name };
     const field = parent.getFields()[name];
-    if (!field || nodes.some((other) => other.name.value !== name || JSON.stringify(other.arguments) !== JSON.stringify(node.arguments)))
-      throw new NotPlanned();
+    if (!field) throw new NotPlanned();
+    // The same key selected twice (say, by two fragments) merges; with arguments, leave it to graphql-js.
+    if (nodes.length > 1 && nodes.some((other) => other.name.value !== name || (other.arguments?.length ?? 0) > 0)) throw new NotPlanned();
     const scope = requiredScope(field);
     if (scope && !hasScope(caller, scope)) throw new NotPlanned();
     const args = translateArguments(`${parent.name}.${name}`, getArgumentValues(field, node, variables));

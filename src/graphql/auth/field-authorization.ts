@@ -39,8 +39,19 @@ export function applyFieldAuthorization(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
-/** The scope a field's `@requiresScope` names, read from the SDL. */
+const scopes = new WeakMap<object, Scope | null>();
+
+/** The scope a field's `@requiresScope` names, read from the SDL (once per field). */
 export function requiredScope(field: GraphQLField<unknown, GraphQLContext>): Scope | undefined {
+  let scope = scopes.get(field);
+  if (scope === undefined) {
+    scope = scopeInSdl(field) ?? null;
+    scopes.set(field, scope);
+  }
+  return scope ?? undefined;
+}
+
+function scopeInSdl(field: GraphQLField<unknown, GraphQLContext>): Scope | undefined {
   const directive = field.astNode?.directives?.find((candidate) => candidate.name.value === 'requiresScope');
   const argument = directive?.arguments?.find((candidate) => candidate.name.value === 'scope');
   if (!argument) return undefined;

@@ -33,7 +33,7 @@ export function routingPlugin(cluster: ConnectionManager, logger: Logger): Apoll
           if (!route || !node || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           const choice = route.readChoice;
-          const lag = cluster.status().nodes.find((candidate) => candidate.name === node.name);
+          const lag = cluster.lagOf(node);
           const extensions: Record<string, unknown> = {
             routing: {
               role: node.role,
