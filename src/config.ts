@@ -24,7 +24,30 @@ export interface Config {
   routing: RoutingConfig;
   auth: AuthSettings;
   server: ServerSettings;
+  backup: BackupSettings;
+  /** `LOG_LEVEL`: debug, info (default), warn or error. */
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** `SHOPGRAPH_SHUTDOWN_GRACE_MS`, default 10000: time in-flight requests get to finish on SIGTERM. */
+  shutdownGraceMs: number;
+  /** `SHOPGRAPH_STARTUP_WAIT_MS`, default 60000: how long start-up waits for a reachable primary. */
+  startupWaitMs: number;
   embedded: EmbeddedConfig;
+}
+
+/** Where backups go and when the server takes them (see src/db/backup). */
+export interface BackupSettings {
+  /** `SHOPGRAPH_BACKUP_TARGET`: local, s3 or hybrid (both); default s3 when a bucket is set, else local. */
+  target: 'local' | 's3' | 'hybrid';
+  /** `SHOPGRAPH_BACKUP_DIR`, default `<SHOPGRAPH_DATA_DIR>/backups`. */
+  dir: string;
+  /** `SHOPGRAPH_BACKUP_S3_BUCKET` (+ `_PREFIX`, default shopgraph/; `_REGION`, default us-east-1; `_ENDPOINT` for S3-compatible services). */
+  s3?: { bucket: string; prefix: string; region: string; endpoint?: string; forcePathStyle: boolean };
+  /** `SHOPGRAPH_BACKUP_INTERVAL_MINUTES`: the running server takes a backup this often; unset: never. */
+  intervalMinutes?: number;
+  /** `SHOPGRAPH_BACKUP_KEEP`, default 7: the newest backups pruning always keeps. */
+  keep: number;
+  /** `SHOPGRAPH_BACKUP_MAX_AGE_DAYS`: pruning deletes older ones beyond those kept; unset: all beyond them. */
+  maxAgeDays?: number;
 }
 
 /** The HTTP server and the limits it puts on requests (see src/graphql). */
@@ -139,6 +162,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     auth: readAuth(env),
     server: readServer(env),
+    backup: readBackup(env),
+    logLevel: readChoice(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    shutdownGraceMs: readInteger(env, 'SHOPGRAPH_SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }),
+    startupWaitMs: readInteger(env, 'SHOPGRAPH_STARTUP_WAIT_MS', 60_000, { min: 0, max: 3_600_000 }),
     embedded: loadEmbeddedConfig(env),
   };
 }
@@ -156,6 +183,40 @@ export function loadEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
 function readString(env: Env, name: string, fallback: string): string {
   const raw = env[name]?.trim();
   return raw ? raw : fallback;
+}
+
+function readBackup(env: Env): BackupSettings {
+  const bucket = env.SHOPGRAPH_BACKUP_S3_BUCKET?.trim() || undefined;
+  const endpoint = env.SHOPGRAPH_BACKUP_S3_ENDPOINT?.trim() || undefined;
+  const target = readChoice(env, 'SHOPGRAPH_BACKUP_TARGET', ['local', 's3', 'hybrid'] as const, bucket ? 's3' : 'local');
+  if (target !== 'local' && !bucket)
+    throw new ConfigError('SHOPGRAPH_BACKUP_TARGET', `is ${target} but SHOPGRAPH_BACKUP_S3_BUCKET names no bucket.`);
+  const interval = env.SHOPGRAPH_BACKUP_INTERVAL_MINUTES?.trim();
+  const maxAge = env.SHOPGRAPH_BACKUP_MAX_AGE_DAYS?.trim();
+  return {
+    target,
+    dir: path.resolve(readString(env, 'SHOPGRAPH_BACKUP_DIR', path.join(loadEmbeddedConfig(env).dataDir, 'backups'))),
+    s3: bucket
+      ? {
+          bucket,
+          prefix: readString(env, 'SHOPGRAPH_BACKUP_S3_PREFIX', 'shopgraph/'),
+          region: readString(env, 'SHOPGRAPH_BACKUP_S3_REGION', 'us-east-1'),
+          endpoint,
+          forcePathStyle: readBoolean(env, 'SHOPGRAPH_BACKUP_S3_FORCE_PATH_STYLE', endpoint !== undefined),
+        }
+      : undefined,
+    intervalMinutes: interval ? readNumber(env, 'SHOPGRAPH_BACKUP_INTERVAL_MINUTES', 0, { min: 0.05, max: 100_000 }) : undefined,
+    keep: readInteger(env, 'SHOPGRAPH_BACKUP_KEEP', 7, { min: 1, max: 10_000 }),
+    maxAgeDays: maxAge ? readNumber(env, 'SHOPGRAPH_BACKUP_MAX_AGE_DAYS', 0, { min: 0.01, max: 100_000 }) : undefined,
+  };
+}
+
+function readChoice<const Choice extends string>(env: Env, name: string, choices: readonly Choice[], fallback: Choice): Choice {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(choices as readonly string[]).includes(raw))
+    throw new ConfigError(name, `"${raw}" is not one of ${choices.join(', ')}; set one of them, or unset it for ${fallback}.`);
+  return raw as Choice;
 }
 
 function readServer(env: Env): ServerSettings {

@@ -1,7 +1,11 @@
+import { pino, type Logger as PinoLogger } from 'pino';
+import pretty from 'pino-pretty';
+
 /**
- * Structured logging: one JSON object per line when the output is not a terminal (for log
- * collectors), a readable line when it is. Callers pass facts as fields and never put SQL,
- * secrets or personal data in them; `safeErrorFields` describes an error without its text.
+ * Structured logging with pino: one JSON object per line when the output is not a terminal
+ * (for log collectors), readable lines when it is. Callers pass facts as fields and never
+ * put SQL, secrets, tokens or personal data in them (`safeErrorFields` describes an error
+ * without its text); as a second guard, fields that commonly hold secrets are redacted.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -13,29 +17,55 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
-const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const REDACTED = [
+  'authorization',
+  'password',
+  'token',
+  'key',
+  'secret',
+  'url',
+  '*.authorization',
+  '*.password',
+  '*.token',
+  '*.secret',
+  '*.url',
+];
 
-export function createLogger(options: { level?: LogLevel; pretty?: boolean; write?: (line: string) => void } = {}): Logger {
-  const threshold = LEVELS[options.level ?? 'info'];
-  const pretty = options.pretty ?? process.stdout.isTTY === true;
-  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const emit = (level: LogLevel, message: string, fields: LogFields = {}) => {
-    if (LEVELS[level] < threshold) return;
-    const time = new Date().toISOString();
-    if (pretty) {
-      const extra = Object.entries(fields)
-        .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-        .join(' ');
-      write(`${time.slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${message}${extra ? `  ${extra}` : ''}`);
-    } else {
-      write(JSON.stringify({ time, level, msg: message, ...fields }));
-    }
-  };
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Where lines go: standard output (default), standard error, or a function (tests). */
+  to?: 'stdout' | 'stderr' | ((line: string) => void);
+  /** Readable lines instead of JSON; default: when writing to a terminal. */
+  pretty?: boolean;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? 'info';
+  const to = options.to ?? 'stdout';
+  const fd = to === 'stderr' ? 2 : 1;
+  const readable = options.pretty ?? (typeof to !== 'function' && (fd === 2 ? process.stderr : process.stdout).isTTY === true);
+  const destination =
+    typeof to === 'function'
+      ? { write: (line: string) => to(line.replace(/\n$/, '')) }
+      : readable
+        ? pretty({ colorize: true, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', destination: fd })
+        : pino.destination({ dest: fd, sync: true });
+  const logger: PinoLogger = pino(
+    {
+      level,
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      messageKey: 'msg',
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACTED, censor: '[redacted]' },
+    },
+    destination,
+  );
   return {
-    debug: (message, fields) => emit('debug', message, fields),
-    info: (message, fields) => emit('info', message, fields),
-    warn: (message, fields) => emit('warn', message, fields),
-    error: (message, fields) => emit('error', message, fields),
+    debug: (message, fields) => logger.debug(fields ?? {}, message),
+    info: (message, fields) => logger.info(fields ?? {}, message),
+    warn: (message, fields) => logger.warn(fields ?? {}, message),
+    error: (message, fields) => logger.error(fields ?? {}, message),
   };
 }
 

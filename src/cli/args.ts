@@ -25,7 +25,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 }
 
 /** Options that take a value; every other `--name` is a flag. */
-const VALUE_OPTIONS = new Set(['scale', 'seed', 'name', 'scopes', 'rate']);
+const VALUE_OPTIONS = new Set(['scale', 'seed', 'name', 'scopes', 'rate', 'to', 'keep', 'max-age-days']);
 
 export class UsageError extends Error {}
 

@@ -12,7 +12,15 @@ export interface CommandDatabase {
   close(): Promise<void>;
 }
 
-export async function openDatabase(config: Config, logger: Logger, { startEmbedded = true } = {}): Promise<CommandDatabase> {
+/**
+ * Connects to the cluster. With `needPrimary`, waits (saying so, within SHOPGRAPH_STARTUP_WAIT_MS)
+ * until a primary answers, since a cluster that is still starting is not an error yet.
+ */
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  { startEmbedded = true, needPrimary = false } = {},
+): Promise<CommandDatabase> {
   let embedded: EmbeddedCluster | undefined;
   let started: string[] = [];
   let endpoints = config.databaseNodes;
@@ -28,6 +36,7 @@ export async function openDatabase(config: Config, logger: Logger, { startEmbedd
     endpoints = embedded.nodes.map(({ name, url }) => ({ name, url }));
   }
   const manager = await ConnectionManager.start({ nodes: endpoints, poolSize: config.poolSize, ...config.routing, logger });
+  if (needPrimary) await waitForPrimary(manager, logger, config.startupWaitMs);
   return {
     manager,
     embedded,
@@ -39,4 +48,24 @@ export async function openDatabase(config: Config, logger: Logger, { startEmbedd
       }
     },
   };
+}
+
+async function waitForPrimary(manager: ConnectionManager, logger: Logger, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let nextMessage = 0;
+  while (!manager.primary) {
+    if (Date.now() >= deadline) {
+      await manager.close();
+      throw new Error(
+        `No primary answered within ${timeoutMs / 1000} s (SHOPGRAPH_STARTUP_WAIT_MS); check DATABASE_URLS and that the cluster is running.`,
+      );
+    }
+    if (Date.now() >= nextMessage) {
+      const answering = manager.status().nodes.filter((node) => node.reachable).length;
+      logger.warn(`waiting for the database: no primary yet, ${answering} of ${manager.nodes.length} nodes answer`);
+      nextMessage = Date.now() + 5000;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await manager.probeAll();
+  }
 }

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { safeErrorFields } from '../errors.js';
 import { createLogger } from '../log.js';
 import { parseArgs, UsageError } from './args.js';
+import { backupCommand } from './commands/backup.js';
 import { clusterCommand } from './commands/cluster.js';
 import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -23,6 +24,13 @@ Commands:
   keys create --name N --scopes a,b [--rate R] [--json]
                             create a partner API key (printed once; only its hash is stored)
   keys list [--json]        every key with its scopes and rate; keys revoke ID revokes one
+  backup create [--json]    a consistent logical backup (from a replica), to SHOPGRAPH_BACKUP_TARGET
+  backup list [--json]      finished backups, oldest first
+  backup verify ID          check a backup's files against its manifest
+  backup restore ID --to URL [--force]
+                            restore into an empty database, verified table by table
+  backup prune [--keep N] [--max-age-days D]
+                            delete old backups (keeps the newest N)
 
 Configuration comes from the environment; see README.md.`;
 
@@ -35,10 +43,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   // Machine-readable output owns stdout; progress goes to stderr then.
-  const logger = createLogger({
-    write: args.options.has('json') ? (line) => process.stderr.write(`${line}\n`) : undefined,
-    pretty: args.options.has('json') ? process.stderr.isTTY === true : undefined,
-  });
+  const logger = createLogger({ level: config.logLevel, to: args.options.has('json') ? 'stderr' : 'stdout' });
   switch (command) {
     case 'start':
       await startCommand(config, logger);
@@ -54,6 +59,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'keys':
       await keysCommand(config, logger, args);
+      return 0;
+    case 'backup':
+      await backupCommand(config, logger, args);
       return 0;
     default:
       throw new UsageError(`unknown command "${command}".\n\n${USAGE}`);

@@ -213,6 +213,10 @@ export class ConnectionManager implements RouteHost {
     void this.probeAll();
   }
 
+  countPrimaryRequested(): void {
+    this.stats.reads.primaryRequested += 1;
+  }
+
   countRetry(intent: RouteIntent): void {
     this.stats.retries[intent] += 1;
   }

@@ -39,6 +39,8 @@ export interface RouteHost {
   /** The primary now, waiting briefly for a rediscovery when none is known. */
   awaitPrimary(): Promise<ClusterNode>;
   reportFailure(node: ClusterNode, kind: FailureKind): void;
+  /** Counts a read sent to the primary because the client asked for it. */
+  countPrimaryRequested(): void;
   readonly statementTimeoutMs: number;
   countRetry(intent: RouteIntent): void;
 }
@@ -151,7 +153,10 @@ export class Route {
     if (this.pinned) return this.pinned;
     if (this.intent === 'write' || this.options.primary) {
       this.pinned = await this.host.awaitPrimary();
-      if (this.intent === 'read') this.choice = { node: this.pinned, decision: 'primary-requested' };
+      if (this.intent === 'read') {
+        this.choice = { node: this.pinned, decision: 'primary-requested' };
+        this.host.countPrimaryRequested();
+      }
     } else {
       this.choice = await this.host.chooseReader({ token: this.options.token });
       this.pinned = this.choice.node;

@@ -4,6 +4,8 @@ import type { FallbackReason, RouteIntent } from './route.js';
 export class RoutingStats {
   readonly reads = {
     replica: 0,
+    /** Reads sent to the primary because the client asked (x-read-from: primary). */
+    primaryRequested: 0,
     primaryFallback: {
       'no-replica': 0,
       'replicas-unhealthy': 0,

@@ -6,6 +6,9 @@ import { UnauthenticatedError } from '../errors.js';
 import type { Authenticator, Caller } from './auth/index.js';
 import { GraphQLContext } from './context.js';
 import { requestError } from './errors.js';
+import { readiness } from './health.js';
+import type { BackupHealth } from '../db/backup/index.js';
+import type { Metrics } from './metrics.js';
 
 export interface HttpHandlerOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. */
@@ -13,21 +16,41 @@ export interface HttpHandlerOptions {
   authenticator: Authenticator;
   /** Time a request may take, in ms; its SQL is cancelled after. */
   requestTimeoutMs: number;
+  metrics: Metrics;
+  backups: () => BackupHealth | undefined;
 }
 
 /**
- * The HTTP front of the API on node:http: `/graphql` goes to Apollo Server (GET for
- * queries, POST for everything), anything else is 404. Every response carries an
- * `x-request-id` that log lines and INTERNAL_SERVER_ERROR responses share.
+ * The HTTP front on node:http: `/graphql` goes to Apollo Server (GET for queries, POST for
+ * everything); `/healthz`, `/readyz` and `/metrics` are for operators; anything else is 404.
+ * Every response carries an `x-request-id` that log lines and INTERNAL_SERVER_ERROR
+ * responses share.
  */
 export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster: ConnectionManager, options: HttpHandlerOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
+    const started = performance.now();
     res.setHeader('x-request-id', requestId);
+    res.once('finish', () => options.metrics.recordHttpRequest(req.method ?? 'GET', res.statusCode, (performance.now() - started) / 1000));
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/graphql') {
-      sendError(res, 404, 'NOT_FOUND', 'Not found. The GraphQL endpoint is /graphql.');
-      return;
+    switch (url.pathname) {
+      case '/graphql':
+        break;
+      case '/healthz':
+        sendJson(res, 200, { status: 'ok' });
+        return;
+      case '/readyz': {
+        const { status, body } = readiness(cluster, options.backups());
+        sendJson(res, status, body);
+        return;
+      }
+      case '/metrics':
+        res.setHeader('content-type', options.metrics.registry.contentType);
+        res.end(await options.metrics.registry.metrics());
+        return;
+      default:
+        sendError(res, 404, 'NOT_FOUND', 'Not found. The GraphQL endpoint is /graphql; /healthz, /readyz and /metrics are for operators.');
+        return;
     }
     let body: unknown;
     try {
@@ -92,9 +115,13 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<unknown
 }
 
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+  res.end(JSON.stringify(body));
 }
 
 /**

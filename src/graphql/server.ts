@@ -16,7 +16,10 @@ import { formatError, requestError } from './errors.js';
 import { shopGraphExecutor } from './executor.js';
 import { createHttpHandler } from './http.js';
 import { RateLimiter } from './limits/rate-limiter.js';
+import type { BackupHealth } from '../db/backup/index.js';
+import { Metrics } from './metrics.js';
 import { OperationRegistry, persistedQueryCache } from './operations.js';
+import { observabilityPlugin } from './plugins/observability.js';
 import { errorReportingPlugin } from './plugins/error-reporting.js';
 import { limitsPlugin, type RequestLimits } from './plugins/limits.js';
 import { routingPlugin } from './plugins/routing.js';
@@ -48,6 +51,10 @@ export interface GraphQLServerOptions {
   registeredOperationsOnly?: boolean;
   /** Run covered queries as one compiled SQL statement (default true); false: resolvers only. */
   compiledReads?: boolean;
+  /** The state of scheduled backups, shown in /metrics and /readyz. */
+  backups?: () => BackupHealth | undefined;
+  /** On stop, how long in-flight requests may take to finish before their connections are cut (default 10 s). */
+  shutdownGraceMs?: number;
 }
 
 export interface ServerLimits extends RequestLimits {
@@ -79,6 +86,8 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   const logger = options.logger ?? silentLogger;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const registry = options.operationsFile ? OperationRegistry.fromFile(options.operationsFile) : undefined;
+  const backups = options.backups ?? (() => undefined);
+  const metrics = new Metrics(options.cluster, backups);
   const httpServer = options.tls
     ? https.createServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) })
     : http.createServer();
@@ -97,7 +106,8 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
       limitsPlugin(limits, new RateLimiter()),
       routingPlugin(options.cluster, logger),
       errorReportingPlugin(logger),
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      observabilityPlugin(metrics, logger),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }),
     ],
   });
   await apollo.start();
@@ -106,6 +116,8 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     authenticator: new Authenticator(options.auth ?? DEFAULT_AUTH, keys),
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    metrics,
+    backups,
   });
   httpServer.on('request', (req, res) => {
     handler(req, res).catch((error: unknown) => {

@@ -22,7 +22,7 @@ export async function keysCommand(config: Config, logger: Logger, args: ParsedAr
   }
   if (action === 'create' && typeof scopesText !== 'string')
     throw new UsageError(`keys create needs --scopes, some of: ${SCOPES.join(', ')}.`);
-  const database = await openDatabase(config, logger);
+  const database = await openDatabase(config, logger, { needPrimary: true });
   try {
     await migrateDatabase(database.manager.choosePrimary());
     const store = (intent: 'read' | 'write') => new ApiKeyStore(database.manager.route(intent));

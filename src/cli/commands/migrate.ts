@@ -5,7 +5,7 @@ import { openDatabase } from '../database.js';
 
 /** `shopgraph migrate`: applies the migrations in drizzle/ to the primary. */
 export async function migrateCommand(config: Config, logger: Logger): Promise<void> {
-  const database = await openDatabase(config, logger);
+  const database = await openDatabase(config, logger, { needPrimary: true });
   try {
     await migrateDatabase(database.manager.choosePrimary());
     logger.info('migrations applied');

@@ -8,7 +8,7 @@ import { openDatabase } from '../database.js';
 export async function seedCommand(config: Config, logger: Logger, args: ParsedArgs): Promise<void> {
   const scale = numberOption(args, 'scale', config.embedded.seedScale, { min: 0.001, max: 100 });
   const seed = numberOption(args, 'seed', 42, { min: 0, max: 2 ** 32 - 1 });
-  const database = await openDatabase(config, logger);
+  const database = await openDatabase(config, logger, { needPrimary: true });
   try {
     const primary = database.manager.choosePrimary();
     await migrateDatabase(primary);

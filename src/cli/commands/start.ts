@@ -2,6 +2,8 @@ import type { Config } from '../../config.js';
 import { migrateDatabase, seedDatabase } from '../../db/index.js';
 import { startGraphQLServer } from '../../graphql/index.js';
 import type { Logger } from '../../log.js';
+import { BackupScheduler } from '../../db/backup/index.js';
+import { backupTarget } from '../backup-target.js';
 import { openDatabase } from '../database.js';
 
 /**
@@ -11,8 +13,9 @@ import { openDatabase } from '../database.js';
  */
 export async function startCommand(config: Config, logger: Logger): Promise<void> {
   // Listen first: a signal during start-up must still shut down in order, not kill us midway.
-  const shutdownRequested = shutdownSignal(logger);
-  const database = await openDatabase(config, logger);
+  const shutdownRequested = shutdownSignal(logger, config.shutdownGraceMs);
+  const database = await openDatabase(config, logger, { needPrimary: true });
+  let scheduler: BackupScheduler | undefined;
   try {
     const primary = database.manager.choosePrimary();
     await migrateDatabase(primary);
@@ -33,6 +36,8 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       tls: config.server.tls,
       operationsFile: config.server.operationsFile,
       registeredOperationsOnly: config.server.registeredOperationsOnly,
+      shutdownGraceMs: config.shutdownGraceMs,
+      backups: () => scheduler?.health(),
     }).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new Error(`PORT ${config.port} is already in use on ${config.host}; stop the other program or set PORT to a free port.`);
@@ -44,17 +49,31 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       .nodes.map((node) => `${node.name}=${node.role}`)
       .join(', ');
     logger.info(`ShopGraph is serving ${server.url}`, { nodes: roles });
+    if (config.backup.intervalMinutes !== undefined) {
+      const target = backupTarget(config.backup);
+      scheduler = new BackupScheduler(database.manager, target, {
+        intervalMs: config.backup.intervalMinutes * 60_000,
+        keep: config.backup.keep,
+        maxAgeDays: config.backup.maxAgeDays,
+        logger,
+      });
+      scheduler.start();
+      logger.info(`backups every ${config.backup.intervalMinutes} min to ${target.description}`);
+    }
     await shutdownRequested;
+    // In order: stop taking requests and let those in flight finish, then the backups, then the pools.
     await server.stop();
+    await scheduler?.stop();
+    logger.info('stopped serving');
   } finally {
     await database.close();
   }
 }
 
-/** How long shutdown may take before the process exits anyway. */
-const SHUTDOWN_DEADLINE_MS = 30_000;
+/** Time beyond the grace period that closing pools and the embedded cluster may take. */
+const SHUTDOWN_MARGIN_MS = 20_000;
 
-function shutdownSignal(logger: Logger): Promise<void> {
+function shutdownSignal(logger: Logger, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -63,9 +82,9 @@ function shutdownSignal(logger: Logger): Promise<void> {
       stopping = true;
       logger.info(`${signal} received: finishing in-flight requests and stopping`);
       setTimeout(() => {
-        logger.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting anyway`);
+        logger.error(`shutdown took longer than ${(graceMs + SHUTDOWN_MARGIN_MS) / 1000} s; exiting anyway`);
         process.exit(1);
-      }, SHUTDOWN_DEADLINE_MS).unref();
+      }, graceMs + SHUTDOWN_MARGIN_MS).unref();
       resolve();
     };
     process.on('SIGINT', stop);

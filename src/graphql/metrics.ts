@@ -1,0 +1,183 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ClusterMode, ConnectionManager, HealthState, NodeRole } from '../cluster/index.js';
+import type { BackupHealth } from '../db/backup/index.js';
+
+const MODES: ClusterMode[] = ['normal', 'degraded', 'read-only', 'unavailable'];
+const STATES: HealthState[] = ['up', 'suspect', 'down'];
+const ROLES: NodeRole[] = ['primary', 'replica', 'unknown'];
+/** Operation names are client-chosen: beyond this many distinct ones, they count as "other". */
+const MAX_OPERATION_NAMES = 200;
+
+/**
+ * The Prometheus metrics of one server (prom-client, a registry of its own so several
+ * servers can run in one process). Request and operation metrics are recorded as requests
+ * finish; cluster state is read from the connection manager when /metrics is scraped.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly httpRequests: Counter<'method' | 'status'>;
+  private readonly httpDuration: Histogram<'method'>;
+  private readonly operations: Counter<'operation' | 'type' | 'outcome'>;
+  private readonly operationDuration: Histogram<'type' | 'outcome'>;
+  private readonly operationNames = new Set<string>();
+
+  constructor(cluster: ConnectionManager, backups: () => BackupHealth | undefined) {
+    const registry = this.registry;
+    collectDefaultMetrics({ register: registry, prefix: 'shopgraph_process_' });
+    this.httpRequests = new Counter({
+      name: 'shopgraph_http_requests_total',
+      help: 'HTTP requests by method and status code.',
+      labelNames: ['method', 'status'],
+      registers: [registry],
+    });
+    this.httpDuration = new Histogram({
+      name: 'shopgraph_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request.',
+      labelNames: ['method'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    this.operations = new Counter({
+      name: 'shopgraph_graphql_operations_total',
+      help: 'GraphQL operations by name, type (query, mutation) and outcome (ok, or the first error code).',
+      labelNames: ['operation', 'type', 'outcome'],
+      registers: [registry],
+    });
+    this.operationDuration = new Histogram({
+      name: 'shopgraph_graphql_operation_duration_seconds',
+      help: 'Time to answer a GraphQL operation, by type and outcome.',
+      labelNames: ['type', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+
+    const stats = cluster.stats;
+    const collected = <Labels extends string>(
+      name: string,
+      help: string,
+      labelNames: Labels[],
+      type: 'counter' | 'gauge',
+      read: (set: (labels: Partial<Record<Labels, string>>, value: number) => void) => void,
+    ) => {
+      const Metric = type === 'counter' ? Counter : Gauge;
+      new Metric({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          this.reset();
+          read((labels, value) =>
+            type === 'counter' ? (this as Counter<Labels>).inc(labels, value) : (this as Gauge<Labels>).set(labels, value),
+          );
+        },
+      });
+    };
+    collected('shopgraph_sql_statements_total', 'SQL statements sent, by node and its role now.', ['node', 'role'], 'counter', (set) => {
+      for (const node of cluster.nodes) set({ node: node.name, role: node.role }, node.statements);
+    });
+    collected(
+      'shopgraph_routing_reads_total',
+      'Read routes by where they went: a replica, or the primary and why.',
+      ['target', 'reason'],
+      'counter',
+      (set) => {
+        set({ target: 'replica', reason: 'eligible' }, stats.reads.replica);
+        set({ target: 'primary', reason: 'requested' }, stats.reads.primaryRequested);
+        for (const [reason, count] of Object.entries(stats.reads.primaryFallback)) set({ target: 'primary', reason }, count);
+      },
+    );
+    collected(
+      'shopgraph_token_waits_total',
+      'Reads with a consistency token that waited for a replica, by outcome.',
+      ['outcome'],
+      'counter',
+      (set) => {
+        set({ outcome: 'replica_caught_up' }, stats.tokenWaits.succeeded);
+        set({ outcome: 'timed_out' }, stats.tokenWaits.timedOut);
+      },
+    );
+    collected('shopgraph_retries_total', 'Statements retried on another node after a connection failure.', ['intent'], 'counter', (set) => {
+      set({ intent: 'read' }, stats.retries.read);
+      set({ intent: 'write' }, stats.retries.write);
+    });
+    collected('shopgraph_failovers_total', 'Times the primary moved to another node.', [], 'counter', (set) => set({}, stats.failovers));
+    collected('shopgraph_rediscoveries_total', 'Times a failure made every node be probed at once.', [], 'counter', (set) =>
+      set({}, stats.rediscoveries),
+    );
+    collected('shopgraph_node_up', '1 when the node answers probes (circuit closed).', ['node'], 'gauge', (set) => {
+      for (const node of cluster.status().nodes) set({ node: node.name }, node.state === 'up' ? 1 : 0);
+    });
+    collected(
+      'shopgraph_node_circuit_state',
+      'The circuit state of each node (1 for the current one).',
+      ['node', 'state'],
+      'gauge',
+      (set) => {
+        for (const node of cluster.status().nodes)
+          for (const state of STATES) set({ node: node.name, state }, node.state === state ? 1 : 0);
+      },
+    );
+    collected('shopgraph_node_role', 'The role of each node as last probed (1 for the current one).', ['node', 'role'], 'gauge', (set) => {
+      for (const node of cluster.status().nodes) for (const role of ROLES) set({ node: node.name, role }, node.role === role ? 1 : 0);
+    });
+    collected('shopgraph_node_fenced', '1 for a node that claims to be primary but is fenced from writes.', ['node'], 'gauge', (set) => {
+      for (const node of cluster.status().nodes) set({ node: node.name }, node.fenced ? 1 : 0);
+    });
+    collected('shopgraph_replica_lag_bytes', 'WAL bytes a replica has yet to replay.', ['node'], 'gauge', (set) => {
+      for (const node of cluster.status().nodes)
+        if (node.role === 'replica' && node.lagBytes !== null) set({ node: node.name }, node.lagBytes);
+    });
+    collected('shopgraph_replica_lag_seconds', 'Seconds a replica is behind in replay.', ['node'], 'gauge', (set) => {
+      for (const node of cluster.status().nodes)
+        if (node.role === 'replica' && node.lagSeconds !== null) set({ node: node.name }, node.lagSeconds);
+    });
+    collected('shopgraph_cluster_mode', 'How the cluster serves now (1 for the current mode).', ['mode'], 'gauge', (set) => {
+      const mode = cluster.status().mode;
+      for (const candidate of MODES) set({ mode: candidate }, candidate === mode ? 1 : 0);
+    });
+    collected(
+      'shopgraph_backup_last_success_timestamp_seconds',
+      'When the last scheduled backup succeeded (absent before the first).',
+      [],
+      'gauge',
+      (set) => {
+        const at = backups()?.lastSucceededAt;
+        if (at) set({}, at.getTime() / 1000);
+      },
+    );
+    collected(
+      'shopgraph_backup_last_outcome',
+      'Outcome of the last scheduled backup (1 for the current one).',
+      ['outcome'],
+      'gauge',
+      (set) => {
+        const health = backups();
+        if (!health) return;
+        for (const outcome of ['none', 'succeeded', 'failed'] as const) set({ outcome }, health.lastOutcome === outcome ? 1 : 0);
+      },
+    );
+    collected('shopgraph_backup_last_duration_seconds', 'How long the last scheduled backup took.', [], 'gauge', (set) => {
+      const seconds = backups()?.lastDurationSeconds;
+      if (seconds != null) set({}, seconds);
+    });
+  }
+
+  recordHttpRequest(method: string, status: number, seconds: number): void {
+    this.httpRequests.inc({ method, status: String(status) });
+    this.httpDuration.observe({ method }, seconds);
+  }
+
+  recordOperation(name: string | undefined, type: string, outcome: string, seconds: number): void {
+    this.operations.inc({ operation: this.boundedName(name), type, outcome });
+    this.operationDuration.observe({ type, outcome }, seconds);
+  }
+
+  private boundedName(name: string | undefined): string {
+    if (!name || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return 'anonymous';
+    if (this.operationNames.has(name)) return name;
+    if (this.operationNames.size >= MAX_OPERATION_NAMES) return 'other';
+    this.operationNames.add(name);
+    return name;
+  }
+}
