@@ -24,6 +24,8 @@ export class GraphQLContext {
     readonly caller: Caller,
     /** When the request must be done by; its running statements are cancelled then. */
     readonly deadline: { signal: AbortSignal; timeoutMs: number },
+    /** Facts for the request's log line, filled in as the request goes. */
+    readonly log: Record<string, unknown> = {},
   ) {}
 
   /** Refuses (FORBIDDEN) unless the caller holds `scope`. */

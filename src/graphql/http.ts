@@ -9,6 +9,7 @@ import { requestError } from './errors.js';
 import { readiness } from './health.js';
 import type { BackupHealth } from '../db/backup/index.js';
 import type { Metrics } from './metrics.js';
+import type { Logger } from '../log.js';
 
 export interface HttpHandlerOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. */
@@ -18,6 +19,7 @@ export interface HttpHandlerOptions {
   requestTimeoutMs: number;
   metrics: Metrics;
   backups: () => BackupHealth | undefined;
+  logger: Logger;
 }
 
 /**
@@ -30,9 +32,16 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
     const started = performance.now();
-    res.setHeader('x-request-id', requestId);
-    res.once('finish', () => options.metrics.recordHttpRequest(req.method ?? 'GET', res.statusCode, (performance.now() - started) / 1000));
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // One log line per request, with what the GraphQL layer learnt about it (no credentials).
+    const log: Record<string, unknown> = { requestId, method: req.method, path: url.pathname };
+    res.setHeader('x-request-id', requestId);
+    res.once('finish', () => {
+      const seconds = (performance.now() - started) / 1000;
+      options.metrics.recordHttpRequest(req.method ?? 'GET', res.statusCode, seconds);
+      if (url.pathname === '/graphql')
+        options.logger.info('request', { ...log, status: res.statusCode, durationMs: Math.round(seconds * 10_000) / 10 });
+    });
     switch (url.pathname) {
       case '/graphql':
         break;
@@ -66,11 +75,17 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-      context: async () =>
-        new GraphQLContext(requestId, cluster, await identify(options.authenticator, req), {
-          signal: AbortSignal.timeout(options.requestTimeoutMs),
-          timeoutMs: options.requestTimeoutMs,
-        }),
+      context: async () => {
+        const caller = await identify(options.authenticator, req);
+        log.caller = caller.label;
+        return new GraphQLContext(
+          requestId,
+          cluster,
+          caller,
+          { signal: AbortSignal.timeout(options.requestTimeoutMs), timeoutMs: options.requestTimeoutMs },
+          log,
+        );
+      },
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;

@@ -23,7 +23,7 @@ export class Metrics {
 
   constructor(cluster: ConnectionManager, backups: () => BackupHealth | undefined) {
     const registry = this.registry;
-    collectDefaultMetrics({ register: registry, prefix: 'shopgraph_process_' });
+    collectDefaultMetrics({ register: registry, prefix: 'shopgraph_' });
     this.httpRequests = new Counter({
       name: 'shopgraph_http_requests_total',
       help: 'HTTP requests by method and status code.',

@@ -106,7 +106,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
       limitsPlugin(limits, new RateLimiter()),
       routingPlugin(options.cluster, logger),
       errorReportingPlugin(logger),
-      observabilityPlugin(metrics, logger),
+      observabilityPlugin(metrics),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }),
     ],
   });
@@ -118,6 +118,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     metrics,
     backups,
+    logger,
   });
   httpServer.on('request', (req, res) => {
     handler(req, res).catch((error: unknown) => {

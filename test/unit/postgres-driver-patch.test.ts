@@ -12,4 +12,11 @@ describe('the patched postgres driver (.patches/, applied by npm install)', () =
       'ShopGraph patch (porsager/postgres#1154, #1208)',
     );
   });
+
+  it.each(['src/connection.js', 'cjs/src/connection.js'])('resumes the socket of %s when a COPY to the client ends', async (file) => {
+    const source = await readFile(path.join(driverDir, '..', file), 'utf8');
+    expect(source, 'run npm install: its postinstall applies .patches/postgres+3.4.9.patch').toContain(
+      'socket && socket.isPaused() && socket.resume()',
+    );
+  });
 });

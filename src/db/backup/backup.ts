@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { PassThrough, Transform, Writable, type TransformCallback } from 'node:stream';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import postgres, { type Sql, type TransactionSql } from 'postgres';
@@ -74,9 +74,11 @@ async function backUpTable(
   const copy = await tx.unsafe(`copy (${selectAll(table, columns)}) to stdout`).readable();
   const content = new Digest(true);
   const stored = new Digest(false);
-  const output = new PassThrough();
-  const writing = target.writeFile(id, file, output);
-  await Promise.all([pipeline(copy, content, createGzip(), stored, output), writing]);
+  // The compressed table is collected before it goes to the target, so the COPY always runs to
+  // its end on the database, whatever happens to the target (a failed upload, a full disk).
+  const chunks: Buffer[] = [];
+  await pipeline(copy, content, createGzip(), stored, new Collect(chunks));
+  await target.writeFile(id, file, Readable.from([Buffer.concat(chunks)]));
   return { name: table.name, columns, file, rows: content.lines, bytes: stored.bytes, sha256: stored.hex(), contentSha256: content.hex() };
 }
 
@@ -232,6 +234,18 @@ class Digest extends Transform {
 
   hex(): string {
     return this.hash.copy().digest('hex');
+  }
+}
+
+/** Keeps what it is given, in `chunks`. */
+class Collect extends Writable {
+  constructor(private readonly chunks: Buffer[]) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.chunks.push(chunk);
+    done();
   }
 }
 
