@@ -49,7 +49,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       ? { write: (line: string) => to(line.replace(/\n$/, '')) }
       : readable
         ? pretty({ colorize: true, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', destination: fd })
-        : pino.destination({ dest: fd, sync: true });
+        : // Asynchronous: lines logged while a write is in flight go out together in the next one,
+          // so a busy server makes few write calls and an idle one still prints each line at once.
+          pino.destination({ dest: fd, sync: false });
   const logger: PinoLogger = pino(
     {
       level,
