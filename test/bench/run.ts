@@ -244,10 +244,14 @@ function startProcess(command: string, args: string[], env: Record<string, strin
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    const collect = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes(readyLine)) resolve(child);
-    });
+      if (!output.includes(readyLine)) return;
+      // From here on its log lines are read and dropped, not kept: the run keeps its memory and CPU.
+      child.stdout!.off('data', collect).resume();
+      resolve(child);
+    };
+    child.stdout!.on('data', collect);
     child.once('exit', (code) => reject(new Error(`${path.basename(args[args.length - 1] ?? command)} exited with ${code}:\n${output}`)));
   });
 }

@@ -47,11 +47,13 @@ const COLUMNS: { [Table in keyof SeedData]: [table: string, columns: { [Column i
  * A database that already holds products is left alone unless `reset` empties it first.
  */
 export async function seedDatabase(primary: ClusterNode, options: SeedOptions & { reset?: boolean }): Promise<SeedOutcome> {
+  const tables = Object.values(COLUMNS)
+    .map(([table]) => table)
+    .join(', ');
   const session = primary.openSession();
   try {
     if (options.reset) {
-      const tables = Object.values(COLUMNS).map(([table]) => table);
-      await session.unsafe(`truncate ${tables.join(', ')} restart identity cascade`);
+      await session.unsafe(`truncate ${tables} restart identity cascade`);
     }
     const [state] = await session<{ seeded: boolean }[]>`select exists (select 1 from products) as seeded`;
     if (state?.seeded) return { loaded: false, reason: 'already-seeded' };
@@ -60,6 +62,9 @@ export async function seedDatabase(primary: ClusterNode, options: SeedOptions & 
       for (const table of Object.keys(COLUMNS) as (keyof SeedData)[]) await copyTable(tx, table, data);
       await advanceIdentities(tx);
     });
+    // The API serves right after seeding: without this, fresh rows have no planner statistics
+    // and no visibility map until autovacuum reaches them, and the first minutes run on bad plans.
+    await session.unsafe(`vacuum (analyze) ${tables}`);
     const counts = Object.fromEntries(Object.entries(data).map(([table, rows]) => [table, rows.length])) as SeedCounts;
     return { loaded: true, counts };
   } finally {
