@@ -3,16 +3,7 @@ import { BadUserInputError, NotFoundError } from '../errors.js';
 import { containsPattern } from './like.js';
 import { pagesByParent } from './pages-by-parent.js';
 import { violatedConstraint } from './postgres-errors.js';
-import {
-  fetchSize,
-  keysetCondition,
-  keysetOrderBy,
-  pageRequest,
-  toPage,
-  type ConnectionArgs,
-  type Page,
-  type SortOrder,
-} from './pagination.js';
+import { pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
 import { byKey, groupByKey, Store } from './store.js';
 import { categories, inventoryLevels, products, type CategoryRow, type ProductRow } from './tables/index.js';
 
@@ -77,13 +68,7 @@ const categoryOrder: SortOrder<CategoryRow> = {
 /** Categories and products. */
 export class CatalogStore extends Store {
   categoriesByIds(ids: readonly number[]): Promise<(CategoryRow | undefined)[]> {
-    return this.run(async (db) => {
-      const rows = await db
-        .select()
-        .from(categories)
-        .where(inArray(categories.id, [...ids]));
-      return byKey(ids, rows, (row) => row.id);
-    });
+    return this.rowsByIds(categories, ids);
   }
 
   /** The direct children of each parent, by name. */
@@ -100,16 +85,7 @@ export class CatalogStore extends Store {
 
   /** Categories under `parentId`, or the roots when it is null, by name. */
   categoriesPage(parentId: number | null, args: ConnectionArgs): Promise<Page<CategoryRow>> {
-    const request = pageRequest(args, categoryOrder);
-    return this.run(async (db) => {
-      const rows = await db
-        .select()
-        .from(categories)
-        .where(and(parentCondition(parentId), keysetCondition(categoryOrder, request)))
-        .orderBy(...keysetOrderBy(categoryOrder, request))
-        .limit(fetchSize(request));
-      return toPage(rows, categoryOrder, request);
-    });
+    return this.keysetPage(categories, parentCondition(parentId), categoryOrder, args);
   }
 
   categoriesCount(parentId: number | null): Promise<number> {
@@ -120,13 +96,7 @@ export class CatalogStore extends Store {
   }
 
   productsByIds(ids: readonly number[]): Promise<(ProductRow | undefined)[]> {
-    return this.run(async (db) => {
-      const rows = await db
-        .select()
-        .from(products)
-        .where(inArray(products.id, [...ids]));
-      return byKey(ids, rows, (row) => row.id);
-    });
+    return this.rowsByIds(products, ids);
   }
 
   productsBySkus(skus: readonly string[]): Promise<(ProductRow | undefined)[]> {
@@ -140,17 +110,7 @@ export class CatalogStore extends Store {
   }
 
   productsPage(filter: ProductFilter, order: ProductOrder, args: ConnectionArgs): Promise<Page<ProductRow>> {
-    const sortOrder = productSortOrder(order);
-    const request = pageRequest(args, sortOrder);
-    return this.run(async (db) => {
-      const rows = await db
-        .select()
-        .from(products)
-        .where(and(productConditions(filter), keysetCondition(sortOrder, request)))
-        .orderBy(...keysetOrderBy(sortOrder, request))
-        .limit(fetchSize(request));
-      return toPage(rows, sortOrder, request);
-    });
+    return this.keysetPage(products, productConditions(filter), productSortOrder(order), args);
   }
 
   /** One page of products for each category, with the same filter and order for all. */

@@ -1,16 +1,7 @@
-import { and, count, ilike, inArray, or } from 'drizzle-orm';
+import { count, ilike, or } from 'drizzle-orm';
 import { containsPattern } from './like.js';
-import {
-  fetchSize,
-  keysetCondition,
-  keysetOrderBy,
-  pageRequest,
-  toPage,
-  type ConnectionArgs,
-  type Page,
-  type SortOrder,
-} from './pagination.js';
-import { byKey, Store } from './store.js';
+import type { ConnectionArgs, Page, SortOrder } from './pagination.js';
+import { Store } from './store.js';
 import { customers, type CustomerRow } from './tables/index.js';
 
 export interface CustomerFilter {
@@ -30,27 +21,12 @@ const newestFirst: SortOrder<CustomerRow> = {
 
 export class CustomerStore extends Store {
   customersByIds(ids: readonly number[]): Promise<(CustomerRow | undefined)[]> {
-    return this.run(async (db) => {
-      const rows = await db
-        .select()
-        .from(customers)
-        .where(inArray(customers.id, [...ids]));
-      return byKey(ids, rows, (row) => row.id);
-    });
+    return this.rowsByIds(customers, ids);
   }
 
   /** Customers, newest first. */
   customersPage(filter: CustomerFilter, args: ConnectionArgs): Promise<Page<CustomerRow>> {
-    const request = pageRequest(args, newestFirst);
-    return this.run(async (db) => {
-      const rows = await db
-        .select()
-        .from(customers)
-        .where(and(customerConditions(filter), keysetCondition(newestFirst, request)))
-        .orderBy(...keysetOrderBy(newestFirst, request))
-        .limit(fetchSize(request));
-      return toPage(rows, newestFirst, request);
-    });
+    return this.keysetPage(customers, customerConditions(filter), newestFirst, args);
   }
 
   customersCount(filter: CustomerFilter): Promise<number> {

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { InsufficientStockError, NotFoundError } from '../errors.js';
 import { violatedConstraint } from './postgres-errors.js';
-import { byKey, groupByKey, Store } from './store.js';
+import { groupByKey, Store } from './store.js';
 import { inventoryLevels, warehouses, type InventoryLevelRow, type WarehouseRow } from './tables/index.js';
 
 /** Warehouses and the stock of each product in each of them. */
@@ -11,13 +11,7 @@ export class InventoryStore extends Store {
   }
 
   warehousesByIds(ids: readonly number[]): Promise<(WarehouseRow | undefined)[]> {
-    return this.run(async (db) => {
-      const rows = await db
-        .select()
-        .from(warehouses)
-        .where(inArray(warehouses.id, [...ids]));
-      return byKey(ids, rows, (row) => row.id);
-    });
+    return this.rowsByIds(warehouses, ids);
   }
 
   /** Every stock row of each product, by warehouse id. */

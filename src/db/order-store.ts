@@ -4,16 +4,7 @@ import { BadUserInputError, InsufficientStockError, InvalidStateError, NotFoundE
 import type { Executor } from './database.js';
 import { amountToCents, centsToAmount } from './money.js';
 import { pagesByParent } from './pages-by-parent.js';
-import {
-  fetchSize,
-  keysetCondition,
-  keysetOrderBy,
-  pageRequest,
-  toPage,
-  type ConnectionArgs,
-  type Page,
-  type SortOrder,
-} from './pagination.js';
+import { pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
 import { violatedConstraint } from './postgres-errors.js';
 import { byKey, groupByKey, inTransaction, Store } from './store.js';
 import { inventoryLevels, orderItems, orders, products, type OrderItemRow, type OrderRow, type OrderStatus } from './tables/index.js';
@@ -58,27 +49,12 @@ const newestFirst: SortOrder<OrderRow> = {
 /** Orders, their items, placing and cancelling them. */
 export class OrderStore extends Store {
   ordersByIds(ids: readonly number[]): Promise<(OrderRow | undefined)[]> {
-    return this.run(async (db) => {
-      const rows = await db
-        .select()
-        .from(orders)
-        .where(inArray(orders.id, [...ids]));
-      return byKey(ids, rows, (row) => row.id);
-    });
+    return this.rowsByIds(orders, ids);
   }
 
   /** Orders, newest first. */
   ordersPage(filter: OrderFilter, args: ConnectionArgs): Promise<Page<OrderRow>> {
-    const request = pageRequest(args, newestFirst);
-    return this.run(async (db) => {
-      const rows = await db
-        .select()
-        .from(orders)
-        .where(and(orderConditions(filter), keysetCondition(newestFirst, request)))
-        .orderBy(...keysetOrderBy(newestFirst, request))
-        .limit(fetchSize(request));
-      return toPage(rows, newestFirst, request);
-    });
+    return this.keysetPage(orders, orderConditions(filter), newestFirst, args);
   }
 
   ordersCount(filter: OrderFilter): Promise<number> {

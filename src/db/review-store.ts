@@ -31,13 +31,7 @@ const newestFirst: SortOrder<ReviewRow> = {
 
 export class ReviewStore extends Store {
   reviewsByIds(ids: readonly number[]): Promise<(ReviewRow | undefined)[]> {
-    return this.run(async (db) => {
-      const rows = await db
-        .select()
-        .from(reviews)
-        .where(inArray(reviews.id, [...ids]));
-      return byKey(ids, rows, (row) => row.id);
-    });
+    return this.rowsByIds(reviews, ids);
   }
 
   /** One page of reviews, newest first, for each product. */

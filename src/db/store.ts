@@ -1,5 +1,19 @@
+import { and, inArray, type InferSelectModel, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { classifyFailure, isNodeFailure, RolledBackError, type Route } from '../cluster/index.js';
 import { databaseOf, type Database, type Transaction } from './database.js';
+import {
+  fetchSize,
+  keysetCondition,
+  keysetOrderBy,
+  pageRequest,
+  toPage,
+  type ConnectionArgs,
+  type Page,
+  type SortOrder,
+} from './pagination.js';
+
+type TableWithId = PgTable & { id: AnyPgColumn };
 
 /**
  * Base of the per-domain stores: every statement runs through the route of the operation,
@@ -19,6 +33,31 @@ export abstract class Store {
    */
   protected write<T>(work: (db: Database) => Promise<T>, options: { idempotent?: boolean } = {}): Promise<T> {
     return this.route.run((node) => work(databaseOf(this.route, node)), { kind: 'write', idempotent: options.idempotent });
+  }
+
+  /** The rows of a DataLoader batch of ids, in the batch's order: undefined where absent. */
+  protected rowsByIds<Table extends TableWithId>(table: Table, ids: readonly number[]): Promise<(InferSelectModel<Table> | undefined)[]> {
+    return this.run(async (db) => {
+      const rows = (await db
+        .select()
+        .from(table as PgTable)
+        .where(inArray(table.id, [...ids]))) as InferSelectModel<Table>[];
+      return byKey(ids, rows, (row) => (row as { id: number }).id);
+    });
+  }
+
+  /** One page of the rows of `table` that `where` matches, in `order`, after or before a cursor. */
+  protected keysetPage<Row>(table: PgTable, where: SQL | undefined, order: SortOrder<Row>, args: ConnectionArgs): Promise<Page<Row>> {
+    const request = pageRequest(args, order);
+    return this.run(async (db) => {
+      const rows = (await db
+        .select()
+        .from(table)
+        .where(and(where, keysetCondition(order, request)))
+        .orderBy(...keysetOrderBy(order, request))
+        .limit(fetchSize(request))) as Row[];
+      return toPage(rows, order, request);
+    });
   }
 
   /** A write in one transaction: every statement on one connection, from BEGIN to COMMIT. */
