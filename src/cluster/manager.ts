@@ -104,6 +104,8 @@ export class ConnectionManager implements RouteHost {
   private readonly random: () => number;
   private readonly logger: Logger;
   private election: Election<ClusterNode> = { primary: undefined, fenced: [], conflict: false };
+  /** The last node that was primary, across spells with none: a failover usually has one. */
+  private lastPrimary: ClusterNode | undefined;
   private lastMode: ClusterMode | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private readonly probing = new Map<ClusterNode, Promise<void>>();
@@ -373,8 +375,14 @@ export class ConnectionManager implements RouteHost {
     const { primary, fenced, conflict } = this.election;
     if (primary !== previous.primary) {
       if (primary) {
-        if (previous.primary) this.stats.failovers += 1;
-        this.logger.warn('primary is now', { node: primary.name, timeline: primary.timeline });
+        const before = this.lastPrimary;
+        this.lastPrimary = primary;
+        if (!before) this.logger.info('primary found', { node: primary.name, timeline: primary.timeline });
+        else if (before === primary) this.logger.warn('primary is back', { node: primary.name, timeline: primary.timeline });
+        else {
+          this.stats.failovers += 1;
+          this.logger.warn('primary moved to another node', { node: primary.name, from: before.name, timeline: primary.timeline });
+        }
       } else {
         this.logger.error('no primary: writes are refused, reads continue on replicas', { conflict });
       }

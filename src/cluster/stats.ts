@@ -18,6 +18,6 @@ export class RoutingStats {
   readonly retries: Record<RouteIntent, number> = { read: 0, write: 0 };
   /** Times a failure made the manager probe every node at once. */
   rediscoveries = 0;
-  /** Times the primary changed from one node to another. */
+  /** Times another node became primary, whether or not there was a spell without one between. */
   failovers = 0;
 }

@@ -64,6 +64,10 @@ describe('losing the primary', () => {
     expect(Date.now() - promotedAt).toBeLessThan(3000);
   });
 
+  it('counts the promotion as one failover, though there was no primary in between', () => {
+    expect(cluster.manager.stats.failovers).toBe(1);
+  });
+
   it('still has the acknowledged order on the new primary', async () => {
     const response = await server.request(PLACE_ORDER, {
       input: { customerId: gid('Customer', 1), items: [{ productId: gid('Product', 1), quantity: 1 }], idempotencyKey: acknowledged.key },
