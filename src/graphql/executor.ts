@@ -1,8 +1,8 @@
-import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { execute, getVariableValues, GraphQLError, Kind, printSchema, type FragmentDefinitionNode, type GraphQLSchema } from 'graphql';
-import { compileRead, type CompiledRead } from '../db/index.js';
+import type { GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
+import { execute, getVariableValues, GraphQLError, printSchema, type GraphQLSchema } from 'graphql';
+import type { CompiledRead } from '../db/index.js';
 import type { GraphQLContext } from './context.js';
-import { planRead } from './read-plan.js';
+import { ReadTemplates } from './read-templates.js';
 
 /**
  * Executes operations for Apollo Server (through its gateway interface, the hook it offers
@@ -10,6 +10,7 @@ import { planRead } from './read-plan.js';
  * operation's route; everything else runs through graphql-js and the resolvers.
  */
 export function shopGraphExecutor(schema: GraphQLSchema, options: { compiledReads: boolean }): GatewayInterface {
+  const templates = options.compiledReads ? new ReadTemplates(schema) : undefined;
   return {
     onSchemaLoadOrUpdate(callback) {
       callback({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
@@ -20,9 +21,7 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: { compiledRead
         async executor(requestContext) {
           const context = requestContext.context as GraphQLContext;
           const { document, operation, request } = requestContext;
-          const compiled = options.compiledReads
-            ? compile(schema, operation, document.definitions, request.variables ?? {}, context)
-            : undefined;
+          const compiled = templates && compile(templates, schema, requestContext, context);
           if (compiled) {
             try {
               return { data: JSON.parse(await runCompiled(context, compiled)) as Record<string, unknown> };
@@ -48,22 +47,15 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: { compiledRead
 }
 
 function compile(
+  templates: ReadTemplates,
   schema: GraphQLSchema,
-  operation: Parameters<typeof planRead>[1],
-  definitions: readonly { kind: string }[],
-  rawVariables: Record<string, unknown>,
+  { document, operation, request }: GatewayGraphQLRequestContext,
   context: GraphQLContext,
 ): CompiledRead | undefined {
   if (operation.operation !== 'query') return undefined;
-  const variables = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables);
+  const variables = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
   if (variables.errors) return undefined;
-  const fragments = Object.fromEntries(
-    definitions
-      .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
-      .map((fragment) => [fragment.name.value, fragment]),
-  );
-  const plan = planRead(schema, operation, fragments, variables.coerced, context.caller);
-  return plan && compileRead(plan);
+  return templates.statementFor(document, operation, variables.coerced, context.caller);
 }
 
 /** Runs the statement on the operation's route: the node it picked, retried and cancelled like any read. */

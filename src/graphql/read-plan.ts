@@ -14,9 +14,23 @@ import { DEFAULT_PAGE_SIZE, validateConnectionArgs, type ReadField } from '../db
 import { hasScope, type Caller } from './auth/index.js';
 import { requiredScope } from './auth/field-authorization.js';
 import { orderFilter, productFilter, productOrder } from './filters.js';
-import { decodeIdOf } from './ids.js';
+import { decodeIdOf, type NodeType } from './ids.js';
 
 class NotPlanned extends Error {}
+
+/**
+ * Stands for a variable whose value only ever becomes an SQL parameter (an id, a sku, a page
+ * size): a statement planned with slots serves every request of its operation, each filling
+ * the slots from its own variables (src/graphql/read-templates.ts). `fill` throws for a value
+ * the resolvers must refuse, such as an id of the wrong type.
+ */
+export class Slot {
+  constructor(readonly fill: (variables: Record<string, unknown>) => unknown) {}
+
+  map(translate: (value: unknown) => unknown): Slot {
+    return new Slot((variables) => translate(this.fill(variables)));
+  }
+}
 
 /**
  * Plans a query for the compiled read path (src/db/read-compiler.ts): the selected fields in
@@ -102,13 +116,13 @@ function translateArguments(field: string, args: Record<string, unknown>): Recor
   switch (field) {
     case 'Query.product':
       if ((args.id == null) === (args.sku == null)) throw new NotPlanned();
-      return args.id != null ? { id: decodeIdOf('Product', args.id as string, 'id') } : { sku: args.sku };
+      return args.id != null ? { id: idOf('Product', args.id) } : { sku: args.sku };
     case 'Query.category':
-      return { id: decodeIdOf('Category', args.id as string, 'id') };
+      return { id: idOf('Category', args.id) };
     case 'Query.customer':
-      return { id: decodeIdOf('Customer', args.id as string, 'id') };
+      return { id: idOf('Customer', args.id) };
     case 'Query.order':
-      return { id: decodeIdOf('Order', args.id as string, 'id') };
+      return { id: idOf('Order', args.id) };
     case 'Query.products':
     case 'Category.products':
       return { ...page(args), filter: productFilter(args.filter as never), order: productOrder(args.orderBy as never) };
@@ -123,9 +137,18 @@ function translateArguments(field: string, args: Record<string, unknown>): Recor
   }
 }
 
+function idOf(type: NodeType, value: unknown): number | Slot {
+  const decode = (id: unknown) => decodeIdOf(type, id as string, 'id');
+  return value instanceof Slot ? value.map(decode) : decode(value);
+}
+
 /** Forward pages from the start only; cursors and backward pages take the resolvers' path. */
-function page(args: Record<string, unknown>): { first: number } {
+function page(args: Record<string, unknown>): { first: number | Slot } {
   if (args.after != null || args.before != null || args.last != null) throw new NotPlanned();
-  validateConnectionArgs(args);
-  return { first: (args.first as number | null | undefined) ?? DEFAULT_PAGE_SIZE };
+  return { first: args.first instanceof Slot ? args.first.map(pageSize) : pageSize(args.first) };
+}
+
+function pageSize(first: unknown): number {
+  validateConnectionArgs({ first: first as number | null | undefined });
+  return (first as number | null | undefined) ?? DEFAULT_PAGE_SIZE;
 }

@@ -125,6 +125,40 @@ describe('compiled reads', () => {
     expect(response.errors![0]!.extensions.code).toBe('FORBIDDEN');
   });
 
+  it('serve later requests of an operation with other ids and page sizes, each answered as the resolvers do', async () => {
+    const query = `query($id: ID!, $n: Int) { product(id: $id) { sku name reviews(first: $n) { nodes { rating customer { name } } } } }`;
+    for (const [id, n] of [
+      [11, 3],
+      [12, 1],
+      [13, 7],
+      [999_999, 2],
+    ] as const) {
+      const variables = { id: gid('Product', id), n };
+      const fast = await compiled.request(query, variables);
+      const slow = await resolvers.request(query, variables);
+      expect(fast.errors).toBeUndefined();
+      expect(JSON.stringify(fast.data)).toBe(JSON.stringify(slow.data));
+    }
+  });
+
+  it('still refuse an invalid id or page size in an operation they answered before, naming the field', async () => {
+    const query = `query($id: ID!, $n: Int) { product(id: $id) { reviews(first: $n) { totalCount } } }`;
+    expect((await compiled.request(query, { id: gid('Product', 1), n: 2 })).errors).toBeUndefined();
+    const wrongType = await compiled.request(query, { id: gid('Customer', 1), n: 2 });
+    expect(wrongType.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'id' });
+    const negative = await compiled.request(query, { id: gid('Product', 1), n: -1 });
+    expect(negative.errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('never hand one caller a statement planned for a caller with more scopes', async () => {
+    const query = 'query($n: Int) { warehouses { code } customers(first: $n) { totalCount } }';
+    expect((await compiled.request(query, { n: 1 })).data!.customers).toEqual({ totalCount: expect.any(Number) });
+    const key = await compiled.createKey(['catalog:read']);
+    const response = await compiled.request(query, { n: 1 }, { authorization: `Bearer ${key}` });
+    expect(response.data).toEqual({ warehouses: expect.any(Array), customers: null });
+    expect(response.errors![0]!.extensions.code).toBe('FORBIDDEN');
+  });
+
   it('leave invalid arguments to the resolvers, which name them', async () => {
     const response = await compiled.request('{ product(id: "nope") { sku } }');
     expect(response.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'id' });

@@ -1,0 +1,148 @@
+import {
+  Kind,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { compileRead, type CompiledRead, type ReadField } from '../db/index.js';
+import type { Caller } from './auth/index.js';
+import { planRead, Slot } from './read-plan.js';
+
+/** Arguments whose value only ever becomes an SQL parameter of a compiled read. */
+const SLOT_ARGUMENTS: ReadonlySet<string> = new Set([
+  'Query.product(id)',
+  'Query.product(sku)',
+  'Query.category(id)',
+  'Query.customer(id)',
+  'Query.order(id)',
+  'Query.products(first)',
+  'Query.orders(first)',
+  'Category.products(first)',
+  'Product.reviews(first)',
+  'Customer.orders(first)',
+]);
+
+/** Statements kept per operation; more means its other variables take many values (say, search text). */
+const MAX_TEMPLATES_PER_OPERATION = 100;
+
+interface Template {
+  /** The statement, with slots among its parameters. */
+  statement: CompiledRead;
+  /** Every slot of the plan, in the statement or not: each is checked for every request. */
+  slots: Slot[];
+}
+
+interface OperationEntry {
+  fragments: Record<string, FragmentDefinitionNode>;
+  /** Variables used only as slot arguments. */
+  slots: ReadonlyMap<string, Slot>;
+  /** By caller scopes and the values of the variables that are not slots; null: not compiled. */
+  templates: Map<string, Template | null>;
+}
+
+/**
+ * Compiled reads by operation. Planning and compiling a read costs as much CPU as the rest of
+ * a request's GraphQL work, and its SQL text depends only on the document, the caller's
+ * scopes and some of the variables: ids, skus and page sizes only become parameters. So an
+ * operation is compiled once per scopes and values of its other variables, with slots where
+ * those parameters go, and each request fills the slots from its own variables.
+ */
+export class ReadTemplates {
+  private readonly operations = new WeakMap<OperationDefinitionNode, OperationEntry>();
+
+  constructor(private readonly schema: GraphQLSchema) {}
+
+  /** The statement for this request, or undefined when the resolvers must answer it. */
+  statementFor(
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Record<string, unknown>,
+    caller: Caller,
+  ): CompiledRead | undefined {
+    if (operation.operation !== 'query' || caller.customerId !== undefined) return undefined;
+    const entry = this.entryFor(document, operation);
+    const planned: Record<string, unknown> = {};
+    const key: unknown[] = [[...caller.scopes].sort().join(' ')];
+    for (const [name, value] of Object.entries(variables)) {
+      const slot = entry.slots.get(name);
+      // A null id or page size changes the plan, not only a parameter: it is part of the key.
+      if (slot && value != null) planned[name] = slot;
+      else {
+        planned[name] = value;
+        key.push(name, value);
+      }
+    }
+    const templateKey = JSON.stringify(key);
+    let template = entry.templates.get(templateKey);
+    if (template === undefined) {
+      const plan = planRead(this.schema, operation, entry.fragments, planned, caller);
+      const statement = plan && compileRead(plan);
+      template = statement
+        ? { statement, slots: [...new Set([...slotsOf(plan), ...statement.parameters.filter((value) => value instanceof Slot)])] }
+        : null;
+      if (entry.templates.size >= MAX_TEMPLATES_PER_OPERATION) entry.templates.clear();
+      entry.templates.set(templateKey, template);
+    }
+    if (!template) return undefined;
+    let filled: Map<Slot, unknown>;
+    try {
+      filled = new Map(template.slots.map((slot) => [slot, slot.fill(variables)]));
+    } catch {
+      // An id of the wrong type, a negative page size: the resolvers refuse it with the field named.
+      return undefined;
+    }
+    const { text, parameters } = template.statement;
+    return { text, parameters: parameters.map((value) => (value instanceof Slot ? filled.get(value) : value)) };
+  }
+
+  private entryFor(document: DocumentNode, operation: OperationDefinitionNode): OperationEntry {
+    let entry = this.operations.get(operation);
+    if (!entry) {
+      const fragments = Object.fromEntries(
+        document.definitions
+          .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
+          .map((fragment) => [fragment.name.value, fragment]),
+      );
+      const slots = new Map([...slotVariables(this.schema, document)].map((name) => [name, new Slot((variables) => variables[name])]));
+      entry = { fragments, slots, templates: new Map() };
+      this.operations.set(operation, entry);
+    }
+    return entry;
+  }
+}
+
+/**
+ * The variables that appear only as the whole value of a slot argument, anywhere in the
+ * document (other operations included, which can only make the answer smaller).
+ */
+function slotVariables(schema: GraphQLSchema, document: DocumentNode): Set<string> {
+  const typeInfo = new TypeInfo(schema);
+  const uses = new Map<string, number>();
+  const slotUses = new Map<string, number>();
+  const count = (counts: Map<string, number>, name: string) => counts.set(name, (counts.get(name) ?? 0) + 1);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      VariableDefinition: () => false,
+      Variable: (node) => void count(uses, node.name.value),
+      Argument(node) {
+        if (node.value.kind !== Kind.VARIABLE || typeInfo.getDirective()) return;
+        const coordinate = `${typeInfo.getParentType()?.name}.${typeInfo.getFieldDef()?.name}(${node.name.value})`;
+        if (SLOT_ARGUMENTS.has(coordinate)) count(slotUses, node.value.name.value);
+      },
+    }),
+  );
+  return new Set([...uses].filter(([name, total]) => slotUses.get(name) === total).map(([name]) => name));
+}
+
+/** The slots among the plan's arguments (slots stand for whole argument values only). */
+function slotsOf(fields: ReadField[]): Slot[] {
+  return fields.flatMap((field) => [
+    ...Object.values(field.args).filter((value): value is Slot => value instanceof Slot),
+    ...slotsOf(field.fields ?? []),
+  ]);
+}
