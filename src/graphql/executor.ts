@@ -1,5 +1,5 @@
-import type { GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
-import { execute, getVariableValues, GraphQLError, printSchema, type GraphQLSchema } from 'graphql';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import { execute, GraphQLError, printSchema, type GraphQLSchema } from 'graphql';
 import type { CompiledRead } from '../db/index.js';
 import type { GraphQLContext } from './context.js';
 import { ReadTemplates } from './read-templates.js';
@@ -21,7 +21,7 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: { compiledRead
         async executor(requestContext) {
           const context = requestContext.context as GraphQLContext;
           const { document, operation, request } = requestContext;
-          const compiled = templates && compile(templates, schema, requestContext, context);
+          const compiled = templates?.statementFor(document, operation, request.variables ?? {}, context.caller);
           if (compiled) {
             try {
               return { data: JSON.parse(await runCompiled(context, compiled)) as Record<string, unknown> };
@@ -44,18 +44,6 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: { compiledRead
     },
     async stop() {},
   };
-}
-
-function compile(
-  templates: ReadTemplates,
-  schema: GraphQLSchema,
-  { document, operation, request }: GatewayGraphQLRequestContext,
-  context: GraphQLContext,
-): CompiledRead | undefined {
-  if (operation.operation !== 'query') return undefined;
-  const variables = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
-  if (variables.errors) return undefined;
-  return templates.statementFor(document, operation, variables.coerced, context.caller);
 }
 
 /** Runs the statement on the operation's route: the node it picked, retried and cancelled like any read. */

@@ -1,4 +1,5 @@
 import {
+  getVariableValues,
   Kind,
   TypeInfo,
   visit,
@@ -60,10 +61,16 @@ export class ReadTemplates {
   statementFor(
     document: DocumentNode,
     operation: OperationDefinitionNode,
-    variables: Record<string, unknown>,
+    rawVariables: Record<string, unknown>,
     caller: Caller,
   ): CompiledRead | undefined {
+    // A customer token's row rules need the resolvers; and the key below names scopes, not
+    // customers, so planning for one must not leave an entry that other callers would share.
     if (operation.operation !== 'query' || caller.customerId !== undefined) return undefined;
+    const coerced = getVariableValues(this.schema, operation.variableDefinitions ?? [], rawVariables);
+    // Variables that do not coerce: graphql-js reports them.
+    if (coerced.errors) return undefined;
+    const variables = coerced.coerced;
     const entry = this.entryFor(document, operation);
     const planned: Record<string, unknown> = {};
     const key: unknown[] = [[...caller.scopes].sort().join(' ')];
