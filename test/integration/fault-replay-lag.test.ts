@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startPrivateCluster, type PrivateCluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { gid } from '../support/ids.js';
+import { pauseReplay } from '../support/replay.js';
 import { sleep } from '../support/load.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -32,7 +33,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const pause = (name: string) => replicas.get(name)!`select pg_wal_replay_pause()`;
+const pause = (name: string) => pauseReplay(replicas.get(name)!);
 const resume = (name: string) => replicas.get(name)!`select pg_wal_replay_resume()`;
 
 async function createProduct(): Promise<{ sku: string; token: string }> {

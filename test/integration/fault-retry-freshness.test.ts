@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Route } from '../../src/cluster/index.js';
 import { startPrivateCluster, type PrivateCluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
+import { pauseReplay } from '../support/replay.js';
 
 /**
  * A read operation pinned to a replica that dies mid-operation must continue on a node at
@@ -32,7 +33,7 @@ describe('a read operation whose replica dies', () => {
   it('continues on a node at least as fresh, not on a replica that is further behind', async () => {
     const { manager } = cluster;
     const port = (name: string) => cluster.cluster.node(name).port;
-    await pg3`select pg_wal_replay_pause()`;
+    await pauseReplay(pg3);
     await manager.route('write').run((node) => node.sql`select pg_logical_emit_message(false, 'freshness', 'x', true)`, { kind: 'write' });
     const pg2 = manager.nodes.find((node) => node.name === 'pg2')!;
     const pg3Node = manager.nodes.find((node) => node.name === 'pg3')!;

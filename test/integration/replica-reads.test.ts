@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gid } from '../support/ids.js';
+import { pauseReplay } from '../support/replay.js';
 import { startPrivateCluster, type PrivateCluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -29,7 +30,7 @@ afterAll(async () => {
 
 describe('where operations are served', () => {
   it('a mutation sees its own write on the primary while queries read replicas that have not replayed it yet', async () => {
-    for (const replica of replicas) await replica`select pg_wal_replay_pause()`;
+    for (const replica of replicas) await pauseReplay(replica);
     const sku = `PAUSED-${randomUUID()}`;
     const created = await server.request(`mutation($input: CreateProductInput!) { createProduct(input: $input) { product { sku } } }`, {
       input: { sku, name: 'Replay test', price: { amount: '5.00', currency: 'USD' }, categoryId: gid('Category', 2) },
