@@ -44,7 +44,10 @@ describe('a read operation whose replica dies', () => {
     while ((await whoServes(route)) !== port('pg2'));
 
     await cluster.cluster.killNode('pg2');
-    expect(await whoServes(route)).toBe(port('pg1'));
+    const served = await whoServes(route);
+    // If this ever fails, say which node served and what the manager knew when it chose.
+    const known = manager.nodes.map((node) => `${node.name} (port ${port(node.name)}) ${node.role} ${node.health.state} at ${node.lsn}`);
+    expect(served, `served by port ${served}; choice ${route.readChoice?.node.name}; ${known.join(', ')}`).toBe(port('pg1'));
     expect(route.readChoice).toMatchObject({ decision: 'primary-fallback' });
     await pg3`select pg_wal_replay_resume()`;
   });
