@@ -352,9 +352,11 @@ export class ConnectionManager implements RouteHost {
       const result = await probeNode(node.probeSql, this.settings.probeTimeoutMs);
       node.lastProbe = result;
       node.role = result.role;
-      node.observeLatency(result.latencyMs);
-      if (node.health.state !== 'up')
+      if (node.health.state === 'up') node.observeLatency(result.latencyMs);
+      else {
+        node.forgetLatency();
         this.logger.info('database node answers', { node: node.name, role: result.role, timeline: result.timeline });
+      }
       node.health.succeeded(this.clock());
     } catch (error) {
       if (this.closed) return;

@@ -22,6 +22,8 @@ export interface PoolOptions {
 
 /** Weight of the newest sample in the smoothed latency. */
 const LATENCY_SMOOTHING = 0.2;
+/** The smoothed latency a node starts from, before its probes have measured it. */
+const INITIAL_LATENCY_MS = 1;
 
 /**
  * One PostgreSQL server of the cluster: a pool for statements, a separate connection for
@@ -37,7 +39,7 @@ export class ClusterNode implements NodeState {
   /** Statements sent through this node's pool since start. */
   statements = 0;
   inFlight = 0;
-  latencyMs = 1;
+  latencyMs = INITIAL_LATENCY_MS;
   private readonly url: string;
   private pool: Sql;
   private probeClient: Sql;
@@ -86,6 +88,15 @@ export class ClusterNode implements NodeState {
 
   observeLatency(ms: number): void {
     this.latencyMs += LATENCY_SMOOTHING * (ms - this.latencyMs);
+  }
+
+  /**
+   * Forgets the measured latency. The first probe after failed ones opens a new connection,
+   * so it measures the connection set-up, not the node: counting it would keep a replica that
+   * just came back out of the replica choice until the average has decayed.
+   */
+  forgetLatency(): void {
+    this.latencyMs = INITIAL_LATENCY_MS;
   }
 
   /**

@@ -51,11 +51,17 @@ export function electPrimary<Node extends NodeState>(nodes: readonly Node[]): El
   return { primary: undefined, fenced: claimants, conflict: current.length > 1 };
 }
 
-/** How far a node is behind, in WAL bytes and seconds, measured against `reference`. */
+/**
+ * How far a node is behind, in WAL bytes and seconds, measured against `reference`.
+ * A replica that has replayed up to the reference is not behind in time either: its replay
+ * delay is measured from the last transaction it replayed, which on a quiet primary (or right
+ * after the replica restarts) can be long ago without anything being missing.
+ */
 export function lagOf(node: NodeState, reference: Lsn): { bytes: number; seconds: number } {
   if (node.role === 'primary') return { bytes: 0, seconds: 0 };
   const behind = reference - node.lsn;
-  return { bytes: behind > 0n ? Number(behind) : 0, seconds: node.replayDelaySeconds ?? 0 };
+  if (behind <= 0n) return { bytes: 0, seconds: 0 };
+  return { bytes: Number(behind), seconds: node.replayDelaySeconds ?? 0 };
 }
 
 /**

@@ -56,6 +56,10 @@ describe('replica lag', () => {
     expect(lagOf(node('r', { lsn: 1100n }), 1000n)).toEqual({ bytes: 0, seconds: 0 });
   });
 
+  it('is zero in seconds too for a replica that has replayed everything the primary has', () => {
+    expect(lagOf(node('r', { lsn: 1000n, replayDelaySeconds: 30 }), 1000n)).toEqual({ bytes: 0, seconds: 0 });
+  });
+
   it('is zero for the primary itself', () => {
     expect(lagOf(node('p', { role: 'primary', lsn: 5n }), 1000n)).toEqual({ bytes: 0, seconds: 0 });
   });
