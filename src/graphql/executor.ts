@@ -1,16 +1,27 @@
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { execute, GraphQLError, printSchema, type GraphQLSchema } from 'graphql';
+import { execute, GraphQLError, printSchema, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { CompiledRead } from '../db/index.js';
 import type { GraphQLContext } from './context.js';
-import { ReadTemplates } from './read-templates.js';
+import type { ReadTemplates } from './read-templates.js';
+
+export interface ExecutorOptions {
+  /** Compiled reads; without them every operation runs through the resolvers. */
+  templates?: ReadTemplates;
+  /** Told of each request that runs as a compiled read (the fast lane learns from it). */
+  onCompiledRead?: (
+    request: { query?: string; operationName?: string | null },
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+  ) => void;
+}
 
 /**
  * Executes operations for Apollo Server (through its gateway interface, the hook it offers
  * for a custom executor): a query the read compiler covers runs as ONE SQL statement on the
  * operation's route; everything else runs through graphql-js and the resolvers.
  */
-export function shopGraphExecutor(schema: GraphQLSchema, options: { compiledReads: boolean }): GatewayInterface {
-  const templates = options.compiledReads ? new ReadTemplates(schema) : undefined;
+export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOptions): GatewayInterface {
+  const { templates, onCompiledRead } = options;
   return {
     onSchemaLoadOrUpdate(callback) {
       callback({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
@@ -23,6 +34,7 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: { compiledRead
           const { document, operation, request } = requestContext;
           const compiled = templates?.statementFor(document, operation, request.variables ?? {}, context.caller);
           if (compiled) {
+            onCompiledRead?.(request, document, operation);
             try {
               return { data: JSON.parse(await runCompiled(context, compiled)) as Record<string, unknown> };
             } catch (error) {
@@ -47,7 +59,7 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: { compiledRead
 }
 
 /** Runs the statement on the operation's route: the node it picked, retried and cancelled like any read. */
-function runCompiled(context: GraphQLContext, compiled: CompiledRead): Promise<string> {
+export function runCompiled(context: GraphQLContext, compiled: CompiledRead): Promise<string> {
   const route = context.route;
   return route.run(async (node) => {
     node.countStatement();

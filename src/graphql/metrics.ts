@@ -19,6 +19,7 @@ export class Metrics {
   private readonly httpDuration: Histogram<'method'>;
   private readonly operations: Counter<'operation' | 'type' | 'outcome'>;
   private readonly operationDuration: Histogram<'type' | 'outcome'>;
+  private readonly fastLane: Counter<'result'>;
   private readonly operationNames = new Set<string>();
 
   constructor(cluster: ConnectionManager, backups: () => BackupHealth | undefined) {
@@ -48,6 +49,12 @@ export class Metrics {
       help: 'Time to answer a GraphQL operation, by type and outcome.',
       labelNames: ['type', 'outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    this.fastLane = new Counter({
+      name: 'shopgraph_graphql_fast_lane_total',
+      help: 'Compiled reads the fast lane answered (answered), or started and handed to the full path after their statement failed (handed-over).',
+      labelNames: ['result'],
       registers: [registry],
     });
 
@@ -171,6 +178,10 @@ export class Metrics {
   recordOperation(name: string | undefined, type: string, outcome: string, seconds: number): void {
     this.operations.inc({ operation: this.boundedName(name), type, outcome });
     this.operationDuration.observe({ type, outcome }, seconds);
+  }
+
+  recordFastLane(result: 'answered' | 'handed-over'): void {
+    this.fastLane.inc({ result });
   }
 
   private boundedName(name: string | undefined): string {

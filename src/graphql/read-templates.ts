@@ -11,6 +11,7 @@ import {
 } from 'graphql';
 import { compileRead, type CompiledRead, type ReadField } from '../db/index.js';
 import type { Caller } from './auth/index.js';
+import { fragmentsOf } from './limits/cost.js';
 import { planRead, Slot } from './read-plan.js';
 
 /** Arguments whose value only ever becomes an SQL parameter of a compiled read. */
@@ -109,11 +110,7 @@ export class ReadTemplates {
   private entryFor(document: DocumentNode, operation: OperationDefinitionNode): OperationEntry {
     let entry = this.operations.get(operation);
     if (!entry) {
-      const fragments = Object.fromEntries(
-        document.definitions
-          .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
-          .map((fragment) => [fragment.name.value, fragment]),
-      );
+      const fragments = fragmentsOf(document);
       const slots = new Map([...slotVariables(this.schema, document)].map((name) => [name, new Slot((variables) => variables[name])]));
       entry = { fragments, slots, templates: new Map() };
       this.operations.set(operation, entry);

@@ -15,14 +15,17 @@ import type { GraphQLContext } from './context.js';
 import { formatError, requestError } from './errors.js';
 import { shopGraphExecutor } from './executor.js';
 import { createHttpHandler } from './http.js';
+import { FastLane } from './fast-lane.js';
+import { CostAccounting, type RequestLimits } from './limits/accounting.js';
 import { RateLimiter } from './limits/rate-limiter.js';
 import type { BackupHealth } from '../db/backup/index.js';
 import { Metrics } from './metrics.js';
 import { OperationRegistry, persistedQueryCache } from './operations.js';
 import { observabilityPlugin } from './plugins/observability.js';
 import { errorReportingPlugin } from './plugins/error-reporting.js';
-import { limitsPlugin, type RequestLimits } from './plugins/limits.js';
+import { limitsPlugin } from './plugins/limits.js';
 import { routingPlugin } from './plugins/routing.js';
+import { ReadTemplates } from './read-templates.js';
 import { resolvers } from './resolvers/index.js';
 import { loadSchemaSource } from './schema-source.js';
 
@@ -92,8 +95,14 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     ? https.createServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) })
     : http.createServer();
   const schema = applyFieldAuthorization(makeExecutableSchema({ typeDefs: loadSchemaSource(), resolvers }));
+  const accounting = new CostAccounting(limits, new RateLimiter());
+  const templates = options.compiledReads === false ? undefined : new ReadTemplates(schema);
+  const fastLane = templates && new FastLane(schema, templates, accounting, options.cluster, metrics);
   const apollo = new ApolloServer<GraphQLContext>({
-    gateway: shopGraphExecutor(schema, { compiledReads: options.compiledReads ?? true }),
+    gateway: shopGraphExecutor(schema, {
+      templates,
+      onCompiledRead: (request, document, operation) => fastLane?.learn(request, document, operation),
+    }),
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: options.introspection ?? true,
@@ -103,7 +112,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     persistedQueries: { cache: persistedQueryCache(registry, !options.registeredOperationsOnly) },
     plugins: [
       ...(options.registeredOperationsOnly && registry ? [registeredOperationsOnlyPlugin(registry)] : []),
-      limitsPlugin(limits, new RateLimiter()),
+      limitsPlugin(accounting),
       routingPlugin(options.cluster, logger),
       errorReportingPlugin(logger),
       observabilityPlugin(metrics),
@@ -116,6 +125,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     authenticator: new Authenticator(options.auth ?? DEFAULT_AUTH, keys),
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    fastLane,
     metrics,
     backups,
     logger,

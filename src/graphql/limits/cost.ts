@@ -5,6 +5,9 @@ import {
   isNonNullType,
   Kind,
   valueFromAST,
+  visit,
+  type ASTNode,
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
@@ -51,6 +54,37 @@ export interface Operation {
 }
 
 const MUTATION_COST = 10;
+
+/** A document's fragments by name. */
+export function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  }
+  return fragments;
+}
+
+/** Arguments whose values the static analysis reads (page sizes and id lists); no other variable changes its result. */
+const MEASURED_ARGUMENTS: ReadonlySet<string> = new Set(['first', 'last', 'ids']);
+
+/**
+ * The variables the static analysis of `operation` depends on: those inside its `first`,
+ * `last` and `ids` arguments. Its result is the same for any two requests that agree on them.
+ */
+export function measuredVariables(operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>): string[] {
+  const names = new Set<string>();
+  const collect = (node: ASTNode) =>
+    visit(node, {
+      Argument(argument) {
+        if (!MEASURED_ARGUMENTS.has(argument.name.value)) return false;
+        visit(argument.value, { Variable: (variable) => void names.add(variable.name.value) });
+        return false;
+      },
+    });
+  collect(operation);
+  for (const fragment of Object.values(fragments)) collect(fragment);
+  return [...names];
+}
 
 /** The cost, depth and size of an operation before it runs. */
 export function analyseOperation(operation: Operation, limits: CostLimits): OperationShape {

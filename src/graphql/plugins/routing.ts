@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import { decodeToken, encodeToken, type ConnectionManager, type RouteOptions } from '../../cluster/index.js';
+import { decodeToken, encodeToken, type ConnectionManager, type Route, type RouteOptions } from '../../cluster/index.js';
 import { safeErrorFields } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { GraphQLContext } from '../context.js';
@@ -24,32 +24,14 @@ export function routingPlugin(cluster: ConnectionManager, logger: Logger): Apoll
         async didResolveOperation({ operation, contextValue, request }) {
           const { deadline } = contextValue;
           if (operation?.operation === 'mutation') contextValue.assignRoute(cluster.route('write', { deadline }));
-          else contextValue.assignRoute(cluster.route('read', { ...readOptions(request.http?.headers), deadline }));
+          else contextValue.assignRoute(cluster.route('read', { ...readRouteOptions(request.http?.headers), deadline }));
         },
         async willSendResponse(requestContext) {
           const { response, contextValue } = requestContext;
           const route = contextValue.assignedRoute;
-          const node = route?.servedBy;
-          if (!route || !node || response.body.kind !== 'single') return;
+          if (!route?.servedBy || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          const choice = route.readChoice;
-          const lag = cluster.lagOf(node);
-          const extensions: Record<string, unknown> = {
-            routing: {
-              role: node.role,
-              node: node.name,
-              lagBytes: lag?.lagBytes ?? null,
-              lagSeconds: lag?.lagSeconds ?? null,
-              ...(choice?.reason ? { fallbackReason: choice.reason } : {}),
-            },
-          };
-          if (choice?.reason === 'token-timeline') {
-            extensions.consistency = {
-              warning: 'TIMELINE_CHANGED',
-              message:
-                'The cluster failed over after the write behind your consistency token; that write may have been lost. Read it back to check.',
-            };
-          }
+          const extensions = routingExtensions(cluster, route);
           const token = await writeToken(requestContext, logger);
           if (token) {
             extensions.consistency = { token };
@@ -62,7 +44,37 @@ export function routingPlugin(cluster: ConnectionManager, logger: Logger): Apoll
   };
 }
 
-function readOptions(headers: Map<string, string> | undefined): RouteOptions {
+/**
+ * `extensions.routing` of a response whose route ran a statement: the role and node that
+ * served it and how far behind that node was; and a warning when a consistency token could
+ * not be honoured because the cluster failed over after its write.
+ */
+export function routingExtensions(cluster: ConnectionManager, route: Route): Record<string, unknown> {
+  const node = route.servedBy;
+  if (!node) return {};
+  const choice = route.readChoice;
+  const lag = cluster.lagOf(node);
+  const extensions: Record<string, unknown> = {
+    routing: {
+      role: node.role,
+      node: node.name,
+      lagBytes: lag?.lagBytes ?? null,
+      lagSeconds: lag?.lagSeconds ?? null,
+      ...(choice?.reason ? { fallbackReason: choice.reason } : {}),
+    },
+  };
+  if (choice?.reason === 'token-timeline') {
+    extensions.consistency = {
+      warning: 'TIMELINE_CHANGED',
+      message:
+        'The cluster failed over after the write behind your consistency token; that write may have been lost. Read it back to check.',
+    };
+  }
+  return extensions;
+}
+
+/** The route options a query's request headers ask for; a BAD_USER_INPUT GraphQLError for a bad header. */
+export function readRouteOptions(headers: ReadonlyMap<string, string> | undefined): RouteOptions {
   const options: RouteOptions = {};
   const readFrom = headers?.get(READ_FROM_HEADER)?.trim().toLowerCase();
   if (readFrom !== undefined && readFrom !== '') {

@@ -1,0 +1,182 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  getVariableValues,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import type { ConnectionManager } from '../cluster/index.js';
+import type { GraphQLContext } from './context.js';
+import { runCompiled } from './executor.js';
+import type { Charge, CostAccounting } from './limits/accounting.js';
+import { fragmentsOf } from './limits/cost.js';
+import type { Metrics } from './metrics.js';
+import { reportOperation } from './plugins/observability.js';
+import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER, readRouteOptions, routingExtensions } from './plugins/routing.js';
+import type { ReadTemplates } from './read-templates.js';
+
+/** Queries remembered; a request's query text is the key, so this bounds memory with the next. */
+const MAX_OPERATIONS = 256;
+/** Longer query texts are not remembered (they always take the full path). */
+const MAX_QUERY_LENGTH = 16 * 1024;
+
+const JSON_MEDIA_TYPE = 'application/json; charset=utf-8';
+const GRAPHQL_RESPONSE_MEDIA_TYPE = 'application/graphql-response+json; charset=utf-8';
+/**
+ * The response media type Apollo Server negotiates for the Accept headers clients send most;
+ * any other Accept header takes the full path, which negotiates it.
+ */
+const MEDIA_TYPE_BY_ACCEPT: ReadonlyMap<string | undefined, string> = new Map([
+  [undefined, JSON_MEDIA_TYPE],
+  ['*/*', JSON_MEDIA_TYPE],
+  ['application/json', JSON_MEDIA_TYPE],
+  ['application/graphql-response+json', GRAPHQL_RESPONSE_MEDIA_TYPE],
+  ['application/graphql-response+json, application/json', GRAPHQL_RESPONSE_MEDIA_TYPE],
+]);
+
+interface KnownOperation {
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  fragments: Record<string, FragmentDefinitionNode>;
+}
+
+export interface FastLaneAnswer {
+  contentType: string;
+  cacheControl: string;
+  body: string;
+}
+
+/**
+ * What Apollo Server's cache control sends for every response of this schema: it has no
+ * cache hints, so nothing may be cached.
+ */
+const CACHE_CONTROL = 'no-store';
+
+/**
+ * The fast lane for compiled reads. Apollo Server's request pipeline (parsing and validation
+ * caches, plugin hooks, content negotiation, parsing PostgreSQL's JSON and serialising it
+ * again) costs a compiled read more CPU than its SQL. A query that has already gone the full
+ * way through Apollo and was answered by one compiled statement is known to be valid and
+ * allowed on this server, so when the same query text comes again in a plain POST, it is
+ * answered here: the same limits and rate charge, the same route and headers, the same
+ * statement, with PostgreSQL's JSON text as the response's `data`, and the same metrics and
+ * log line. Anything else, including every refusal and every failure, takes the full path,
+ * which produces its error exactly as before; nothing is answered differently, only sooner.
+ */
+export class FastLane {
+  private readonly operations = new Map<string, KnownOperation>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly templates: ReadTemplates,
+    private readonly accounting: CostAccounting,
+    private readonly cluster: ConnectionManager,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Called by the executor when Apollo ran this request's query as a compiled read. */
+  learn(request: { query?: string; operationName?: string | null }, document: DocumentNode, operation: OperationDefinitionNode): void {
+    if (request.query === undefined || request.query.length > MAX_QUERY_LENGTH) return;
+    const key = keyOf(request.query, request.operationName);
+    if (this.operations.has(key)) return;
+    if (this.operations.size >= MAX_OPERATIONS) this.operations.delete(this.operations.keys().next().value!);
+    this.operations.set(key, { document, operation, fragments: fragmentsOf(document) });
+  }
+
+  /**
+   * The response to a POST body, or undefined when the full path must answer it.
+   * `contextFor` identifies the caller (it throws for bad credentials, which the full path reports).
+   */
+  async answer(
+    body: unknown,
+    headers: IncomingHttpHeaders,
+    contextFor: () => Promise<GraphQLContext>,
+  ): Promise<FastLaneAnswer | undefined> {
+    const request = plainRequest(body);
+    const known = request && this.operations.get(keyOf(request.query, request.operationName));
+    const contentType = MEDIA_TYPE_BY_ACCEPT.get(headers.accept);
+    if (!request || !known || !contentType) return undefined;
+    const started = performance.now();
+    const context = await contextFor().catch(() => undefined);
+    if (!context) return undefined;
+    const compiled = this.templates.statementFor(known.document, known.operation, request.variables, context.caller);
+    if (!compiled) return undefined;
+    const charge = this.charge(known, request.variables, context);
+    if (!charge) return undefined;
+    let routeOptions;
+    try {
+      routeOptions = readRouteOptions(routingHeaders(headers));
+    } catch {
+      this.accounting.cancel(charge);
+      return undefined;
+    }
+    const route = this.cluster.route('read', { ...routeOptions, deadline: context.deadline });
+    context.assignRoute(route);
+    let data: string;
+    try {
+      data = await runCompiled(context, compiled);
+    } catch {
+      // The full path runs the read again on a new route and reports the failure its way.
+      this.accounting.cancel(charge);
+      this.metrics.recordFastLane('handed-over');
+      return undefined;
+    }
+    const extensions = {
+      cost: this.accounting.settle(charge, JSON.parse(data) as Record<string, unknown>),
+      ...routingExtensions(this.cluster, route),
+    };
+    this.metrics.recordFastLane('answered');
+    context.log.lane = 'fast';
+    reportOperation(this.metrics, context, {
+      name: known.operation.name?.value,
+      type: 'query',
+      outcome: 'ok',
+      seconds: (performance.now() - started) / 1000,
+    });
+    // Apollo Server's layout: data, then extensions, and a final newline.
+    return { contentType, cacheControl: CACHE_CONTROL, body: `{"data":${data},"extensions":${JSON.stringify(extensions)}}\n` };
+  }
+
+  private charge(known: KnownOperation, variables: Record<string, unknown>, context: GraphQLContext): Charge | undefined {
+    const coerced = getVariableValues(this.schema, known.operation.variableDefinitions ?? [], variables);
+    if (coerced.errors) return undefined;
+    try {
+      return this.accounting.charge(
+        { schema: this.schema, operation: known.operation, fragments: known.fragments, variables: coerced.coerced },
+        context.caller,
+      );
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+interface PlainRequest {
+  query: string;
+  operationName: string | undefined;
+  variables: Record<string, unknown>;
+}
+
+/** A POST body with a query, and optionally variables and an operation name, and nothing else. */
+function plainRequest(body: unknown): PlainRequest | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const { query, variables, operationName, ...rest } = body as Record<string, unknown>;
+  if (typeof query !== 'string' || Object.values(rest).some((value) => value !== undefined && value !== null)) return undefined;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return undefined;
+  if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;
+  return { query, operationName: operationName ?? undefined, variables: (variables ?? {}) as Record<string, unknown> };
+}
+
+function keyOf(query: string, operationName: string | null | undefined): string {
+  return `${operationName ?? ''}\n${query}`;
+}
+
+function routingHeaders(headers: IncomingHttpHeaders): Map<string, string> {
+  const picked = new Map<string, string>();
+  for (const name of [READ_FROM_HEADER, CONSISTENCY_TOKEN_HEADER]) {
+    const value = headers[name];
+    if (value !== undefined) picked.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return picked;
+}

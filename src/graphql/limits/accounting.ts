@@ -1,0 +1,114 @@
+import { QueryTooComplexError, RateLimitedError } from '../../errors.js';
+import type { Caller } from '../auth/index.js';
+import type { OperationDefinitionNode } from 'graphql';
+import { actualCost, analyseOperation, measuredVariables, type CostLimits, type Operation, type OperationShape } from './cost.js';
+import type { BucketState, RateLimiter } from './rate-limiter.js';
+
+export interface RequestLimits {
+  /** Most cost points one request may have. */
+  maxCost: number;
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxPageSize: number;
+}
+
+/** Static analyses kept per operation (one per distinct set of page sizes and id-list values). */
+const MAX_SHAPES_PER_OPERATION = 100;
+
+/** What a request was charged before it ran. */
+export interface Charge {
+  operation: Operation;
+  caller: Caller;
+  requested: number;
+}
+
+/** `extensions.cost` of a response, named as the large public commerce APIs name it. */
+export interface CostReport {
+  requestedQueryCost: number;
+  actualQueryCost: number;
+  throttleStatus: BucketState;
+}
+
+/**
+ * The static limits and the rate limit of every request: an operation over a limit is refused
+ * (QUERY_TOO_COMPLEX, naming the limit and the figure), and one its caller's bucket cannot pay
+ * for is refused (RATE_LIMITED); otherwise it is charged its requested cost, and what it did
+ * not use is given back once its data is known.
+ */
+export class CostAccounting {
+  private readonly shapes = new WeakMap<OperationDefinitionNode, { variables: string[]; shapes: Map<string, OperationShape> }>();
+
+  constructor(
+    private readonly limits: RequestLimits,
+    private readonly rateLimiter: RateLimiter,
+  ) {}
+
+  /** Charges the caller for the operation; throws QueryTooComplexError or RateLimitedError instead. */
+  charge(operation: Operation, caller: Caller): Charge {
+    const shape = this.shapeOf(operation);
+    const refusal = this.overLimit(shape);
+    if (refusal) throw refusal;
+    const taken = this.rateLimiter.take(caller.id, caller.ratePerSecond, shape.cost);
+    if (!taken.ok) {
+      const capacity = this.rateLimiter.capacity(caller.ratePerSecond);
+      if (shape.cost > capacity)
+        throw new QueryTooComplexError("The query's cost is more than your rate limit ever allows at once", 'cost', shape.cost, capacity);
+      throw new RateLimitedError(taken.retryAfterSeconds, shape.cost, taken.state.currentlyAvailable);
+    }
+    return { operation, caller, requested: shape.cost };
+  }
+
+  /** Gives back what the data shows was not used, and reports the cost. */
+  settle(charge: Charge, data: Record<string, unknown> | null | undefined): CostReport {
+    const actual = Math.min(charge.requested, actualCost(charge.operation, this.costLimits(), data));
+    const { caller } = charge;
+    const throttleStatus = this.rateLimiter.refund(caller.id, caller.ratePerSecond, charge.requested - actual);
+    return { requestedQueryCost: charge.requested, actualQueryCost: actual, throttleStatus };
+  }
+
+  /** Gives back the whole charge of a request that did not run after all. */
+  cancel(charge: Charge): void {
+    this.rateLimiter.refund(charge.caller.id, charge.caller.ratePerSecond, charge.requested);
+  }
+
+  /**
+   * The static analysis walks the whole document, and most requests repeat an operation with
+   * other ids: its result is kept per operation and values of the variables it reads.
+   */
+  private shapeOf(operation: Operation): OperationShape {
+    let entry = this.shapes.get(operation.operation);
+    if (!entry) {
+      entry = { variables: measuredVariables(operation.operation, operation.fragments), shapes: new Map() };
+      this.shapes.set(operation.operation, entry);
+    }
+    const key = JSON.stringify(entry.variables.map((name) => operation.variables[name]));
+    let shape = entry.shapes.get(key);
+    if (!shape) {
+      shape = analyseOperation(operation, this.costLimits());
+      if (entry.shapes.size >= MAX_SHAPES_PER_OPERATION) entry.shapes.clear();
+      entry.shapes.set(key, shape);
+    }
+    return shape;
+  }
+
+  private overLimit(shape: OperationShape): QueryTooComplexError | undefined {
+    const { limits } = this;
+    const page = shape.oversizedPages[0];
+    if (page)
+      return new QueryTooComplexError(`${page.argument} on ${page.path} asks for a page of`, 'pageSize', page.value, limits.maxPageSize);
+    if (shape.depth > limits.maxDepth)
+      return new QueryTooComplexError('The query nests fields this deep', 'depth', shape.depth, limits.maxDepth);
+    if (shape.aliases > limits.maxAliases)
+      return new QueryTooComplexError('The query uses this many aliases', 'aliases', shape.aliases, limits.maxAliases);
+    if (shape.directives > limits.maxDirectives)
+      return new QueryTooComplexError('The query uses this many directives', 'directives', shape.directives, limits.maxDirectives);
+    if (shape.cost > limits.maxCost)
+      return new QueryTooComplexError('The query costs this many points', 'cost', shape.cost, limits.maxCost);
+    return undefined;
+  }
+
+  private costLimits(): CostLimits {
+    return { maxPageSize: this.limits.maxPageSize, defaultPageSize: 20, defaultListSize: 10 };
+  }
+}
