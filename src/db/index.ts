@@ -13,7 +13,7 @@ export { migrateDatabase } from './migrate.js';
 export { multiplyAmount, parseAmount, parseCurrency } from './money.js';
 export { OrderStore, type NewOrder, type OrderFilter, type OrderLine, type PlacedOrder } from './order-store.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, validateConnectionArgs, type ConnectionArgs, type Page } from './pagination.js';
-export { compileRead, type CompiledRead, type ReadField } from './read-compiler.js';
+export { compileRead, Slot, type CompiledRead, type ReadField } from './read-compiler.js';
 export { ReviewStore, type NewReview, type RatingSummary } from './review-store.js';
 export { seedDatabase, generateSeedData, type SeedCounts, type SeedOutcome } from './seed/index.js';
 export { createStores, type Stores } from './stores.js';

@@ -26,6 +26,25 @@ export interface ReadField {
   typename?: string;
 }
 
+/**
+ * A parameter value known only when a request fills it in (the GraphQL layer plans one
+ * statement for many requests, with slots where their ids, page sizes or search text go).
+ * The compiler passes a slot through as a parameter, or maps it where it translates a value.
+ * `fill` throws for a value the resolvers must refuse.
+ */
+export class Slot {
+  constructor(readonly fill: (variables: Record<string, unknown>) => unknown) {}
+
+  map(translate: (value: unknown) => unknown): Slot {
+    return new Slot((variables) => translate(this.fill(variables)));
+  }
+}
+
+/** `value` translated now, or when its slot is filled. */
+function translated<T>(value: T | Slot, translate: (value: T) => unknown): unknown {
+  return value instanceof Slot ? value.map((filled) => translate(filled as T)) : translate(value);
+}
+
 export interface CompiledRead {
   text: string;
   parameters: unknown[];
@@ -228,7 +247,7 @@ export function compileRead(rootFields: ReadField[]): CompiledRead | undefined {
   function productConditions(p: string, filter: ProductFilter): string[] {
     const conditions: string[] = [];
     if (filter.categoryId !== undefined) conditions.push(`${p}.category_id = ${param(filter.categoryId)}`);
-    if (filter.search !== undefined) conditions.push(`${p}.name ilike ${param(containsPattern(filter.search))}`);
+    if (filter.search !== undefined) conditions.push(`${p}.name ilike ${param(translated(filter.search, containsPattern))}`);
     if (filter.minPrice !== undefined) conditions.push(`${p}.price_amount >= ${param(filter.minPrice)}`);
     if (filter.maxPrice !== undefined) conditions.push(`${p}.price_amount <= ${param(filter.maxPrice)}`);
     if (filter.status !== undefined) conditions.push(`${p}.status = ${param(filter.status)}`);

@@ -1,5 +1,13 @@
-import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { execute, GraphQLError, printSchema, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import type { GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
+import {
+  execute,
+  getVariableValues,
+  GraphQLError,
+  printSchema,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import type { CompiledRead } from '../db/index.js';
 import type { GraphQLContext } from './context.js';
 import type { ReadTemplates } from './read-templates.js';
@@ -32,7 +40,7 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
         async executor(requestContext) {
           const context = requestContext.context as GraphQLContext;
           const { document, operation, request } = requestContext;
-          const compiled = templates?.statementFor(document, operation, request.variables ?? {}, context.caller);
+          const compiled = templates && compiledStatement(templates, requestContext);
           if (compiled) {
             onCompiledRead?.(request, document, operation);
             try {
@@ -56,6 +64,17 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
     },
     async stop() {},
   };
+}
+
+/** The compiled statement of a request, if the compiler covers it. */
+function compiledStatement(
+  templates: ReadTemplates,
+  { schema, document, operation, request, context }: GatewayGraphQLRequestContext,
+): CompiledRead | undefined {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+  // Variables that do not coerce: graphql-js reports them.
+  if (!coerced.coerced) return undefined;
+  return templates.statementFor(document, operation, coerced.coerced, (context as GraphQLContext).caller);
 }
 
 /** Runs the statement on the operation's route: the node it picked, retried and cancelled like any read. */

@@ -100,9 +100,11 @@ export class FastLane {
     const started = performance.now();
     const context = await contextFor().catch(() => undefined);
     if (!context) return undefined;
-    const compiled = this.templates.statementFor(known.document, known.operation, request.variables, context.caller);
+    const coerced = getVariableValues(this.schema, known.operation.variableDefinitions ?? [], request.variables);
+    if (!coerced.coerced) return undefined;
+    const compiled = this.templates.statementFor(known.document, known.operation, coerced.coerced, context.caller);
     if (!compiled) return undefined;
-    const charge = this.charge(known, request.variables, context);
+    const charge = this.charge(known, coerced.coerced, context);
     if (!charge) return undefined;
     let routeOptions;
     try {
@@ -139,11 +141,9 @@ export class FastLane {
   }
 
   private charge(known: KnownOperation, variables: Record<string, unknown>, context: GraphQLContext): Charge | undefined {
-    const coerced = getVariableValues(this.schema, known.operation.variableDefinitions ?? [], variables);
-    if (coerced.errors) return undefined;
     try {
       return this.accounting.charge(
-        { schema: this.schema, operation: known.operation, fragments: known.fragments, variables: coerced.coerced },
+        { schema: this.schema, operation: known.operation, fragments: known.fragments, variables },
         context.caller,
       );
     } catch {

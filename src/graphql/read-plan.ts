@@ -10,27 +10,13 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE, validateConnectionArgs, type ReadField } from '../db/index.js';
+import { DEFAULT_PAGE_SIZE, Slot, validateConnectionArgs, type ReadField } from '../db/index.js';
 import { hasScope, type Caller } from './auth/index.js';
 import { requiredScope } from './auth/field-authorization.js';
 import { orderFilter, productFilter, productOrder } from './filters.js';
 import { decodeIdOf, type NodeType } from './ids.js';
 
 class NotPlanned extends Error {}
-
-/**
- * Stands for a variable whose value only ever becomes an SQL parameter (an id, a sku, a page
- * size): a statement planned with slots serves every request of its operation, each filling
- * the slots from its own variables (src/graphql/read-templates.ts). `fill` throws for a value
- * the resolvers must refuse, such as an id of the wrong type.
- */
-export class Slot {
-  constructor(readonly fill: (variables: Record<string, unknown>) => unknown) {}
-
-  map(translate: (value: unknown) => unknown): Slot {
-    return new Slot((variables) => translate(this.fill(variables)));
-  }
-}
 
 /**
  * Plans a query for the compiled read path (src/db/read-compiler.ts): the selected fields in
@@ -125,9 +111,9 @@ function translateArguments(field: string, args: Record<string, unknown>): Recor
       return { id: idOf('Order', args.id) };
     case 'Query.products':
     case 'Category.products':
-      return { ...page(args), filter: productFilter(args.filter as never), order: productOrder(args.orderBy as never) };
+      return { ...page(args), filter: withSlots(productFilter, args.filter), order: productOrder(args.orderBy as never) };
     case 'Query.orders':
-      return { ...page(args), filter: orderFilter(args.filter as never) };
+      return { ...page(args), filter: withSlots(orderFilter, args.filter) };
     case 'Product.reviews':
     case 'Customer.orders':
       return page(args);
@@ -135,6 +121,22 @@ function translateArguments(field: string, args: Record<string, unknown>): Recor
       if (Object.keys(args).length > 0) throw new NotPlanned();
       return {};
   }
+}
+
+/**
+ * A filter input translated by `translate` (the resolvers' own translation), with each field
+ * that is a slot translated on its own when the slot is filled.
+ */
+function withSlots<Input, Filter>(translate: (input: Input) => Filter, input: unknown): Filter {
+  if (!input || typeof input !== 'object') return translate(input as Input);
+  const fields = Object.entries(input);
+  const now = Object.fromEntries(fields.filter(([, value]) => !(value instanceof Slot)));
+  const filter = translate(now as Input) as Record<string, unknown>;
+  for (const [name, value] of fields) {
+    if (value instanceof Slot)
+      filter[name] = value.map((filled) => (translate({ [name]: filled } as Input) as Record<string, unknown>)[name]);
+  }
+  return filter as Filter;
 }
 
 function idOf(type: NodeType, value: unknown): number | Slot {

@@ -1,5 +1,4 @@
 import {
-  getVariableValues,
   Kind,
   TypeInfo,
   visit,
@@ -9,12 +8,15 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { compileRead, type CompiledRead, type ReadField } from '../db/index.js';
+import { compileRead, Slot, type CompiledRead, type ReadField } from '../db/index.js';
 import type { Caller } from './auth/index.js';
 import { fragmentsOf } from './limits/cost.js';
-import { planRead, Slot } from './read-plan.js';
+import { planRead } from './read-plan.js';
 
-/** Arguments whose value only ever becomes an SQL parameter of a compiled read. */
+/**
+ * Arguments, and fields of filter arguments, whose value only ever becomes an SQL parameter
+ * of a compiled read (when it is not null: null leaves a condition out).
+ */
 const SLOT_ARGUMENTS: ReadonlySet<string> = new Set([
   'Query.product(id)',
   'Query.product(sku)',
@@ -26,6 +28,10 @@ const SLOT_ARGUMENTS: ReadonlySet<string> = new Set([
   'Category.products(first)',
   'Product.reviews(first)',
   'Customer.orders(first)',
+  ...['Query.products', 'Category.products'].flatMap((field) =>
+    ['categoryId', 'search', 'minPrice', 'maxPrice'].map((name) => `${field}(filter.${name})`),
+  ),
+  'Query.orders(filter.customerId)',
 ]);
 
 /** Statements kept per operation; more means its other variables take many values (say, search text). */
@@ -58,20 +64,19 @@ export class ReadTemplates {
 
   constructor(private readonly schema: GraphQLSchema) {}
 
-  /** The statement for this request, or undefined when the resolvers must answer it. */
+  /**
+   * The statement for this request, or undefined when the resolvers must answer it.
+   * `variables` are the request's variables as graphql-js coerces them (getVariableValues).
+   */
   statementFor(
     document: DocumentNode,
     operation: OperationDefinitionNode,
-    rawVariables: Record<string, unknown>,
+    variables: Record<string, unknown>,
     caller: Caller,
   ): CompiledRead | undefined {
     // A customer token's row rules need the resolvers; and the key below names scopes, not
     // customers, so planning for one must not leave an entry that other callers would share.
     if (operation.operation !== 'query' || caller.customerId !== undefined) return undefined;
-    const coerced = getVariableValues(this.schema, operation.variableDefinitions ?? [], rawVariables);
-    // Variables that do not coerce: graphql-js reports them.
-    if (coerced.errors) return undefined;
-    const variables = coerced.coerced;
     const entry = this.entryFor(document, operation);
     const planned: Record<string, unknown> = {};
     const key: unknown[] = [[...caller.scopes].sort().join(' ')];
@@ -134,19 +139,30 @@ function slotVariables(schema: GraphQLSchema, document: DocumentNode): Set<strin
       VariableDefinition: () => false,
       Variable: (node) => void count(uses, node.name.value),
       Argument(node) {
-        if (node.value.kind !== Kind.VARIABLE || typeInfo.getDirective()) return;
-        const coordinate = `${typeInfo.getParentType()?.name}.${typeInfo.getFieldDef()?.name}(${node.name.value})`;
-        if (SLOT_ARGUMENTS.has(coordinate)) count(slotUses, node.value.name.value);
+        if (typeInfo.getDirective()) return;
+        const argument = `${typeInfo.getParentType()?.name}.${typeInfo.getFieldDef()?.name}(${node.name.value}`;
+        if (node.value.kind === Kind.VARIABLE && SLOT_ARGUMENTS.has(`${argument})`)) count(slotUses, node.value.name.value);
+        if (node.value.kind !== Kind.OBJECT) return;
+        for (const field of node.value.fields) {
+          if (field.value.kind === Kind.VARIABLE && SLOT_ARGUMENTS.has(`${argument}.${field.name.value})`))
+            count(slotUses, field.value.name.value);
+        }
       },
     }),
   );
   return new Set([...uses].filter(([name, total]) => slotUses.get(name) === total).map(([name]) => name));
 }
 
-/** The slots among the plan's arguments (slots stand for whole argument values only). */
+/** The slots among the plan's arguments: whole argument values, or fields of a filter. */
 function slotsOf(fields: ReadField[]): Slot[] {
   return fields.flatMap((field) => [
-    ...Object.values(field.args).filter((value): value is Slot => value instanceof Slot),
+    ...Object.values(field.args).flatMap((value) =>
+      value instanceof Slot
+        ? [value]
+        : value && typeof value === 'object'
+          ? Object.values(value).filter((inner): inner is Slot => inner instanceof Slot)
+          : [],
+    ),
     ...slotsOf(field.fields ?? []),
   ]);
 }

@@ -20,6 +20,9 @@ export interface BenchReport {
   machine: { cpus: number; node: string };
   scale: number;
   connections: number;
+  /** Rounds per operation, each ShopGraph's then the floor's; figures are the median round's. */
+  rounds: number;
+  /** Measured seconds of one round. */
   durationSeconds: number;
   operations: OperationResult[];
   peakRssMb: number;
@@ -73,7 +76,7 @@ export function markdownTable(report: BenchReport): string {
     ].join(' | '),
   );
   return [
-    `Measured ${report.date} on ${report.machine.cpus} cores, Node ${report.machine.node}: scale ${report.scale} (10,000 products), ${report.connections} connections, ${report.durationSeconds} s per operation after a warm-up; server peak memory ${report.peakRssMb} MB.`,
+    `Measured ${report.date} on ${report.machine.cpus} cores, Node ${report.machine.node}: scale ${report.scale} (10,000 products), ${report.connections} connections, ${report.rounds} rounds of ${report.durationSeconds} s per operation taking turns with the floor, each after a warm-up (the median round's figures; of floor: the median of the rounds' ratios); server peak memory ${report.peakRssMb} MB.`,
     '',
     '| operation | req/s | floor req/s | of floor | p50 ms | p95 ms | p99 ms | floor p99 ms | SQL/request | on replicas | errors |',
     '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',

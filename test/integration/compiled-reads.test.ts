@@ -150,6 +150,33 @@ describe('compiled reads', () => {
     expect(negative.errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
   });
 
+  it('serve later searches of an operation with other text, prices and category, each answered as the resolvers do', async () => {
+    const query = `query($text: String, $min: String, $max: String, $c: ID) {
+      products(first: 10, filter: { search: $text, minPrice: $min, maxPrice: $max, categoryId: $c }, orderBy: { field: PRICE }) {
+        totalCount nodes { sku price { amount } } } }`;
+    for (const variables of [
+      { text: 'oak', min: '1.00', max: '900', c: null },
+      { text: 'steel', min: '20', max: '300.5', c: null },
+      { text: '100%_x', min: '0', max: '10', c: null },
+      { text: 'a', min: null, max: '50', c: gid('Category', 9) },
+      { text: null, min: '5', max: null, c: gid('Category', 10) },
+    ]) {
+      const fast = await compiled.request(query, variables);
+      const slow = await resolvers.request(query, variables);
+      expect(fast.errors).toBeUndefined();
+      expect(JSON.stringify(fast.data)).toBe(JSON.stringify(slow.data));
+    }
+  });
+
+  it('still refuse an invalid price or category in a search they answered before, naming the field', async () => {
+    const query = `query($min: String, $c: ID) { products(first: 3, filter: { minPrice: $min, categoryId: $c }) { totalCount } }`;
+    expect((await compiled.request(query, { min: '1.00', c: gid('Category', 9) })).errors).toBeUndefined();
+    const price = await compiled.request(query, { min: 'cheap', c: gid('Category', 9) });
+    expect(price.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.minPrice' });
+    const category = await compiled.request(query, { min: '1.00', c: gid('Product', 9) });
+    expect(category.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.categoryId' });
+  });
+
   it('never hand one caller a statement planned for a caller with more scopes', async () => {
     const query = 'query($n: Int) { warehouses { code } customers(first: $n) { totalCount } }';
     expect((await compiled.request(query, { n: 1 })).data!.customers).toEqual({ totalCount: expect.any(Number) });

@@ -35,11 +35,15 @@ export function looksLikeApiKey(text: string): boolean {
 }
 
 export function secretMatches(secret: string, storedHash: string): boolean {
-  const presented = Buffer.from(hashSecret(secret), 'hex');
+  const presented = secretDigest(secret);
   const stored = Buffer.from(storedHash, 'hex');
   return presented.length === stored.length && timingSafeEqual(presented, stored);
 }
 
 function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return secretDigest(secret).toString('hex');
+}
+
+function secretDigest(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
 }
