@@ -6,7 +6,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import type { ConnectionManager } from '../cluster/index.js';
+import type { ConnectionManager, RouteOptions } from '../cluster/index.js';
 import type { GraphQLContext } from './context.js';
 import { runCompiled } from './executor.js';
 import type { Charge, CostAccounting } from './limits/accounting.js';
@@ -104,15 +104,10 @@ export class FastLane {
     if (!coerced.coerced) return undefined;
     const compiled = this.templates.statementFor(known.document, known.operation, coerced.coerced, context.caller);
     if (!compiled) return undefined;
+    const routeOptions = this.routeOptions(headers);
+    if (!routeOptions) return undefined;
     const charge = this.charge(known, coerced.coerced, context);
     if (!charge) return undefined;
-    let routeOptions;
-    try {
-      routeOptions = readRouteOptions(routingHeaders(headers));
-    } catch {
-      this.accounting.cancel(charge);
-      return undefined;
-    }
     const route = this.cluster.route('read', { ...routeOptions, deadline: context.deadline });
     context.assignRoute(route);
     let data: string;
@@ -138,6 +133,15 @@ export class FastLane {
     });
     // Apollo Server's layout: data, then extensions, and a final newline.
     return { contentType, cacheControl: CACHE_CONTROL, body: `{"data":${data},"extensions":${JSON.stringify(extensions)}}\n` };
+  }
+
+  /** What the routing headers ask for, or undefined for a bad header (the full path refuses it). */
+  private routeOptions(headers: IncomingHttpHeaders): RouteOptions | undefined {
+    try {
+      return readRouteOptions(routingHeaders(headers));
+    } catch {
+      return undefined;
+    }
   }
 
   private charge(known: KnownOperation, variables: Record<string, unknown>, context: GraphQLContext): Charge | undefined {
