@@ -22,6 +22,8 @@ export interface EmbeddedClusterOptions {
   durable?: boolean;
   /** Whether to create a cluster when `dataDir` holds none (default true). */
   create?: boolean;
+  /** The setting that chose `dataDir`, named in errors about it (default SHOPGRAPH_DATA_DIR). */
+  dataDirSetting?: string;
   /** Progress lines for a person watching (`npm start` prints them). */
   onProgress?: (message: string) => void;
 }
@@ -71,7 +73,7 @@ export class EmbeddedCluster {
       if (!userCanEnter(user, dataDir)) {
         throw new Error(
           `The embedded PostgreSQL runs as the unprivileged user "${user.name}" (it refuses to run as root), ` +
-            `and that user cannot reach ${dataDir}. Set SHOPGRAPH_DATA_DIR to a directory it can reach, such as /var/tmp/shopgraph.`,
+            `and that user cannot reach ${dataDir}. Set ${options.dataDirSetting ?? 'SHOPGRAPH_DATA_DIR'} to a directory it can reach, such as /var/tmp/shopgraph.`,
         );
       }
     }

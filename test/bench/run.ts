@@ -61,8 +61,9 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
   const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('npm run build failed');
 
-  step(`embedded cluster in .shopgraph-bench/ with demo data at scale ${SCALE}`);
-  const cluster = await EmbeddedCluster.open({ dataDir: path.join(root, '.shopgraph-bench'), basePort: 54340 });
+  const dataDir = process.env.SHOPGRAPH_BENCH_DIR || path.join(root, '.shopgraph-bench');
+  step(`embedded cluster in ${dataDir} with demo data at scale ${SCALE}`);
+  const cluster = await EmbeddedCluster.open({ dataDir, basePort: 54340, dataDirSetting: 'SHOPGRAPH_BENCH_DIR' });
   const started = await cluster.up();
   cleanups.push(async () => {
     for (const name of [...started].reverse()) await cluster.stopNode(name);
