@@ -13,7 +13,7 @@ export interface EmbeddedClusterOptions {
   dataDir: string;
   /** Streaming replicas to create with a new cluster (default 2). */
   replicas?: number;
-  /** First of the consecutive ports of a new cluster; `'auto'` picks free ports (tests). */
+  /** First of the consecutive ports of a new cluster; `'auto'` picks free ports (tests, the bench). */
   basePort?: number | 'auto';
   /**
    * `false` turns off fsync: much faster set-up for throwaway test clusters, still safe

@@ -63,7 +63,7 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
 
   const dataDir = process.env.SHOPGRAPH_BENCH_DIR || path.join(root, '.shopgraph-bench');
   step(`embedded cluster in ${dataDir} with demo data at scale ${SCALE}`);
-  const cluster = await EmbeddedCluster.open({ dataDir, basePort: 54340, dataDirSetting: 'SHOPGRAPH_BENCH_DIR' });
+  const cluster = await EmbeddedCluster.open({ dataDir, basePort: 'auto', dataDirSetting: 'SHOPGRAPH_BENCH_DIR' });
   const started = await cluster.up();
   cleanups.push(async () => {
     for (const name of [...started].reverse()) await cluster.stopNode(name);
