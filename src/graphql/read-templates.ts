@@ -34,7 +34,7 @@ const SLOT_ARGUMENTS: ReadonlySet<string> = new Set([
   'Query.orders(filter.customerId)',
 ]);
 
-/** Statements kept per operation; more means its other variables take many values (say, search text). */
+/** Statements kept per operation; more means its other variables take many values (say, an order status). */
 const MAX_TEMPLATES_PER_OPERATION = 100;
 
 interface Template {
@@ -46,7 +46,7 @@ interface Template {
 
 interface OperationEntry {
   fragments: Record<string, FragmentDefinitionNode>;
-  /** Variables used only as slot arguments. */
+  /** Variables used only where a slot may stand (SLOT_ARGUMENTS). */
   slots: ReadonlyMap<string, Slot>;
   /** By caller scopes and the values of the variables that are not slots; null: not compiled. */
   templates: Map<string, Template | null>;
@@ -55,9 +55,10 @@ interface OperationEntry {
 /**
  * Compiled reads by operation. Planning and compiling a read costs as much CPU as the rest of
  * a request's GraphQL work, and its SQL text depends only on the document, the caller's
- * scopes and some of the variables: ids, skus and page sizes only become parameters. So an
- * operation is compiled once per scopes and values of its other variables, with slots where
- * those parameters go, and each request fills the slots from its own variables.
+ * scopes and some of the variables: ids, skus, page sizes and most filter fields only become
+ * parameters. So an operation is compiled once per scopes and values of its other variables,
+ * with slots where those parameters go, and each request fills the slots from its own
+ * variables.
  */
 export class ReadTemplates {
   private readonly operations = new WeakMap<OperationDefinitionNode, OperationEntry>();
