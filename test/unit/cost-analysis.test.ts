@@ -81,10 +81,23 @@ describe('actual cost', () => {
         ],
       },
     };
-    expect(actualCost(operation, limits, data)).toBe(2 + 2 * 1);
+    expect(actualCost(analyseOperation(operation, limits).plan, data)).toBe(2 + 2 * 1);
   });
 
   it('costs nothing for fields that came back null', () => {
-    expect(actualCost(operationOf('{ product(sku: "x") { category { name } } }'), limits, { product: null })).toBe(0);
+    expect(actualCost(analyse('{ product(sku: "x") { category { name } } }').plan, { product: null })).toBe(0);
+  });
+
+  it('counts the items of nested lists one by one, and nothing for null items', () => {
+    const query = `{ customer(id: "x") { orders(first: 20) { nodes { ...order } } } }
+      fragment order on Order { total { amount } items { product { name } } }`;
+    const data = {
+      customer: {
+        orders: {
+          nodes: [{ total: { amount: '1' }, items: [{ product: { name: 'a' } }, { product: null }] }, null, { total: null, items: [] }],
+        },
+      },
+    };
+    expect(actualCost(analyse(query).plan, data)).toBe(1 + 2 + (1 + 1 + 1) + 1);
   });
 });

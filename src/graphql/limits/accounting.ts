@@ -1,7 +1,15 @@
 import { QueryTooComplexError, RateLimitedError } from '../../errors.js';
 import type { Caller } from '../auth/index.js';
 import type { OperationDefinitionNode } from 'graphql';
-import { actualCost, analyseOperation, measuredVariables, type CostLimits, type Operation, type OperationShape } from './cost.js';
+import {
+  actualCost,
+  analyseOperation,
+  measuredVariables,
+  type CostLimits,
+  type CostPlan,
+  type Operation,
+  type OperationShape,
+} from './cost.js';
 import type { BucketState, RateLimiter } from './rate-limiter.js';
 
 export interface RequestLimits {
@@ -18,7 +26,7 @@ const MAX_SHAPES_PER_OPERATION = 100;
 
 /** What a request was charged before it ran. */
 export interface Charge {
-  operation: Operation;
+  plan: CostPlan;
   caller: Caller;
   requested: number;
 }
@@ -56,12 +64,12 @@ export class CostAccounting {
         throw new QueryTooComplexError("The query's cost is more than your rate limit ever allows at once", 'cost', shape.cost, capacity);
       throw new RateLimitedError(taken.retryAfterSeconds, shape.cost, taken.state.currentlyAvailable);
     }
-    return { operation, caller, requested: shape.cost };
+    return { plan: shape.plan, caller, requested: shape.cost };
   }
 
   /** Gives back what the data shows was not used, and reports the cost. */
   settle(charge: Charge, data: Record<string, unknown> | null | undefined): CostReport {
-    const actual = Math.min(charge.requested, actualCost(charge.operation, this.costLimits(), data));
+    const actual = Math.min(charge.requested, actualCost(charge.plan, data));
     const { caller } = charge;
     const throttleStatus = this.rateLimiter.refund(caller.id, caller.ratePerSecond, charge.requested - actual);
     return { requestedQueryCost: charge.requested, actualQueryCost: actual, throttleStatus };

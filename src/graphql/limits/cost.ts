@@ -44,6 +44,8 @@ export interface OperationShape {
   directives: number;
   /** Page sizes over `maxPageSize`, with where they are. */
   oversizedPages: { path: string; argument: string; value: number }[];
+  /** How to compute the actual cost from the data. */
+  plan: CostPlan;
 }
 
 export interface Operation {
@@ -86,109 +88,172 @@ export function measuredVariables(operation: OperationDefinitionNode, fragments:
   return [...names];
 }
 
-/** The cost, depth and size of an operation before it runs. */
+/** The cost, depth and size of an operation before it runs, and its plan for the actual cost. */
 export function analyseOperation(operation: Operation, limits: CostLimits): OperationShape {
-  return measure(operation, limits, undefined);
+  const { plan, ...shape } = planOperation(operation, limits);
+  return { ...shape, cost: staticCost(plan), plan };
 }
 
 /** What an operation cost, by the same model, with the lists as long as they came back. */
-export function actualCost(operation: Operation, limits: CostLimits, data: Record<string, unknown> | null | undefined): number {
+export function actualCost(plan: CostPlan, data: Record<string, unknown> | null | undefined): number {
   if (!data) return 0;
-  return measure(operation, limits, data).cost;
+  return fieldsCost(plan.fields, data) + MUTATION_COST * plan.mutationKeys.filter((key) => data[key] != null).length;
 }
 
-type Data = Record<string, unknown> | undefined;
+/**
+ * The fields of an operation that cost something (objects, lists, connections), with fragments
+ * merged into the selection they apply to: built once per operation and page sizes, so the
+ * actual cost of each response is a walk over its data alone.
+ */
+export interface CostPlan {
+  fields: CostedField[];
+  /** Response keys of mutation fields, which cost MUTATION_COST each when they return data. */
+  mutationKeys: string[];
+}
 
-function measure({ schema, operation, fragments, variables }: Operation, limits: CostLimits, data: Data): OperationShape {
-  const shape: OperationShape = { cost: 0, depth: 0, aliases: 0, directives: 0, oversizedPages: [] };
-  const measured = data !== undefined;
+type CostedField =
+  | { kind: 'object'; key: string; fields: CostedField[] }
+  | { kind: 'list'; key: string; assumed: number; item: CostedField[] }
+  | { kind: 'connection'; key: string; fields: CostedField[]; pages: CostedPage[] };
+
+interface CostedPage {
+  key: string;
+  assumed: number;
+  item: CostedField[];
+}
+
+type Data = Record<string, unknown>;
+
+function staticCost(plan: CostPlan): number {
+  return staticFieldsCost(plan.fields) + MUTATION_COST * plan.mutationKeys.length;
+}
+
+function staticFieldsCost(fields: CostedField[]): number {
+  let total = 0;
+  for (const field of fields) {
+    if (field.kind === 'object') total += 1 + staticFieldsCost(field.fields);
+    else if (field.kind === 'list') total += 1 + field.assumed * staticFieldsCost(field.item);
+    else {
+      total += 2 + staticFieldsCost(field.fields);
+      for (const page of field.pages) total += page.assumed * staticFieldsCost(page.item);
+    }
+  }
+  return total;
+}
+
+/** A field the data lacks (a fragment on another type) or null costs nothing, and so does a null item. */
+function fieldsCost(fields: CostedField[], value: Data): number {
+  let total = 0;
+  for (const field of fields) {
+    const result = value[field.key];
+    if (result === null || result === undefined) continue;
+    if (field.kind === 'object') total += 1 + fieldsCost(field.fields, result as Data);
+    else if (field.kind === 'list') total += 1 + itemsCost(field.item, result as Data[]);
+    else {
+      total += 2 + fieldsCost(field.fields, result as Data);
+      for (const page of field.pages) total += itemsCost(page.item, ((result as Data)[page.key] ?? []) as Data[]);
+    }
+  }
+  return total;
+}
+
+function itemsCost(fields: CostedField[], items: (Data | null)[]): number {
+  let total = 0;
+  for (const item of items) if (item) total += fieldsCost(fields, item);
+  return total;
+}
+
+function planOperation(
+  { schema, operation, fragments, variables }: Operation,
+  limits: CostLimits,
+): Omit<OperationShape, 'cost'> & { plan: CostPlan } {
+  const shape: Omit<OperationShape, 'cost' | 'plan'> = { depth: 0, aliases: 0, directives: 0, oversizedPages: [] };
+  const plan: CostPlan = { fields: [], mutationKeys: [] };
   const root =
     operation.operation === 'mutation'
       ? schema.getMutationType()
       : operation.operation === 'subscription'
         ? schema.getSubscriptionType()
         : schema.getQueryType();
-  if (!root) return shape;
+  if (!root) return { ...shape, plan };
   shape.directives += operation.directives?.length ?? 0;
-  shape.cost = selectionCost(root, operation.selectionSet, 1, '', new Set(), data);
+  plan.fields = selectionPlan(root, operation.selectionSet, 1, '', new Set());
   if (operation.operation === 'mutation') {
     const fields = operation.selectionSet.selections.filter((selection): selection is FieldNode => selection.kind === Kind.FIELD);
-    shape.cost += MUTATION_COST * (measured ? fields.filter((field) => data[responseKey(field)] != null).length : fields.length);
+    plan.mutationKeys = fields.map(responseKey);
   }
-  return shape;
+  return { ...shape, plan };
 
-  function selectionCost(
+  function selectionPlan(
     parent: GraphQLCompositeType,
     selectionSet: SelectionSetNode,
     depth: number,
     path: string,
     seen: Set<string>,
-    value: Data,
-  ): number {
-    let total = 0;
+  ): CostedField[] {
+    const planned: CostedField[] = [];
     for (const selection of selectionSet.selections) {
       shape.directives += selection.directives?.length ?? 0;
       if (selection.kind === Kind.FIELD) {
-        total += fieldCost(parent, selection, depth, path, seen, value);
+        const field = fieldPlan(parent, selection, depth, path, seen);
+        if (field) planned.push(field);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? (schema.getType(selection.typeCondition.name.value) as GraphQLCompositeType) : parent;
-        total += selectionCost(type ?? parent, selection.selectionSet, depth, path, seen, value);
+        planned.push(...selectionPlan(type ?? parent, selection.selectionSet, depth, path, seen));
       } else {
         const fragment = fragments[selection.name.value];
         // A fragment spread inside itself is a validation error; guard anyway.
         if (!fragment || seen.has(fragment.name.value)) continue;
         shape.directives += fragment.directives?.length ?? 0;
         const type = schema.getType(fragment.typeCondition.name.value) as GraphQLCompositeType | undefined;
-        total += selectionCost(type ?? parent, fragment.selectionSet, depth, path, new Set([...seen, fragment.name.value]), value);
+        planned.push(...selectionPlan(type ?? parent, fragment.selectionSet, depth, path, new Set([...seen, fragment.name.value])));
       }
     }
-    return total;
+    return planned;
   }
 
-  function fieldCost(parent: GraphQLCompositeType, node: FieldNode, depth: number, path: string, seen: Set<string>, value: Data): number {
+  function fieldPlan(
+    parent: GraphQLCompositeType,
+    node: FieldNode,
+    depth: number,
+    path: string,
+    seen: Set<string>,
+  ): CostedField | undefined {
     if (node.alias) shape.aliases += 1;
     const name = node.name.value;
     // Introspection is bounded by the schema's own size; its deep type references are no load.
-    if (name.startsWith('__')) return 0;
+    if (name.startsWith('__')) return undefined;
     shape.depth = Math.max(shape.depth, depth);
     const field = 'getFields' in parent ? parent.getFields()[name] : undefined;
-    if (!field || !node.selectionSet) return 0;
+    if (!field || !node.selectionSet) return undefined;
     const type = getNamedType(field.type) as GraphQLCompositeType;
-    if (!isCompositeType(type)) return 0;
-    // After the run: a field the data lacks (a fragment on another type) or null cost nothing.
-    const result = measured ? value?.[responseKey(node)] : undefined;
-    if (measured && (result === null || result === undefined)) return 0;
-    const fieldPath = path ? `${path}.${responseKey(node)}` : responseKey(node);
-    const items = (selections: SelectionSetNode, itemType: GraphQLCompositeType, itemDepth: number, list: unknown, assumed: number) =>
-      measured
-        ? (list as Record<string, unknown>[]).reduce(
-            (sum, item) => sum + (item ? selectionCost(itemType, selections, itemDepth, fieldPath, seen, item) : 0),
-            0,
-          )
-        : assumed * selectionCost(itemType, selections, itemDepth, fieldPath, seen, undefined);
+    if (!isCompositeType(type)) return undefined;
+    const key = responseKey(node);
+    const fieldPath = path ? `${path}.${key}` : key;
 
     if (type.name.endsWith('Connection')) {
       const pageSize = pageSizeOf(field, node, fieldPath);
-      let total = 2;
+      const connection: CostedField = { kind: 'connection', key, fields: [], pages: [] };
       for (const selection of node.selectionSet.selections) {
         const isPage = selection.kind === Kind.FIELD && (selection.name.value === 'edges' || selection.name.value === 'nodes');
         if (!isPage) {
-          total += selectionCost(type, { kind: Kind.SELECTION_SET, selections: [selection] }, depth + 1, fieldPath, seen, result as Data);
+          connection.fields.push(...selectionPlan(type, { kind: Kind.SELECTION_SET, selections: [selection] }, depth + 1, fieldPath, seen));
           continue;
         }
         shape.depth = Math.max(shape.depth, depth + 1);
         const page = 'getFields' in type ? type.getFields()[selection.name.value] : undefined;
         if (!page || !selection.selectionSet) continue;
-        const list = measured ? ((result as Record<string, unknown>)[responseKey(selection)] ?? []) : undefined;
-        total += items(selection.selectionSet, getNamedType(page.type) as GraphQLCompositeType, depth + 2, list, pageSize);
+        const item = selectionPlan(getNamedType(page.type) as GraphQLCompositeType, selection.selectionSet, depth + 2, fieldPath, seen);
+        connection.pages.push({ key: responseKey(selection), assumed: pageSize, item });
       }
-      return total;
+      return connection;
     }
     if (isList(field.type)) {
       const ids = argumentValues(field, node).ids;
-      return 1 + items(node.selectionSet, type, depth + 1, result, Array.isArray(ids) ? ids.length : limits.defaultListSize);
+      const item = selectionPlan(type, node.selectionSet, depth + 1, fieldPath, seen);
+      return { kind: 'list', key, assumed: Array.isArray(ids) ? ids.length : limits.defaultListSize, item };
     }
-    return 1 + selectionCost(type, node.selectionSet, depth + 1, fieldPath, seen, result as Data);
+    return { kind: 'object', key, fields: selectionPlan(type, node.selectionSet, depth + 1, fieldPath, seen) };
   }
 
   function pageSizeOf(field: GraphQLField<unknown, unknown>, node: FieldNode, path: string): number {
@@ -197,7 +262,7 @@ function measure({ schema, operation, fragments, variables }: Operation, limits:
     for (const argument of ['first', 'last'] as const) {
       const value = args[argument];
       if (typeof value !== 'number') continue;
-      if (value > limits.maxPageSize && !measured) shape.oversizedPages.push({ path, argument, value });
+      if (value > limits.maxPageSize) shape.oversizedPages.push({ path, argument, value });
       size = Math.max(0, Math.min(value, limits.maxPageSize));
     }
     return size;
