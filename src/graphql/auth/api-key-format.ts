@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * API keys look like `sg_<id>_<secret>`: the id is public (it names the key in lists and
@@ -44,6 +44,7 @@ function hashSecret(secret: string): string {
   return secretDigest(secret).toString('hex');
 }
 
+/** One-shot hashing: every keyed request computes this, and a Hash object costs twice as much. */
 function secretDigest(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
+  return hash('sha256', secret, 'buffer');
 }
