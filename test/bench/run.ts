@@ -147,6 +147,10 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
           })
         : undefined;
       rounds.push({ mine, floor });
+      step(
+        `${name}: round ${round}: ${Math.round(mine.rps)} req/s` +
+          (floor ? `, the floor ${Math.round(floor.rps)} req/s (${Math.round((mine.rps / floor.rps) * 100)}%)` : ''),
+      );
     }
     const after = await statementCounts(serverUrl, authorization);
     const mine = medianBy(
