@@ -3,6 +3,7 @@ import { createStores, type Stores } from '../db/index.js';
 import { ForbiddenError, InternalError } from '../errors.js';
 import { hasScope, type Caller, type Scope } from './auth/index.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import type { RequestFacts } from '../log.js';
 
 interface Routed {
   route: Route;
@@ -25,7 +26,7 @@ export class GraphQLContext {
     /** When the request must be done by; its running statements are cancelled then. */
     readonly deadline: { signal: AbortSignal; timeoutMs: number },
     /** Facts for the request's log line, filled in as the request goes. */
-    readonly log: Record<string, unknown> = {},
+    readonly log: RequestFacts = {},
   ) {}
 
   /** Refuses (FORBIDDEN) unless the caller holds `scope`. */

@@ -10,7 +10,7 @@ import { readiness } from './health.js';
 import type { BackupHealth } from '../db/backup/index.js';
 import type { FastLane } from './fast-lane.js';
 import type { Metrics } from './metrics.js';
-import type { Logger } from '../log.js';
+import type { Logger, RequestFacts } from '../log.js';
 
 export interface HttpHandlerOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. */
@@ -37,13 +37,20 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
     const started = performance.now();
     const url = requestTarget(req.url);
     // One log line per request, with what the GraphQL layer learnt about it (no credentials).
-    const log: Record<string, unknown> = { requestId, method: req.method, path: url.pathname };
+    const log: RequestFacts = {};
     res.setHeader('x-request-id', requestId);
     res.once('finish', () => {
       const seconds = (performance.now() - started) / 1000;
       options.metrics.recordHttpRequest(req.method ?? 'GET', res.statusCode, seconds);
       if (url.pathname === '/graphql')
-        options.logger.info('request', { ...log, status: res.statusCode, durationMs: Math.round(seconds * 10_000) / 10 });
+        options.logger.request({
+          requestId,
+          method: req.method,
+          path: url.pathname,
+          status: res.statusCode,
+          durationMs: Math.round(seconds * 10_000) / 10,
+          ...log,
+        });
     });
     switch (url.pathname) {
       case '/graphql':

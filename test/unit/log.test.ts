@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ to: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, lines };
+}
+
+describe('logger', () => {
+  it('redacts fields that commonly hold secrets, also one level down', () => {
+    const { logger, lines } = capture();
+    logger.warn('connecting', { url: 'postgres://user:pw@db/x', node: { password: 'pw', name: 'pg1' } });
+    expect(lines[0]).toMatchObject({ level: 'warn', msg: 'connecting', url: '[redacted]', node: { password: '[redacted]', name: 'pg1' } });
+  });
+
+  it('writes a request line with its fields, at info level, in the same format', () => {
+    const { logger, lines } = capture();
+    logger.request({ requestId: 'r1', method: 'POST', path: '/graphql', status: 200, durationMs: 1.5, caller: 'anonymous', lane: 'fast' });
+    expect(lines[0]).toMatchObject({ level: 'info', msg: 'request', requestId: 'r1', status: 200, caller: 'anonymous', lane: 'fast' });
+    expect(typeof lines[0]!.time).toBe('string');
+  });
+});
