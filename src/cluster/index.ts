@@ -1,3 +1,4 @@
+export { Deadline } from './deadline.js';
 export { classifyFailure, isNodeFailure, RolledBackError, type FailureKind } from './failure.js';
 export type { HealthState } from './health.js';
 export { formatLsn, parseLsn, type Lsn } from './lsn.js';

@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
 import { causeChain, PrimaryUnavailableError, RequestTimeoutError, ServiceUnavailableError, WriteOutcomeUnknownError } from '../errors.js';
+import type { Deadline } from './deadline.js';
 import { classifyFailure, isNodeFailure, RolledBackError, StatementTimeoutError, type FailureKind } from './failure.js';
 import type { Lsn } from './lsn.js';
 import type { ClusterNode } from './node.js';
@@ -50,8 +51,8 @@ export interface RouteOptions {
   primary?: boolean;
   /** A consistency token the client sent back. */
   token?: ConsistencyToken;
-  /** The request's deadline: when it fires, the route cancels its running statements. */
-  deadline?: { signal: AbortSignal; timeoutMs: number };
+  /** The request's deadline: when it passes, the route cancels its running statements. */
+  deadline?: Deadline;
 }
 
 export interface RunOptions {
@@ -175,7 +176,7 @@ export class Route {
 
   private async attempt<T>(node: ClusterNode, work: (node: ClusterNode) => Promise<T>, options: RunOptions): Promise<T> {
     const deadline = this.options.deadline;
-    if (deadline?.signal.aborted) throw new RequestTimeoutError(deadline.timeoutMs);
+    if (deadline?.passed) throw new RequestTimeoutError(deadline.timeoutMs);
     const started = performance.now();
     node.inFlight += 1;
     try {
@@ -197,21 +198,20 @@ export class Route {
   private withinDeadline<T>(work: Promise<T>, isWrite: boolean): Promise<T> {
     const deadline = this.options.deadline;
     if (!deadline) return work;
-    const { signal, timeoutMs } = deadline;
+    const { timeoutMs } = deadline;
     return new Promise<T>((resolve, reject) => {
       let verdictTimer: NodeJS.Timeout | undefined;
-      const onAbort = () => {
+      const stopWaiting = deadline.whenPassed(() => {
         for (const statement of this.statements) statement.cancel();
         if (!isWrite) reject(new RequestTimeoutError(timeoutMs));
         else verdictTimer = setTimeout(() => reject(new WriteOutcomeUnknownError()), CANCEL_VERDICT_MS);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+      });
       work
         .then(resolve, (error: unknown) =>
-          reject(signal.aborted && isCancellation(error) ? new RequestTimeoutError(timeoutMs, { cause: error }) : error),
+          reject(deadline.passed && isCancellation(error) ? new RequestTimeoutError(timeoutMs, { cause: error }) : error),
         )
         .finally(() => {
-          signal.removeEventListener('abort', onAbort);
+          stopWaiting();
           clearTimeout(verdictTimer);
         });
     });

@@ -1,4 +1,4 @@
-import type { ConnectionManager, Route } from '../cluster/index.js';
+import type { ConnectionManager, Deadline, Route } from '../cluster/index.js';
 import { createStores, type Stores } from '../db/index.js';
 import { ForbiddenError, InternalError } from '../errors.js';
 import { hasScope, type Caller, type Scope } from './auth/index.js';
@@ -24,7 +24,7 @@ export class GraphQLContext {
     readonly cluster: ConnectionManager,
     readonly caller: Caller,
     /** When the request must be done by; its running statements are cancelled then. */
-    readonly deadline: { signal: AbortSignal; timeoutMs: number },
+    readonly deadline: Deadline,
     /** Facts for the request's log line, filled in as the request goes. */
     readonly log: RequestFacts = {},
   ) {}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import type { ConnectionManager } from '../cluster/index.js';
+import { Deadline, type ConnectionManager } from '../cluster/index.js';
 import { UnauthenticatedError } from '../errors.js';
 import type { Authenticator, Caller } from './auth/index.js';
 import { GraphQLContext } from './context.js';
@@ -80,18 +80,12 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
       return;
     }
     let context: GraphQLContext | undefined;
-    let deadlineTimer: NodeJS.Timeout | undefined;
     // Made once per request: the fast lane and Apollo share the caller, the request id and the deadline.
     const contextFor = async () => {
       if (context) return context;
       const caller = await identify(options.authenticator, req);
       log.caller = caller.label;
-      // A timer cleared when the request is done, where AbortSignal.timeout would leave one
-      // pending per request for the whole timeout (thousands at a busy server's rate).
-      const timeout = new AbortController();
-      deadlineTimer = setTimeout(() => timeout.abort(), options.requestTimeoutMs);
-      const deadline = { signal: timeout.signal, timeoutMs: options.requestTimeoutMs };
-      return (context = new GraphQLContext(requestId, cluster, caller, deadline, log));
+      return (context = new GraphQLContext(requestId, cluster, caller, new Deadline(options.requestTimeoutMs), log));
     };
     try {
       if (req.method === 'POST' && options.fastLane) {
@@ -120,7 +114,9 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
       for await (const chunk of response.body.asyncIterator) res.write(chunk);
       res.end();
     } finally {
-      clearTimeout(deadlineTimer);
+      // Cleared when the request is done, not left pending for the whole timeout (thousands of
+      // timers at a busy server's rate).
+      context?.deadline.clear();
     }
   };
 }
