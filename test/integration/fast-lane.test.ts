@@ -75,7 +75,9 @@ describe('the fast lane', () => {
   it('answers other variables of a query it knows, each as the full path would', async () => {
     await post(PRODUCT_PAGE, { id: gid('Product', 22) });
     for (const id of [23, 24, 999_999]) {
+      const before = await laneCounts();
       const fast = await post(PRODUCT_PAGE, { id: gid('Product', id) });
+      expect((await laneCounts()).answered).toBe(before.answered + 1);
       const full = await helper.request(PRODUCT_PAGE, { id: gid('Product', id) });
       expect(fast.body.data).toEqual(full.data);
     }
