@@ -81,7 +81,7 @@ export function floorParameters(operation: string, variables: Record<string, str
 
 function main(): void {
   const replicas = (process.env.REPLICA_URLS ?? '').split(',').filter(Boolean);
-  const pools = replicas.map((url) => postgres(url, { max: 10, prepare: true, onnotice: () => {} }));
+  const pools = replicas.map((url) => postgres(url, { max: Number(process.env.FLOOR_POOL_SIZE ?? 10), prepare: true, onnotice: () => {} }));
   let next = 0;
   const server = http.createServer((req, res) => {
     const operation = req.url?.slice(1) ?? '';
