@@ -34,7 +34,7 @@ const WARMUP_SECONDS = 2;
  * machine (2 cores shared by the nodes, the server and the load) a pool of 2 makes both
  * faster on the light reads (the floor about 2,100 instead of 1,600 req/s on the product page,
  * ShopGraph about 1,500 instead of 1,100), but queues heavy reads behind each other (search's
- * p99 went past 3x its p50) and slows writes; see "Tuning" in README.
+ * p99 went past 3x its p50) and slows writes; see "Pool size" under Performance in README.
  */
 const POOL_SIZE = 10;
 const OPERATIONS = ['product-page', 'category-listing', 'order-history', 'search', 'place-order'];

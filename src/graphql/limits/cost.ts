@@ -90,8 +90,8 @@ export function measuredVariables(operation: OperationDefinitionNode, fragments:
 
 /** The cost, depth and size of an operation before it runs, and its plan for the actual cost. */
 export function analyseOperation(operation: Operation, limits: CostLimits): OperationShape {
-  const { plan, ...shape } = planOperation(operation, limits);
-  return { ...shape, cost: staticCost(plan), plan };
+  const shape = planOperation(operation, limits);
+  return { ...shape, cost: staticCost(shape.plan) };
 }
 
 /** What an operation cost, by the same model, with the lists as long as they came back. */
@@ -163,10 +163,7 @@ function itemsCost(fields: CostedField[], items: (Data | null)[]): number {
   return total;
 }
 
-function planOperation(
-  { schema, operation, fragments, variables }: Operation,
-  limits: CostLimits,
-): Omit<OperationShape, 'cost'> & { plan: CostPlan } {
+function planOperation({ schema, operation, fragments, variables }: Operation, limits: CostLimits): Omit<OperationShape, 'cost'> {
   const shape: Omit<OperationShape, 'cost' | 'plan'> = { depth: 0, aliases: 0, directives: 0, oversizedPages: [] };
   const plan: CostPlan = { fields: [], mutationKeys: [] };
   const root =
