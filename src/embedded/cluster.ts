@@ -3,9 +3,11 @@ import path from 'node:path';
 import postgres, { type Sql } from 'postgres';
 import { copyRunningDataDir } from './base-backup.js';
 import { resolveBinaries } from './binaries.js';
+import { isStandby, timelineOfDataDir } from './data-dir.js';
 import { newClusterState, readClusterState, writeClusterState, type ClusterState } from './cluster-state.js';
 import { PgCtl } from './pg-ctl.js';
 import { findFreePorts, isPortFree } from './ports.js';
+import { descendantsOf, killTree, pauseTree, resumeTree, waitUntilGone } from './process-tree.js';
 import { giveToServerUser, resolveServerUser, userCanEnter, type ServerUser } from './server-user.js';
 
 export interface EmbeddedClusterOptions {
@@ -108,7 +110,7 @@ export class EmbeddedCluster {
     return node;
   }
 
-  /** The node this cluster last made primary (`failover` and `promote` change it). */
+  /** The node this cluster last made primary (`failover` and `promote` change it, and so does finding a promotion done by hand). */
   get primaryName(): string {
     return this.state.primary;
   }
@@ -120,6 +122,7 @@ export class EmbeddedCluster {
    * after `shopgraph cluster up`) are not in the list, so their owner keeps them.
    */
   async up(): Promise<string[]> {
+    await this.findPrimary();
     const ordered = [this.node(this.state.primary), ...this.nodes.filter((node) => node.name !== this.state.primary)];
     for (const node of ordered) {
       if (!(await this.pgCtl.isRunning(node.dataDir))) await this.startNode(node.name);
@@ -141,50 +144,121 @@ export class EmbeddedCluster {
   async startNode(name: string, { asIs = false }: { asIs?: boolean } = {}): Promise<void> {
     const node = this.node(name);
     if (await this.pgCtl.isRunning(node.dataDir)) return;
-    if (!asIs && name !== this.state.primary) {
-      const primary = this.node(this.state.primary);
-      if (!(await this.pgCtl.isRunning(primary.dataDir))) {
-        throw new Error(`Node ${name} is a replica of ${primary.name}, which is not running; start ${primary.name} first, or fail over.`);
-      }
-      if (!(await isStandby(node.dataDir))) {
-        this.progress(`${name} was a primary before ${primary.name} took over; rebuilding it as a replica`);
-        await this.createReplica(node, primary);
-        await this.requireSynchronousReplica(primary);
-        return;
-      }
+    if (asIs) return this.launch(node);
+    await this.findPrimary();
+    if (name === this.state.primary) return this.launch(node);
+    const primary = this.node(this.state.primary);
+    if (!(await this.pgCtl.isRunning(primary.dataDir))) {
+      throw new Error(`Node ${name} is a replica of ${primary.name}, which is not running; start ${primary.name} first, or fail over.`);
+    }
+    if (!(await isStandby(node.dataDir))) {
+      this.progress(`${name} was a primary before ${primary.name} took over; rebuilding it as a replica`);
+      await this.createReplica(node, primary);
+    } else {
+      await this.createReplicationSlots(primary);
       await this.writeNodeSettings(node, primary);
       await this.launch(node);
-      await this.requireSynchronousReplica(primary);
-      return;
+      if (!(await this.streams(node, primary))) {
+        // Its history went past the point where the primary's timeline forked off (it had WAL
+        // the promoted node never got): it can never follow, only be copied anew.
+        this.progress(`${name} cannot follow ${primary.name} (its WAL history has diverged); rebuilding it as a replica`);
+        await this.stopNode(name, 'immediate');
+        await this.createReplica(node, primary);
+      }
     }
-    await this.launch(node);
+    await this.requireSynchronousReplica(primary);
   }
 
+  /**
+   * Makes `state.primary` the node that may start as primary, from the data directories: of
+   * the nodes that are not replicas, the one on the newest timeline any node has been on. A
+   * primary on an older timeline was superseded by a promotion (say, a plain pg_ctl promote
+   * after it crashed) and must never start as primary again: it missed acknowledged writes.
+   */
+  private async findPrimary(): Promise<void> {
+    const nodes = await Promise.all(
+      this.nodes.map(async (node) => ({
+        name: node.name,
+        timeline: await timelineOfDataDir(node.dataDir),
+        standby: await isStandby(node.dataDir),
+      })),
+    );
+    const newest = Math.max(...nodes.map((node) => node.timeline));
+    const candidates = nodes.filter((node) => !node.standby && node.timeline === newest);
+    if (candidates.length > 1) {
+      throw new Error(
+        `Nodes ${candidates.map((node) => node.name).join(' and ')} are both primaries on timeline ${newest}; ` +
+          "keep the one with the writes you want, delete the other one's directory under nodes/, and start again.",
+      );
+    }
+    const primary = candidates[0];
+    if (!primary) {
+      throw new Error(
+        `No node's data directory is a primary on the newest timeline (${newest}); promote the most advanced replica with pg_ctl promote.`,
+      );
+    }
+    if (primary.name === this.state.primary) return;
+    this.progress(`${primary.name} is the primary (timeline ${newest}); ${this.state.primary} was superseded`);
+    this.state = { ...this.state, primary: primary.name };
+    await writeClusterState(this.dataDir, this.state);
+  }
+
+  /** Whether `replica` streams from `primary` within a few seconds of starting. */
+  private async streams(replica: EmbeddedNode, primary: EmbeddedNode): Promise<boolean> {
+    const source = this.connect(primary.port, this.state.database);
+    try {
+      await waitForStreaming(source, replica.name, 10_000);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await source.end();
+    }
+  }
+
+  /** Stops a node and returns once every one of its processes is gone, not only the postmaster. */
   async stopNode(name: string, mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
     const node = this.node(name);
-    if (await this.pgCtl.isRunning(node.dataDir)) await this.pgCtl.stop(node.dataDir, mode);
+    if (await this.pgCtl.isRunning(node.dataDir)) {
+      const pid = await postmasterPid(node.dataDir);
+      const tree = pid === undefined ? [] : [pid, ...(await descendantsOf(pid))];
+      await this.pgCtl.stop(node.dataDir, mode);
+      await waitUntilGone(tree, 10_000);
+    }
     this.startedHere.delete(name);
   }
 
   /**
-   * Kills a node's processes at once (SIGKILL to the whole process group), as a crash or an
-   * out-of-memory kill would: no shutdown checkpoint, clients see their connections break.
+   * Kills every process of a node at once (SIGKILL to the postmaster and each process under
+   * it), as a crash or an out-of-memory kill of the machine would: no shutdown checkpoint,
+   * no backend left to finish a commit, clients see their connections break. Returns once
+   * all of them are gone.
    */
   async killNode(name: string): Promise<void> {
     const node = this.node(name);
     const pid = await postmasterPid(node.dataDir);
     if (pid === undefined) return;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-    }
+    await killTree(pid);
     const deadline = Date.now() + 10_000;
-    while ((await this.pgCtl.isRunning(node.dataDir)) || isAlive(pid)) {
-      if (Date.now() > deadline) throw new Error(`Node ${name} (pid ${pid}) did not die within 10 s of SIGKILL.`);
+    while (await this.pgCtl.isRunning(node.dataDir)) {
+      if (Date.now() > deadline) throw new Error(`Node ${name} (pid ${pid}) still counts as running 10 s after SIGKILL.`);
       await sleep(20);
     }
     this.startedHere.delete(name);
+  }
+
+  /**
+   * Freezes every process of a node (SIGSTOP), as a VM pause, an I/O stall or a long GC-like
+   * stall would: connections stay open and nothing answers. `resumeNode` lets it run again.
+   */
+  async pauseNode(name: string): Promise<void> {
+    const pid = await postmasterPid(this.node(name).dataDir);
+    if (pid !== undefined) await pauseTree(pid);
+  }
+
+  async resumeNode(name: string): Promise<void> {
+    const pid = await postmasterPid(this.node(name).dataDir);
+    if (pid !== undefined) await resumeTree(pid);
   }
 
   async isRunning(name: string): Promise<boolean> {
@@ -202,9 +276,18 @@ export class EmbeddedCluster {
     await this.pgCtl.promote(node.dataDir);
     this.state = { ...this.state, primary: name };
     await writeClusterState(this.dataDir, this.state);
-    const sql = this.connect(node.port, this.state.database);
+    await this.createReplicationSlots(node);
+  }
+
+  /**
+   * A replication slot on `primary` for every other node, so each can follow it and the WAL
+   * it lacks is kept for it. A promotion done by hand creates none, and a replica pointed at a
+   * primary without its slot is refused.
+   */
+  private async createReplicationSlots(primary: EmbeddedNode): Promise<void> {
+    const sql = this.connect(primary.port, this.state.database);
     try {
-      for (const other of this.nodes.filter((candidate) => candidate.name !== name)) {
+      for (const other of this.nodes.filter((candidate) => candidate.name !== primary.name)) {
         await sql`
           select pg_create_physical_replication_slot(${other.name}, true)
           where not exists (select 1 from pg_replication_slots where slot_name = ${other.name})`;
@@ -409,26 +492,10 @@ async function waitForStreaming(primary: Sql, applicationName: string, timeoutMs
   throw new Error(`Replica ${applicationName} did not start streaming within ${timeoutMs / 1000} s; see its log.`);
 }
 
-async function isStandby(dataDir: string): Promise<boolean> {
-  return fs.access(path.join(dataDir, 'standby.signal')).then(
-    () => true,
-    () => false,
-  );
-}
-
 async function postmasterPid(dataDir: string): Promise<number | undefined> {
   const text = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
   const pid = Number(text?.split('\n')[0]);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** WAL the node has received (a replica) or written (a primary), in bytes from the start. */
