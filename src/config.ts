@@ -116,6 +116,20 @@ export interface RoutingConfig {
   statementTimeoutMs: number;
   /** `SHOPGRAPH_TOKEN_WAIT_MS`, default 500. */
   tokenWaitMs: number;
+  /**
+   * `SHOPGRAPH_TIMELINE_FILE`: where the newest timeline seen is kept, so that after a restart
+   * an old primary stays fenced while the newer one is unreachable. Default with the embedded
+   * cluster: `<SHOPGRAPH_DATA_DIR>/newest-timeline.json`; with DATABASE_URLS: none (a fresh
+   * start knows only what the answering nodes say).
+   */
+  timelineFile: string | undefined;
+  /**
+   * `SHOPGRAPH_REQUIRE_SYNCHRONOUS_STANDBY`: take writes only while a standby confirms the
+   * primary's commits, so an acknowledged write is on two nodes. Default: true with the
+   * embedded cluster (it keeps one configured), false with DATABASE_URLS (managed services
+   * keep their own copies; the durability is reported either way).
+   */
+  requireSynchronousStandby: boolean;
 }
 
 export interface EmbeddedConfig {
@@ -159,6 +173,8 @@ export function loadConfig(env: Env = process.env): Config {
       fallbackToPrimary: readBoolean(env, 'SHOPGRAPH_FALLBACK_TO_PRIMARY', true),
       statementTimeoutMs: readInteger(env, 'SHOPGRAPH_READ_TIMEOUT_MS', 5000, { min: 100, max: 600_000 }),
       tokenWaitMs: readInteger(env, 'SHOPGRAPH_TOKEN_WAIT_MS', 500, { min: 0, max: 60_000 }),
+      timelineFile: readTimelineFile(env),
+      requireSynchronousStandby: readRequireSynchronousStandby(env),
     },
     auth: readAuth(env),
     server: readServer(env),
@@ -178,6 +194,25 @@ export function loadEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
     replicas: readInteger(env, 'SHOPGRAPH_EMBEDDED_REPLICAS', 2, { min: 0, max: 8 }),
     seedScale: readNumber(env, 'SHOPGRAPH_SEED_SCALE', 1, { min: 0.001, max: 100 }),
   };
+}
+
+function readRequireSynchronousStandby(env: Env): boolean {
+  const embeddedReplicas = env.DATABASE_URLS?.trim() ? undefined : loadEmbeddedConfig(env).replicas;
+  const required = readBoolean(env, 'SHOPGRAPH_REQUIRE_SYNCHRONOUS_STANDBY', embeddedReplicas !== undefined && embeddedReplicas > 0);
+  if (required && embeddedReplicas === 0) {
+    throw new ConfigError(
+      'SHOPGRAPH_REQUIRE_SYNCHRONOUS_STANDBY',
+      'is true but SHOPGRAPH_EMBEDDED_REPLICAS is 0, so no write could ever be confirmed; add a replica or set it to false.',
+    );
+  }
+  return required;
+}
+
+function readTimelineFile(env: Env): string | undefined {
+  const raw = env.SHOPGRAPH_TIMELINE_FILE?.trim();
+  if (raw) return path.resolve(raw);
+  if (env.DATABASE_URLS?.trim()) return undefined;
+  return path.join(loadEmbeddedConfig(env).dataDir, 'newest-timeline.json');
 }
 
 function readString(env: Env, name: string, fallback: string): string {

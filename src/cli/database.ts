@@ -1,4 +1,4 @@
-import { ConnectionManager } from '../cluster/index.js';
+import { ConnectionManager, timelineFile } from '../cluster/index.js';
 import type { Config } from '../config.js';
 import { EmbeddedCluster } from '../embedded/index.js';
 import type { Logger } from '../log.js';
@@ -30,12 +30,20 @@ export async function openDatabase(
       basePort: config.embedded.basePort,
       replicas: config.embedded.replicas,
       create: startEmbedded,
+      requireSynchronousStandby: config.routing.requireSynchronousStandby,
       onProgress: (message) => logger.info(`embedded cluster: ${message}`),
     });
     if (startEmbedded) started = await embedded.up();
     endpoints = embedded.nodes.map(({ name, url }) => ({ name, url }));
   }
-  const manager = await ConnectionManager.start({ nodes: endpoints, poolSize: config.poolSize, ...config.routing, logger });
+  const { timelineFile: file, ...routing } = config.routing;
+  const manager = await ConnectionManager.start({
+    nodes: endpoints,
+    poolSize: config.poolSize,
+    ...routing,
+    timelineStore: file === undefined ? undefined : timelineFile(file),
+    logger,
+  });
   if (needPrimary) await waitForPrimary(manager, logger, config.startupWaitMs);
   return {
     manager,

@@ -16,7 +16,7 @@ import {
   type Election,
   type IneligibleReason,
 } from './policy.js';
-import { probeNode, ProbeTimeoutError } from './probe.js';
+import { probeNode, ProbeTimeoutError, type ProbeResult } from './probe.js';
 import {
   Route,
   type FallbackReason,
@@ -27,7 +27,7 @@ import {
   type RouteOptions,
 } from './route.js';
 import { RoutingStats } from './stats.js';
-import { standing } from './token.js';
+import { NewestTimeline, reaches, type TimelineStore } from './timeline.js';
 
 export interface ConnectionManagerOptions {
   nodes: NodeEndpoint[];
@@ -51,7 +51,19 @@ export interface ConnectionManagerOptions {
   tokenWaitMs?: number;
   /** How long a write waits for a primary to be (re)discovered before PRIMARY_UNAVAILABLE, in ms (default 300). */
   primaryWaitMs?: number;
+  /**
+   * Writes only on a primary that a synchronous standby confirms commits for (default false),
+   * so that an acknowledged write is always on two nodes. Without one, writes are refused
+   * with PRIMARY_UNAVAILABLE until a standby streams again.
+   */
+  requireSynchronousStandby?: boolean;
   health?: HealthPolicy;
+  /**
+   * Keeps the newest timeline seen across restarts, so that a restarted server still fences an
+   * old primary while the newer one is unreachable. Without it, a fresh start knows only what
+   * the nodes that answer say.
+   */
+  timelineStore?: TimelineStore;
   /** Injected for tests. */
   clock?: () => number;
   random?: () => number;
@@ -81,9 +93,20 @@ export interface NodeStatus {
   ineligible: IneligibleReason | null;
 }
 
+/** Where the primary's commits are kept before they are acknowledged; see ConnectionManager.durability. */
+export type Durability = 'synchronous' | 'local-only' | 'unknown';
+
 export interface ClusterStatus {
   mode: ClusterMode;
   primary: string | null;
+  /** Whether a standby confirms the primary's commits (`synchronous`) or it commits alone. */
+  durability: Durability;
+  /** The standbys that confirm the primary's commits now (application names). */
+  synchronousStandbys: string[];
+  /** Whether writes are refused while the primary commits alone (SHOPGRAPH_REQUIRE_SYNCHRONOUS_STANDBY). */
+  synchronousRequired: boolean;
+  /** The newest timeline this process has seen (0 before any node answered); nodes on older ones serve nothing. */
+  timeline: number;
   /** Several nodes claim to be primary on the newest timeline: writes are refused until resolved. */
   conflict: boolean;
   nodes: NodeStatus[];
@@ -99,7 +122,10 @@ export class ConnectionManager implements RouteHost {
   readonly nodes: readonly ClusterNode[];
   readonly stats = new RoutingStats();
   readonly statementTimeoutMs: number;
-  private readonly settings: Required<Omit<ConnectionManagerOptions, 'nodes' | 'poolSize' | 'logger' | 'clock' | 'random' | 'health'>>;
+  private readonly settings: Required<
+    Omit<ConnectionManagerOptions, 'nodes' | 'poolSize' | 'logger' | 'clock' | 'random' | 'health' | 'timelineStore'>
+  >;
+  private readonly newest: NewestTimeline;
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly logger: Logger;
@@ -109,6 +135,8 @@ export class ConnectionManager implements RouteHost {
   private lastMode: ClusterMode | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private readonly probing = new Map<ClusterNode, Promise<void>>();
+  /** Nodes already reported as belonging to another cluster (said once, not every probe). */
+  private readonly foreign = new Set<ClusterNode>();
   private closed = false;
 
   private constructor(options: ConnectionManagerOptions) {
@@ -116,6 +144,7 @@ export class ConnectionManager implements RouteHost {
     this.clock = options.clock ?? Date.now;
     this.random = options.random ?? Math.random;
     this.logger = options.logger ?? silentLogger;
+    this.newest = new NewestTimeline(options.timelineStore);
     this.settings = {
       probeIntervalMs: options.probeIntervalMs ?? 500,
       probeTimeoutMs: options.probeTimeoutMs ?? 1000,
@@ -126,6 +155,7 @@ export class ConnectionManager implements RouteHost {
       statementTimeoutMs: options.statementTimeoutMs ?? 5000,
       tokenWaitMs: options.tokenWaitMs ?? 500,
       primaryWaitMs: options.primaryWaitMs ?? 300,
+      requireSynchronousStandby: options.requireSynchronousStandby ?? false,
     };
     this.statementTimeoutMs = this.settings.statementTimeoutMs;
     const pool = {
@@ -141,7 +171,11 @@ export class ConnectionManager implements RouteHost {
     const manager = new ConnectionManager(options);
     await manager.probeAll();
     manager.lastMode = manager.status().mode;
-    manager.logger.info('cluster discovered', { mode: manager.lastMode, primary: manager.primary?.name ?? null });
+    manager.logger.info('cluster discovered', {
+      mode: manager.lastMode,
+      primary: manager.primary?.name ?? null,
+      timeline: manager.newest.timeline,
+    });
     manager.probeTimer = setInterval(() => void manager.probeDue(), manager.settings.probeIntervalMs);
     manager.probeTimer.unref();
     return manager;
@@ -166,18 +200,53 @@ export class ConnectionManager implements RouteHost {
     );
   }
 
-  async awaitPrimary(): Promise<ClusterNode> {
-    if (this.election.primary) return this.election.primary;
-    // A promotion may have happened since the last probe round: look once more, briefly.
-    await Promise.race([this.probeAll(), sleep(this.settings.primaryWaitMs)]);
-    return this.choosePrimary();
+  /**
+   * The primary, waiting briefly for a rediscovery when there is none (a promotion may have
+   * happened since the last probe round). For writes it must also be durable: with
+   * `requireSynchronousStandby`, a primary that no standby confirms commits for takes none.
+   */
+  async awaitPrimary(purpose: 'read' | 'write'): Promise<ClusterNode> {
+    const ready = () => this.election.primary !== undefined && (purpose === 'read' || this.takesWrites());
+    if (!ready()) await Promise.race([this.probeAll(), sleep(this.settings.primaryWaitMs)]);
+    const primary = this.choosePrimary();
+    if (purpose === 'read' || ready()) return primary;
+    throw new PrimaryUnavailableError(
+      this.durability() === 'unknown'
+        ? 'the primary cannot be checked for a synchronous standby (the probing role needs pg_monitor)'
+        : "no synchronous standby confirms the primary's commits, so a write could not be kept on two nodes",
+      1,
+    );
+  }
+
+  /** Whether the elected primary may take writes now (it is durable enough, if that is required). */
+  private takesWrites(): boolean {
+    return this.election.primary !== undefined && (!this.settings.requireSynchronousStandby || this.durability() === 'synchronous');
+  }
+
+  /**
+   * Whether the primary's commits are confirmed by a standby (`synchronous`), by itself
+   * alone (`local-only`), or cannot be told (`unknown`: no primary, or the probing role may
+   * not see replication). Writes need `synchronous` when the manager requires it.
+   */
+  durability(): Durability {
+    const standbys = this.election.primary?.lastProbe?.synchronousStandbys;
+    if (standbys === undefined) return 'unknown';
+    return standbys.length > 0 ? 'synchronous' : 'local-only';
+  }
+
+  /** The newest timeline seen so far (0 before any node answered). It never goes down. */
+  get newestTimeline(): number {
+    return this.newest.timeline;
   }
 
   async chooseReader(constraints: ReadConstraints = {}): Promise<ReadChoice> {
     const { token } = constraints;
-    if (!token) return this.chooseReaderNow(constraints);
-    const newest = this.newestTimeline();
-    if (token.timeline !== newest && newest !== 0) {
+    if (token && token.timeline > this.newest.timeline) {
+      // The write is on a timeline this process has not seen: a promotion since the last probe
+      // round. Look once more, briefly.
+      await Promise.race([this.probeAll(), sleep(this.settings.primaryWaitMs)]);
+    }
+    if (token && token.timeline !== this.newest.timeline) {
       // The write behind the token was on another timeline; whether it survived the failover
       // cannot be told from here. The freshest view is the primary's.
       return this.fallBack(constraints, 'token-timeline');
@@ -185,19 +254,24 @@ export class ConnectionManager implements RouteHost {
     const deadline = this.clock() + this.settings.tokenWaitMs;
     let waited = false;
     for (;;) {
-      const choice = this.chooseReaderNow(constraints);
-      if (choice.decision === 'replica') {
+      const candidates = this.readCandidates(constraints);
+      const node = chooseReplica(candidates.fit, this.random);
+      if (node) {
+        this.stats.reads.replica += 1;
         if (waited) this.stats.tokenWaits.succeeded += 1;
-        return waited ? { ...choice, decision: 'replica-after-wait' } : choice;
+        return { node, decision: waited ? 'replica-after-wait' : 'replica' };
       }
-      if (this.clock() >= deadline) break;
+      // Waiting helps only while an eligible replica on the token's timeline is replaying
+      // towards it; otherwise (none eligible, or all on another timeline) the primary serves now.
+      if (!token || !candidates.catchingUp || this.clock() >= deadline) {
+        if (waited) this.stats.tokenWaits.timedOut += 1;
+        return this.fallBack(constraints, candidates.reason);
+      }
       waited = true;
       // Ask the replicas directly rather than waiting for the next probe round.
-      await Promise.race([Promise.all(this.replicas().map((node) => this.probe(node))), sleep(25)]);
+      await Promise.race([Promise.all(this.replicas().map((replica) => this.probe(replica))), sleep(25)]);
       await sleep(10);
     }
-    this.stats.tokenWaits.timedOut += 1;
-    return this.fallBack(constraints, 'token-not-replayed');
   }
 
   reportFailure(node: ClusterNode, kind: FailureKind): void {
@@ -226,15 +300,15 @@ export class ConnectionManager implements RouteHost {
   /** How far behind the primary `node` was at its last probe (0 for the primary itself). */
   lagOf(node: ClusterNode): { lagBytes: number | null; lagSeconds: number | null } {
     if (node.health.state !== 'up' || !node.lastProbe) return { lagBytes: null, lagSeconds: null };
-    const lag = lagOf(node, referencePosition(this.nodes, this.election.primary));
+    const lag = lagOf(node, referencePosition(this.nodes, this.election.primary, this.newest.timeline));
     return { lagBytes: lag.bytes, lagSeconds: Math.round(lag.seconds * 1000) / 1000 };
   }
 
   /** Every node's role, state and replication position, as last probed. */
   status(): ClusterStatus {
     const primary = this.election.primary;
-    const reference = referencePosition(this.nodes, primary);
-    const newest = this.newestTimeline();
+    const newest = this.newest.timeline;
+    const reference = referencePosition(this.nodes, primary, newest);
     const bounds = this.bounds();
     let eligible = 0;
     const nodes = this.nodes.map((node): NodeStatus => {
@@ -261,8 +335,12 @@ export class ConnectionManager implements RouteHost {
     });
     const readable = nodes.filter((node) => node.reachable && !node.fenced).length;
     return {
-      mode: clusterMode(primary !== undefined, eligible, readable),
+      mode: clusterMode(this.takesWrites(), eligible, readable),
       primary: primary?.name ?? null,
+      durability: this.durability(),
+      synchronousStandbys: primary?.lastProbe?.synchronousStandbys ?? [],
+      synchronousRequired: this.settings.requireSynchronousStandby,
+      timeline: newest,
       conflict: this.election.conflict,
       nodes,
     };
@@ -279,36 +357,38 @@ export class ConnectionManager implements RouteHost {
     await Promise.all(this.nodes.map((node) => node.close()));
   }
 
-  private chooseReaderNow(constraints: ReadConstraints): ReadChoice {
-    const reference = referencePosition(this.nodes, this.election.primary);
-    const newest = this.newestTimeline();
+  /**
+   * The replicas that may serve a read now: eligible (healthy, on the newest timeline, within
+   * the lag bounds) and at or past the token and the retry floor. When none is, why not, and
+   * whether one is on the way there (eligible, on that timeline, still replaying).
+   */
+  private readCandidates({ token, floor, exclude }: ReadConstraints): {
+    fit: ClusterNode[];
+    reason: FallbackReason;
+    catchingUp: boolean;
+  } {
+    const newest = this.newest.timeline;
+    const reference = referencePosition(this.nodes, this.election.primary, newest);
     const bounds = this.bounds();
-    const reasons = new Set<IneligibleReason | 'behind'>();
+    const reasons = new Set<IneligibleReason>();
     const eligible = this.replicas().filter((node) => {
-      if (constraints.exclude?.has(node)) return false;
+      if (exclude?.has(node)) return false;
       const reason = replicaIneligibility(node, lagOf(node, reference), bounds, newest);
-      if (reason) {
-        reasons.add(reason);
-        return false;
-      }
-      const behindToken = constraints.token !== undefined && standing(constraints.token, node) !== 'reached';
-      const behindFloor = constraints.minLsn !== undefined && node.lsn < constraints.minLsn;
-      if (behindToken || behindFloor) reasons.add('behind');
-      return !behindToken && !behindFloor;
+      if (reason) reasons.add(reason);
+      return reason === undefined;
     });
-    const node = chooseReplica(eligible, this.random);
-    if (node) {
-      this.stats.reads.replica += 1;
-      return { node, decision: 'replica' };
-    }
-    const reason: FallbackReason = reasons.has('behind')
-      ? 'token-not-replayed'
-      : reasons.has('lagging')
-        ? 'replicas-lagging'
-        : reasons.size > 0
-          ? 'replicas-unhealthy'
-          : 'no-replica';
-    return this.fallBack(constraints, reason);
+    const fit = eligible.filter((node) => (!token || reaches(node, token)) && (!floor || reaches(node, floor)));
+    const behind = eligible.filter((node) => !fit.includes(node));
+    const catchingUp = behind.some((node) => (!token || node.timeline === token.timeline) && (!floor || node.timeline === floor.timeline));
+    const reason: FallbackReason =
+      behind.length > 0
+        ? 'token-not-replayed'
+        : reasons.has('lagging')
+          ? 'replicas-lagging'
+          : reasons.size > 0
+            ? 'replicas-unhealthy'
+            : 'no-replica';
+    return { fit, reason, catchingUp };
   }
 
   private fallBack(constraints: ReadConstraints, reason: FallbackReason): ReadChoice {
@@ -322,10 +402,6 @@ export class ConnectionManager implements RouteHost {
 
   private replicas(): ClusterNode[] {
     return this.nodes.filter((node) => node.role === 'replica');
-  }
-
-  private newestTimeline(): number {
-    return Math.max(0, ...this.nodes.filter((node) => node.health.state === 'up').map((node) => node.timeline));
   }
 
   private bounds() {
@@ -350,6 +426,7 @@ export class ConnectionManager implements RouteHost {
     if (this.closed) return;
     try {
       const result = await probeNode(node.probeSql, this.settings.probeTimeoutMs);
+      this.observeTimeline(node, result);
       node.lastProbe = result;
       node.role = result.role;
       if (node.health.state === 'up') node.observeLatency(result.latencyMs);
@@ -371,9 +448,40 @@ export class ConnectionManager implements RouteHost {
     this.refreshElection();
   }
 
+  private observeTimeline(node: ClusterNode, result: ProbeResult): void {
+    const observation = this.newest.observe(result.systemIdentifier, result.timeline);
+    switch (observation.kind) {
+      case 'known':
+        return;
+      case 'newer':
+        this.logger.warn('newer timeline seen: nodes on older ones get no reads and no writes', {
+          node: node.name,
+          timeline: result.timeline,
+          previous: observation.previous,
+        });
+        return;
+      case 'cluster-replaced':
+        this.logger.warn('the remembered timeline belongs to a cluster that was re-created; forgotten', {
+          node: node.name,
+          timeline: result.timeline,
+          forgotten: observation.forgotten.timeline,
+        });
+        return;
+      case 'foreign-cluster':
+        if (this.foreign.has(node)) return;
+        this.foreign.add(node);
+        this.logger.error('node belongs to another PostgreSQL cluster than the others (its system identifier differs)', {
+          node: node.name,
+        });
+        return;
+      default:
+        return observation satisfies never;
+    }
+  }
+
   private refreshElection(): void {
     const previous = this.election;
-    this.election = electPrimary(this.nodes);
+    this.election = electPrimary(this.nodes, this.newest.timeline);
     const { primary, fenced, conflict } = this.election;
     if (primary !== previous.primary) {
       if (primary) {

@@ -37,13 +37,15 @@ export interface Election<Node extends NodeState> {
 
 /**
  * The primary is the answering node that says it is primary and is on the newest timeline
- * any answering node is on. A primary on an older timeline (an old primary back after a
- * promotion) is fenced; two primaries on the same newest timeline are both fenced, because
- * choosing one would be a guess.
+ * ever seen (`newestTimeline`, which the caller remembers across probes: it never goes down).
+ * A primary on an older timeline (an old primary back after a promotion) is fenced, also
+ * while the newer primary misses probes: then there is no primary, never the old one again.
+ * Two primaries on the same newest timeline are both fenced, because choosing one would be
+ * a guess.
  */
-export function electPrimary<Node extends NodeState>(nodes: readonly Node[]): Election<Node> {
+export function electPrimary<Node extends NodeState>(nodes: readonly Node[], newestTimeline: number): Election<Node> {
   const answering = nodes.filter((node) => node.state === 'up');
-  const newest = Math.max(0, ...answering.map((node) => node.timeline));
+  const newest = Math.max(newestTimeline, ...answering.map((node) => node.timeline));
   const claimants = answering.filter((node) => node.role === 'primary');
   const current = claimants.filter((node) => node.timeline === newest);
   const stale = claimants.filter((node) => node.timeline < newest);
@@ -66,11 +68,14 @@ export function lagOf(node: NodeState, reference: Lsn): { bytes: number; seconds
 
 /**
  * The position replicas are measured against: the primary's, or without one the furthest
- * any answering node has got.
+ * any answering node on the newest timeline has got (positions on other timelines do not
+ * compare).
  */
-export function referencePosition(nodes: readonly NodeState[], primary: NodeState | undefined): Lsn {
+export function referencePosition(nodes: readonly NodeState[], primary: NodeState | undefined, newestTimeline: number): Lsn {
   if (primary) return primary.lsn;
-  return nodes.filter((node) => node.state === 'up').reduce<Lsn>((max, node) => (node.lsn > max ? node.lsn : max), 0n);
+  return nodes
+    .filter((node) => node.state === 'up' && node.timeline === newestTimeline)
+    .reduce<Lsn>((max, node) => (node.lsn > max ? node.lsn : max), 0n);
 }
 
 export type IneligibleReason = 'not-a-replica' | 'unhealthy' | 'lagging' | 'fenced-timeline';
@@ -84,8 +89,9 @@ export function replicaIneligibility(
 ): IneligibleReason | undefined {
   if (node.role !== 'replica') return 'not-a-replica';
   if (node.state !== 'up') return 'unhealthy';
-  // A replica still on an old timeline follows a primary that lost a failover.
-  if (node.timeline !== 0 && node.timeline < newestTimeline) return 'fenced-timeline';
+  // A replica still on an old timeline follows a primary that lost a failover: it has missed
+  // writes acknowledged on the newer one, however small its lag looks against its own primary.
+  if (node.timeline < newestTimeline) return 'fenced-timeline';
   if (lag.bytes > bounds.maxLagBytes || lag.seconds > bounds.maxLagSeconds) return 'lagging';
   return undefined;
 }
@@ -112,12 +118,13 @@ function cost(node: NodeState): number {
 /**
  * - `normal`: a primary takes writes and at least one replica serves reads.
  * - `degraded`: a primary, but no replica fit to read from: reads fall back to the primary.
- * - `read-only`: no primary can take writes; replicas still serve reads.
+ * - `read-only`: no primary can take writes (none answers, or it has no synchronous standby
+ *   while one is required); replicas still serve reads.
  * - `unavailable`: no node can serve anything.
  */
 export type ClusterMode = 'normal' | 'degraded' | 'read-only' | 'unavailable';
 
-export function clusterMode(hasPrimary: boolean, eligibleReplicas: number, readableNodes: number): ClusterMode {
-  if (hasPrimary) return eligibleReplicas > 0 ? 'normal' : 'degraded';
+export function clusterMode(primaryTakesWrites: boolean, eligibleReplicas: number, readableNodes: number): ClusterMode {
+  if (primaryTakesWrites) return eligibleReplicas > 0 ? 'normal' : 'degraded';
   return readableNodes > 0 ? 'read-only' : 'unavailable';
 }

@@ -4,6 +4,8 @@ import { parseLsn, type Lsn } from './lsn.js';
 /** What one health probe learns about a node. */
 export interface ProbeResult {
   role: 'primary' | 'replica';
+  /** PostgreSQL's identifier of the cluster (from initdb): the same on every node of one cluster. */
+  systemIdentifier: string;
   /** WAL timeline the node is on; it grows by one at every promotion. */
   timeline: number;
   /**
@@ -15,16 +17,26 @@ export interface ProbeResult {
   replayDelaySeconds: number | null;
   /** Replica: whether replay was paused (pg_wal_replay_pause). */
   replayPaused: boolean;
+  /**
+   * Primary: the standbys that confirm its commits now (streaming, and synchronous or in the
+   * quorum of `synchronous_standby_names`), by application name; empty when it commits alone.
+   * Undefined on a replica, or when the probing role may not read pg_stat_replication (it
+   * needs pg_monitor).
+   */
+  synchronousStandbys: string[] | undefined;
   /** Round trip of the probe, in ms. */
   latencyMs: number;
 }
 
 interface ProbeRow {
   inRecovery: boolean;
+  systemIdentifier: string;
   lsn: string;
   timeline: string | null;
   replayAge: string | null;
   paused: boolean;
+  /** Primary: [application_name, state, sync_state] of each WAL sender (state null when hidden from this role). */
+  standbys: [string, string | null, string | null][] | null;
 }
 
 /**
@@ -37,6 +49,7 @@ export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResul
   const query = sql<ProbeRow[]>`
     select
       pg_is_in_recovery() as "inRecovery",
+      (select system_identifier::text from pg_control_system()) as "systemIdentifier",
       (case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_flush_lsn() end)::text as lsn,
       case when pg_is_in_recovery()
         then coalesce((select received_tli from pg_stat_wal_receiver), (select timeline_id from pg_control_checkpoint()))::text
@@ -45,7 +58,10 @@ export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResul
       case when pg_is_in_recovery() and pg_last_wal_receive_lsn() is distinct from pg_last_wal_replay_lsn()
         then extract(epoch from now() - pg_last_xact_replay_timestamp())::text
       end as "replayAge",
-      case when pg_is_in_recovery() then pg_get_wal_replay_pause_state() <> 'not paused' else false end as paused`;
+      case when pg_is_in_recovery() then pg_get_wal_replay_pause_state() <> 'not paused' else false end as paused,
+      case when not pg_is_in_recovery() then
+        (select coalesce(json_agg(json_build_array(application_name, state, sync_state)), '[]') from pg_stat_replication)
+      end as standbys`;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -58,15 +74,25 @@ export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResul
     if (!row) throw new Error('the probe returned no row');
     return {
       role: row.inRecovery ? 'replica' : 'primary',
+      systemIdentifier: row.systemIdentifier,
       timeline: row.timeline === null ? 0 : Number(row.timeline),
       lsn: parseLsn(row.lsn),
       replayDelaySeconds: row.replayAge === null ? null : Math.max(0, Number(row.replayAge)),
       replayPaused: row.paused,
+      synchronousStandbys: synchronousStandbys(row.standbys),
       latencyMs: performance.now() - started,
     };
   } finally {
     clearTimeout(timer);
   }
+}
+
+function synchronousStandbys(standbys: ProbeRow['standbys']): string[] | undefined {
+  if (standbys === null || standbys.some(([, state]) => state === null)) return undefined;
+  return standbys
+    .filter(([, state, sync]) => state === 'streaming' && (sync === 'sync' || sync === 'quorum'))
+    .map(([name]) => name)
+    .sort();
 }
 
 export class ProbeTimeoutError extends Error {

@@ -2,9 +2,9 @@ import type { Sql } from 'postgres';
 import { causeChain, PrimaryUnavailableError, RequestTimeoutError, ServiceUnavailableError, WriteOutcomeUnknownError } from '../errors.js';
 import type { Deadline } from './deadline.js';
 import { classifyFailure, isNodeFailure, RolledBackError, StatementTimeoutError, type FailureKind } from './failure.js';
-import type { Lsn } from './lsn.js';
 import type { ClusterNode } from './node.js';
 import { probeNode } from './probe.js';
+import type { Position } from './timeline.js';
 import type { ConsistencyToken } from './token.js';
 
 export type RouteIntent = 'read' | 'write';
@@ -28,8 +28,8 @@ export interface ReadChoice {
 export interface ReadConstraints {
   /** The client's consistency token: only nodes that replayed it qualify. */
   token?: ConsistencyToken;
-  /** Only nodes at least this far (a retry must not go back in time). */
-  minLsn?: Lsn;
+  /** Only nodes at least this far on this timeline (a retry must not go back in time). */
+  floor?: Position;
   /** Nodes that just failed for this route. */
   exclude?: ReadonlySet<ClusterNode>;
 }
@@ -37,12 +37,14 @@ export interface ReadConstraints {
 /** What a route needs from the connection manager. */
 export interface RouteHost {
   chooseReader(constraints: ReadConstraints): Promise<ReadChoice>;
-  /** The primary now, waiting briefly for a rediscovery when none is known. */
-  awaitPrimary(): Promise<ClusterNode>;
+  /** The primary now, waiting briefly for a rediscovery when none is known; for writes, one that may take them. */
+  awaitPrimary(purpose: 'read' | 'write'): Promise<ClusterNode>;
   reportFailure(node: ClusterNode, kind: FailureKind): void;
   /** Counts a read sent to the primary because the client asked for it. */
   countPrimaryRequested(): void;
   readonly statementTimeoutMs: number;
+  /** The newest timeline seen: writes committed on an older one are not acknowledged. */
+  readonly newestTimeline: number;
   countRetry(intent: RouteIntent): void;
 }
 
@@ -75,8 +77,8 @@ export interface RunOptions {
 export class Route {
   private pinned: ClusterNode | undefined;
   private choice: ReadChoice | undefined;
-  /** The pinned node's position when it was chosen: a replacement must be at least there. */
-  private floor: Lsn | undefined;
+  /** The pinned node's position when it was chosen: a replacement must be at least there, on its timeline. */
+  private floor: Position | undefined;
   private wrote = false;
   /** Statements sent through this route, so a deadline can cancel the ones still running. */
   private readonly statements = new Set<{ cancel(): unknown }>();
@@ -105,11 +107,14 @@ export class Route {
 
   /**
    * The token of this route's writes: the primary's timeline and WAL position now, after
-   * they committed. Undefined when the route wrote nothing.
+   * they committed. Undefined when the route wrote nothing. Throws WRITE_OUTCOME_UNKNOWN when
+   * that primary's timeline has been superseded meanwhile (it was promoted away while the
+   * writes ran): they committed on a history the cluster has left, so they are not acknowledged.
    */
   async consistencyToken(): Promise<ConsistencyToken | undefined> {
     if (!this.wrote || !this.pinned) return undefined;
     const position = await probeNode(this.pinned.sql, this.host.statementTimeoutMs);
+    if (position.timeline < this.host.newestTimeline) throw new WriteOutcomeUnknownError();
     return { timeline: position.timeline, lsn: position.lsn };
   }
 
@@ -129,31 +134,41 @@ export class Route {
   }
 
   async run<T>(work: (node: ClusterNode) => Promise<T>, options: RunOptions = {}): Promise<T> {
-    const node = await this.pin();
+    const first = await this.pin();
+    let firstFailure: { kind: FailureKind; error: unknown };
     try {
-      return await this.attempt(node, work, options);
+      return await this.attempt(first, work, options);
     } catch (error) {
       const kind = classifyFailure(error);
       if (kind === 'statement') throw error;
-      this.host.reportFailure(node, kind);
+      this.host.reportFailure(first, kind);
       if (!this.mayRetry(kind, error, options)) throw this.giveUp(kind, error, options);
-      this.host.countRetry(this.intent);
-      const replacement = await this.repin(node);
-      try {
-        return await this.attempt(replacement, work, options);
-      } catch (retryError) {
-        const retryKind = classifyFailure(retryError);
-        if (retryKind === 'statement') throw retryError;
-        this.host.reportFailure(replacement, retryKind);
-        throw this.giveUp(retryKind, retryError, options);
-      }
+      firstFailure = { kind, error };
+    }
+    this.host.countRetry(this.intent);
+    // A write retried although it may have committed (it is idempotent): whatever stops the
+    // retry from answering for itself, the client must hear that the outcome is unknown.
+    const uncertain = options.kind === 'write' && mayHaveRun(firstFailure.kind, firstFailure.error);
+    let replacement: ClusterNode;
+    try {
+      replacement = await this.repin(first);
+    } catch (error) {
+      throw uncertain ? new WriteOutcomeUnknownError({ cause: error }) : error;
+    }
+    try {
+      return await this.attempt(replacement, work, options);
+    } catch (error) {
+      const kind = classifyFailure(error);
+      if (kind === 'statement' && !(uncertain && error instanceof RequestTimeoutError)) throw error;
+      if (kind !== 'statement') this.host.reportFailure(replacement, kind);
+      throw uncertain ? new WriteOutcomeUnknownError({ cause: error }) : this.giveUp(kind, error, options);
     }
   }
 
   private async pin(): Promise<ClusterNode> {
     if (this.pinned) return this.pinned;
     if (this.intent === 'write' || this.options.primary) {
-      this.pinned = await this.host.awaitPrimary();
+      this.pinned = await this.host.awaitPrimary(this.intent);
       if (this.intent === 'read') {
         this.choice = { node: this.pinned, decision: 'primary-requested' };
         this.host.countPrimaryRequested();
@@ -162,14 +177,23 @@ export class Route {
       this.choice = await this.host.chooseReader({ token: this.options.token });
       this.pinned = this.choice.node;
     }
-    this.floor = this.pinned.lsn;
+    this.floor = { timeline: this.pinned.timeline, lsn: this.pinned.lsn };
     return this.pinned;
   }
 
   private async repin(failed: ClusterNode): Promise<ClusterNode> {
+    const floor = this.floor;
     this.pinned = undefined;
-    if (this.intent === 'write' || this.options.primary) return this.pin();
-    this.choice = await this.host.chooseReader({ token: this.options.token, minLsn: this.floor, exclude: new Set([failed]) });
+    if (this.intent === 'write' || this.options.primary) {
+      const primary = await this.pin();
+      // Timelines only go forward: a primary on an older one than the first attempt's would
+      // not have that attempt's commit, so a repeat there could place the same thing twice.
+      if (floor && primary.timeline < floor.timeline) {
+        throw new PrimaryUnavailableError('the primary moved to an older timeline, which never takes writes', 1);
+      }
+      return primary;
+    }
+    this.choice = await this.host.chooseReader({ token: this.options.token, floor, exclude: new Set([failed]) });
     this.pinned = this.choice.node;
     return this.pinned;
   }
@@ -193,7 +217,9 @@ export class Route {
   /**
    * Settles like `work`, unless the request's deadline fires first: then the route's running
    * statements are cancelled on the server. A read gives up at once (TIMEOUT); a write waits
-   * briefly for the cancellation's verdict, since it may have committed just in time.
+   * briefly for the cancellation's verdict, since it may have committed just in time. A write
+   * that succeeds after the cancel was sent is not acknowledged either: a cancel that reaches
+   * a commit waiting for its synchronous standby leaves it committed on the primary alone.
    */
   private withinDeadline<T>(work: Promise<T>, isWrite: boolean): Promise<T> {
     const deadline = this.options.deadline;
@@ -207,8 +233,10 @@ export class Route {
         else verdictTimer = setTimeout(() => reject(new WriteOutcomeUnknownError()), CANCEL_VERDICT_MS);
       });
       work
-        .then(resolve, (error: unknown) =>
-          reject(deadline.passed && isCancellation(error) ? new RequestTimeoutError(timeoutMs, { cause: error }) : error),
+        .then(
+          (value) => (isWrite && deadline.passed ? reject(new WriteOutcomeUnknownError()) : resolve(value)),
+          (error: unknown) =>
+            reject(deadline.passed && isCancellation(error) ? new RequestTimeoutError(timeoutMs, { cause: error }) : error),
         )
         .finally(() => {
           stopWaiting();
@@ -226,8 +254,7 @@ export class Route {
   }
 
   private giveUp(kind: FailureKind, error: unknown, options: RunOptions): Error {
-    if (options.kind === 'write' && kind === 'connection-lost' && !isRolledBack(error))
-      return new WriteOutcomeUnknownError({ cause: error });
+    if (options.kind === 'write' && mayHaveRun(kind, error)) return new WriteOutcomeUnknownError({ cause: error });
     if (this.intent === 'write' || this.options.primary)
       return new PrimaryUnavailableError('the primary database stopped answering', 1, { cause: error });
     return new ServiceUnavailableError('the database nodes stopped answering', 1, { cause: error });
@@ -273,6 +300,11 @@ function trackStatements(sql: Sql, statements: Set<{ cancel(): unknown }>): Sql 
 
 function isRolledBack(error: unknown): boolean {
   return error instanceof RolledBackError;
+}
+
+/** Whether a failed write may have committed all the same: its connection broke after it was sent. */
+function mayHaveRun(kind: FailureKind, error: unknown): boolean {
+  return kind === 'connection-lost' && !isRolledBack(error);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

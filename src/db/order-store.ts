@@ -185,8 +185,14 @@ function fingerprintOf(customerId: number, lines: OrderLine[]): string {
   return createHash('sha256').update(JSON.stringify({ customerId, lines })).digest('hex');
 }
 
+/**
+ * The order an earlier call with this key placed, if any. Locking it writes WAL and so makes
+ * this statement's commit wait for the synchronous standby, past the earlier order's commit:
+ * that one may have committed on the primary alone (a cancel reached it while it waited for
+ * its standby), and a replay must not acknowledge an order that only one node holds.
+ */
 async function orderForKey(db: Executor, key: string, fingerprint: string): Promise<OrderRow | undefined> {
-  const [order] = await db.select().from(orders).where(eq(orders.idempotencyKey, key));
+  const [order] = await db.select().from(orders).where(eq(orders.idempotencyKey, key)).for('update');
   if (order && order.requestFingerprint !== fingerprint) {
     throw new BadUserInputError(
       'This idempotencyKey was already used for a different order; use a new key for a new order.',

@@ -28,6 +28,13 @@ export interface EmbeddedClusterOptions {
   dataDirSetting?: string;
   /** Progress lines for a person watching (`npm start` prints them). */
   onProgress?: (message: string) => void;
+  /**
+   * Whether every commit must wait for a standby (default: true when the cluster has
+   * replicas): the primary's synchronous standbys are all the other nodes, ANY 1 of them, even
+   * while none runs (writes then wait; ShopGraph refuses them at once). When false, only the
+   * running replicas are listed, and none when none runs, so writes go on alone.
+   */
+  requireSynchronousStandby?: boolean;
 }
 
 export interface EmbeddedNode {
@@ -54,6 +61,7 @@ export class EmbeddedCluster {
     private readonly pgCtl: PgCtl,
     private readonly user: ServerUser | undefined,
     private readonly progress: (message: string) => void,
+    private readonly synchronousRequired: boolean,
   ) {}
 
   /**
@@ -64,6 +72,7 @@ export class EmbeddedCluster {
     const dataDir = path.resolve(options.dataDir);
     const progress = options.onProgress ?? (() => {});
     const user = resolveServerUser();
+    const synchronousRequired = options.requireSynchronousStandby ?? true;
     const pgCtl = new PgCtl(await resolveBinaries(user), user);
     const existing = await readClusterState(dataDir);
     if (!existing && options.create === false) {
@@ -79,11 +88,11 @@ export class EmbeddedCluster {
         );
       }
     }
-    if (existing) return new EmbeddedCluster(dataDir, existing, pgCtl, user, progress);
+    if (existing) return new EmbeddedCluster(dataDir, existing, pgCtl, user, progress, synchronousRequired && existing.nodes.length > 1);
 
     const replicas = options.replicas ?? 2;
     const ports = await choosePorts(options.basePort ?? 54320, replicas + 1);
-    const cluster = new EmbeddedCluster(dataDir, newClusterState(ports), pgCtl, user, progress);
+    const cluster = new EmbeddedCluster(dataDir, newClusterState(ports), pgCtl, user, progress, synchronousRequired && replicas > 0);
     try {
       await cluster.create(options.durable ?? true);
     } catch (error) {
@@ -151,22 +160,47 @@ export class EmbeddedCluster {
     if (!(await this.pgCtl.isRunning(primary.dataDir))) {
       throw new Error(`Node ${name} is a replica of ${primary.name}, which is not running; start ${primary.name} first, or fail over.`);
     }
-    if (!(await isStandby(node.dataDir))) {
-      this.progress(`${name} was a primary before ${primary.name} took over; rebuilding it as a replica`);
-      await this.createReplica(node, primary);
-    } else {
-      await this.createReplicationSlots(primary);
-      await this.writeNodeSettings(node, primary);
-      await this.launch(node);
-      if (!(await this.streams(node, primary))) {
-        // Its history went past the point where the primary's timeline forked off (it had WAL
-        // the promoted node never got): it can never follow, only be copied anew.
-        this.progress(`${name} cannot follow ${primary.name} (its WAL history has diverged); rebuilding it as a replica`);
-        await this.stopNode(name, 'immediate');
-        await this.createReplica(node, primary);
-      }
-    }
-    await this.requireSynchronousReplica(primary);
+    if (!(await isStandby(node.dataDir))) return this.rebuildAsReplica(name, `was a primary before ${primary.name} took over`);
+    await this.createReplicationSlots(primary);
+    await this.writeNodeSettings(node, primary);
+    await this.launch(node);
+    // A replica whose history went past the point where the primary's timeline forked off
+    // (it had WAL the promoted node never got) can never follow, only be copied anew.
+    if (!(await this.streams(node, primary)))
+      return this.rebuildAsReplica(name, `cannot follow ${primary.name} (its WAL history has diverged)`);
+    await this.configureSynchronousStandbys(primary);
+  }
+
+  /**
+   * Points a running replica at the primary (its slot there, its upstream setting, a reload):
+   * for a replica that still follows a node that is no longer the primary.
+   */
+  async follow(name: string): Promise<void> {
+    const primary = this.node(this.state.primary);
+    const node = this.node(name);
+    this.progress(`pointing ${name} at the primary ${primary.name}`);
+    await this.createReplicationSlots(primary);
+    await this.writeNodeSettings(node, primary);
+    await this.reloadConfiguration(node);
+  }
+
+  /** Stops a node, whatever it is now, and copies the primary onto it as a new replica. */
+  async rebuildAsReplica(name: string, reason: string): Promise<void> {
+    const primary = this.node(this.state.primary);
+    this.progress(`${name} ${reason}; rebuilding it as a replica of ${primary.name}`);
+    await this.stopNode(name, 'immediate');
+    await this.createReplica(this.node(name), primary);
+    await this.configureSynchronousStandbys(primary);
+  }
+
+  /**
+   * Makes the primary's commits wait for a standby as `requireSynchronousStandby` says, and
+   * gives every other node a replication slot on it. Changes nothing that is already so.
+   */
+  async configurePrimary(): Promise<void> {
+    const primary = this.node(this.state.primary);
+    await this.createReplicationSlots(primary);
+    await this.configureSynchronousStandbys(primary);
   }
 
   /**
@@ -175,7 +209,7 @@ export class EmbeddedCluster {
    * primary on an older timeline was superseded by a promotion (say, a plain pg_ctl promote
    * after it crashed) and must never start as primary again: it missed acknowledged writes.
    */
-  private async findPrimary(): Promise<void> {
+  async findPrimary(): Promise<string> {
     const nodes = await Promise.all(
       this.nodes.map(async (node) => ({
         name: node.name,
@@ -197,10 +231,12 @@ export class EmbeddedCluster {
         `No node's data directory is a primary on the newest timeline (${newest}); promote the most advanced replica with pg_ctl promote.`,
       );
     }
-    if (primary.name === this.state.primary) return;
-    this.progress(`${primary.name} is the primary (timeline ${newest}); ${this.state.primary} was superseded`);
-    this.state = { ...this.state, primary: primary.name };
-    await writeClusterState(this.dataDir, this.state);
+    if (primary.name !== this.state.primary) {
+      this.progress(`${primary.name} is the primary (timeline ${newest}); ${this.state.primary} was superseded`);
+      this.state = { ...this.state, primary: primary.name };
+      await writeClusterState(this.dataDir, this.state);
+    }
+    return primary.name;
   }
 
   /** Whether `replica` streams from `primary` within a few seconds of starting. */
@@ -303,12 +339,14 @@ export class EmbeddedCluster {
    * old primary to be rebuilt as a replica when it is next started.
    */
   async failover(): Promise<{ from: string; to: string }> {
-    const from = this.state.primary;
+    const from = await this.findPrimary();
     await this.stopNode(from, 'fast');
     const candidates: { node: EmbeddedNode; received: bigint }[] = [];
     for (const node of this.nodes) {
       if (node.name === from || !(await this.pgCtl.isRunning(node.dataDir))) continue;
-      candidates.push({ node, received: await receivedWal(this.connect(node.port, this.state.database)) });
+      const received = await receivedWal(this.connect(node.port, this.state.database)).catch(() => undefined);
+      if (received === undefined) this.progress(`${node.name} runs but does not answer; it is not a candidate`);
+      else candidates.push({ node, received });
     }
     candidates.sort((a, b) => (b.received > a.received ? 1 : b.received < a.received ? -1 : 0));
     const target = candidates[0]?.node;
@@ -318,7 +356,7 @@ export class EmbeddedCluster {
       await this.writeNodeSettings(node, target);
       await this.reloadConfiguration(node);
     }
-    await this.requireSynchronousReplica(target);
+    await this.configureSynchronousStandbys(target);
     this.progress(`${target.name} is the primary now (was ${from})`);
     return { from, to: target.name };
   }
@@ -351,19 +389,23 @@ export class EmbeddedCluster {
   }
 
   /**
-   * Commits on the primary wait until one replica has the WAL on disk (ANY 1 of the running
-   * replicas), so an acknowledged write survives the loss of the primary. With no replica
-   * running, waiting would block every write, so the primary commits alone (and says so).
+   * Commits on the primary wait until one standby has the WAL on disk (ANY 1 of the other
+   * nodes), so an acknowledged write survives the loss of the primary. When a synchronous
+   * standby is not required, only running replicas are listed, and with none running the
+   * primary commits alone (and says so) rather than blocking every write.
    */
-  private async requireSynchronousReplica(primary: EmbeddedNode): Promise<void> {
-    const running: string[] = [];
-    for (const node of this.nodes) {
-      if (node.name !== primary.name && (await this.pgCtl.isRunning(node.dataDir))) running.push(node.name);
+  private async configureSynchronousStandbys(primary: EmbeddedNode): Promise<void> {
+    const others = this.nodes.filter((node) => node.name !== primary.name).map((node) => node.name);
+    const listed: string[] = [];
+    for (const name of others) {
+      if (this.synchronousRequired || (await this.pgCtl.isRunning(this.node(name).dataDir))) listed.push(name);
     }
-    const setting = running.length > 0 ? `ANY 1 (${running.join(', ')})` : '';
-    if (!setting) this.progress(`no replica is running: ${primary.name} commits without a synchronous replica`);
+    const setting = listed.length > 0 ? `ANY 1 (${listed.join(', ')})` : '';
     const sql = this.connect(primary.port, this.state.database);
     try {
+      const [current] = await sql<{ setting: string }[]>`select current_setting('synchronous_standby_names') as setting`;
+      if (current?.setting === setting) return;
+      if (!setting) this.progress(`no replica is running: ${primary.name} commits without a synchronous replica`);
       await sql.unsafe(`alter system set synchronous_standby_names = '${setting}'`);
       await sql`select pg_reload_conf()`;
     } finally {
@@ -416,7 +458,7 @@ export class EmbeddedCluster {
       await admin.end();
     }
     for (const replica of replicas) await this.createReplica(replica, primary);
-    await this.requireSynchronousReplica(primary);
+    await this.configureSynchronousStandbys(primary);
     await writeClusterState(this.dataDir, this.state);
   }
 
@@ -475,6 +517,8 @@ function clusterSettings(durable: boolean): string {
     'hot_standby_feedback = on',
     'wal_log_hints = on',
     "wal_receiver_status_interval = '1s'",
+    // A replica pointed at a new primary tries again this soon, not after the default 5 s.
+    "wal_retrieve_retry_interval = '500ms'",
     'max_connections = 200',
     `fsync = ${durable ? 'on' : 'off'}`,
     "log_line_prefix = '%m [%p] %q%u@%d '",

@@ -1,1 +1,2 @@
 export { EmbeddedCluster, type EmbeddedClusterOptions, type EmbeddedNode } from './cluster.js';
+export { ClusterKeeper, type ClusterKeeperOptions } from './keeper.js';

@@ -4,11 +4,12 @@ import type { BackupHealth } from '../db/backup/index.js';
 /**
  * /readyz: whether this server can serve, for load balancers and orchestrators.
  * - `ready`: a primary takes writes (reads from replicas, or from the primary if none fits);
- * - `read-only`: no primary, but replicas serve reads (mutations fail with PRIMARY_UNAVAILABLE);
+ * - `read-only`: no primary that takes writes (none answers, or it has no synchronous standby
+ *   while one is required), but replicas serve reads (mutations fail with PRIMARY_UNAVAILABLE);
  * - `not-ready`: no node answers; the only state that answers 503.
  */
 export function readiness(cluster: ConnectionManager, backups: BackupHealth | undefined): { status: number; body: unknown } {
-  const { mode, primary, conflict, nodes } = cluster.status();
+  const { mode, primary, conflict, durability, synchronousStandbys, synchronousRequired, timeline, nodes } = cluster.status();
   const state = mode === 'unavailable' ? 'not-ready' : mode === 'read-only' ? 'read-only' : 'ready';
   return {
     status: state === 'not-ready' ? 503 : 200,
@@ -17,6 +18,10 @@ export function readiness(cluster: ConnectionManager, backups: BackupHealth | un
       mode,
       primary,
       conflict,
+      durability,
+      synchronousStandbys,
+      synchronousRequired,
+      timeline,
       nodes: nodes.map(({ name, role, state: circuit, fenced, lagBytes, lagSeconds, ineligible }) => ({
         name,
         role,

@@ -1,10 +1,11 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ClusterMode, ConnectionManager, HealthState, NodeRole } from '../cluster/index.js';
+import type { ClusterMode, ConnectionManager, Durability, HealthState, NodeRole } from '../cluster/index.js';
 import type { BackupHealth } from '../db/backup/index.js';
 
 const MODES: ClusterMode[] = ['normal', 'degraded', 'read-only', 'unavailable'];
 const STATES: HealthState[] = ['up', 'suspect', 'down'];
 const ROLES: NodeRole[] = ['primary', 'replica', 'unknown'];
+const DURABILITIES: Durability[] = ['synchronous', 'local-only', 'unknown'];
 /** Operation names are client-chosen: beyond this many distinct ones, they count as "other". */
 const MAX_OPERATION_NAMES = 200;
 
@@ -143,6 +144,22 @@ export class Metrics {
       const mode = cluster.status().mode;
       for (const candidate of MODES) set({ mode: candidate }, candidate === mode ? 1 : 0);
     });
+    collected(
+      'shopgraph_cluster_durability',
+      "Whether a standby confirms the primary's commits: synchronous, local-only, or unknown (1 for the current one).",
+      ['durability'],
+      'gauge',
+      (set) => {
+        const durability = cluster.durability();
+        for (const candidate of DURABILITIES) set({ durability: candidate }, candidate === durability ? 1 : 0);
+      },
+    );
+    collected('shopgraph_primary_synchronous_standbys', "Standbys that confirm the primary's commits now.", [], 'gauge', (set) =>
+      set({}, cluster.status().synchronousStandbys.length),
+    );
+    collected('shopgraph_cluster_timeline', 'The newest WAL timeline seen; it grows by one at each promotion.', [], 'gauge', (set) =>
+      set({}, cluster.newestTimeline),
+    );
     collected(
       'shopgraph_backup_last_success_timestamp_seconds',
       'When the last scheduled backup succeeded (absent before the first).',

@@ -3,14 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedCluster } from '../../src/embedded/index.js';
+import { ClusterKeeper, EmbeddedCluster } from '../../src/embedded/index.js';
 import { descendantsOf } from '../../src/embedded/process-tree.js';
 import { eventually } from '../support/eventually.js';
 import { plainPromote } from '../support/faults.js';
 
 /**
  * Faults of the embedded cluster itself: a kill leaves nothing running, a pause freezes
- * every process, and a node a promotion superseded never starts as primary again.
+ * every process, a node a promotion superseded never starts as primary again, and its keeper
+ * brings the other nodes behind a primary promoted by hand.
  */
 let dataDir: string;
 let cluster: EmbeddedCluster;
@@ -108,5 +109,46 @@ describe('a primary that a promotion superseded', () => {
     const [row] = await connect('pg2')<{ inRecovery: boolean }[]>`select pg_is_in_recovery() as "inRecovery"`;
     expect(row!.inRecovery).toBe(true);
     await eventually(async () => expect(await connect('pg2')`select note from marks where id = 3`).toEqual([{ note: 'on timeline 3' }]));
+  });
+});
+
+describe('the cluster keeper', () => {
+  let keeper: ClusterKeeper | undefined;
+  afterAll(() => keeper?.stop());
+  const streamsTo = async (primary: string) =>
+    (
+      await connect(primary)<{ name: string; sync: string }[]>`
+      select application_name as name, sync_state as sync from pg_stat_replication where state = 'streaming' order by 1`
+    ).map((row) => `${row.name}:${row.sync}`);
+
+  it('points a replica that follows an old primary at the new one', async () => {
+    // pg1 still follows pg2, which the previous test replaced by a promotion of pg3 by hand.
+    keeper = ClusterKeeper.start(cluster, { intervalMs: 100 });
+    await eventually(async () => expect(await streamsTo('pg3')).toEqual(['pg1:quorum', 'pg2:quorum']), { timeoutMs: 15_000 });
+  });
+
+  it('makes commits wait for a standby again after a promotion by hand', async () => {
+    await cluster.killNode('pg3');
+    await plainPromote(cluster, 'pg1');
+
+    await eventually(async () => expect(await streamsTo('pg1')).toEqual(['pg2:quorum']), { timeoutMs: 15_000 });
+    expect(cluster.primaryName).toBe('pg1');
+    const [setting] = await connect('pg1')`select current_setting('synchronous_standby_names') as names`;
+    expect(setting).toEqual({ names: 'ANY 1 (pg2, pg3)' });
+    await connect('pg1')`insert into marks values (4, 'on timeline 4, confirmed by a standby')`;
+  });
+
+  it('rebuilds as a replica an old primary started again on its superseded timeline', async () => {
+    await cluster.startNode('pg3', { asIs: true });
+
+    await eventually(
+      async () => {
+        const [row] = await connect('pg3')<{ inRecovery: boolean }[]>`select pg_is_in_recovery() as "inRecovery"`;
+        expect(row!.inRecovery).toBe(true);
+        expect(await connect('pg3')`select note from marks where id = 4`).toEqual([{ note: 'on timeline 4, confirmed by a standby' }]);
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    expect(await streamsTo('pg1')).toEqual(['pg2:quorum', 'pg3:quorum']);
   });
 });

@@ -25,28 +25,60 @@ const bounds = { maxLagBytes: 100, maxLagSeconds: 5 };
 describe('electing the primary', () => {
   it('elects the one answering node that says it is primary', () => {
     const primary = node('a', { role: 'primary' });
-    expect(electPrimary([primary, node('b'), node('c')])).toEqual({ primary, fenced: [], conflict: false });
+    expect(electPrimary([primary, node('b'), node('c')], 1)).toEqual({ primary, fenced: [], conflict: false });
   });
 
   it('elects nobody when the primary does not answer', () => {
-    expect(electPrimary([node('a', { role: 'primary', state: 'down' }), node('b')]).primary).toBeUndefined();
+    expect(electPrimary([node('a', { role: 'primary', state: 'down' }), node('b')], 1).primary).toBeUndefined();
   });
 
   it('fences an old primary on an older timeline than the promoted one', () => {
     const old = node('a', { role: 'primary', timeline: 1 });
     const promoted = node('b', { role: 'primary', timeline: 2 });
-    expect(electPrimary([old, promoted, node('c', { timeline: 2 })])).toEqual({ primary: promoted, fenced: [old], conflict: false });
+    expect(electPrimary([old, promoted, node('c', { timeline: 2 })], 2)).toEqual({ primary: promoted, fenced: [old], conflict: false });
   });
 
   it('fences a primary on an older timeline than a replica, even with no newer primary up', () => {
     const old = node('a', { role: 'primary', timeline: 1 });
-    expect(electPrimary([old, node('c', { timeline: 2 })])).toEqual({ primary: undefined, fenced: [old], conflict: false });
+    expect(electPrimary([old, node('c', { timeline: 2 })], 1)).toEqual({ primary: undefined, fenced: [old], conflict: false });
+  });
+
+  it.each(['suspect', 'down'] as const)(
+    'elects nobody, never the old primary, while the newest primary is %s and an older one answers',
+    (state) => {
+      const old = node('pg1', { role: 'primary', timeline: 1 });
+      const newest = node('pg2', { role: 'primary', timeline: 2, state });
+      const follower = node('pg3', { timeline: 1 });
+      expect(electPrimary([old, newest, follower], 2)).toEqual({ primary: undefined, fenced: [old], conflict: false });
+    },
+  );
+
+  it('elects the newest primary again as soon as it answers', () => {
+    const old = node('pg1', { role: 'primary', timeline: 1 });
+    const newest = node('pg2', { role: 'primary', timeline: 2 });
+    expect(electPrimary([old, newest], 2)).toEqual({ primary: newest, fenced: [old], conflict: false });
+  });
+
+  it('fences an old primary after a restart when the remembered timeline is newer than every answering node', () => {
+    // The manager restarted while pg2 (timeline 2) is unreachable: only its memory knows timeline 2.
+    const old = node('pg1', { role: 'primary', timeline: 1 });
+    const follower = node('pg3', { timeline: 1 });
+    expect(electPrimary([old, node('pg2', { state: 'down', timeline: 0 }), follower], 2)).toEqual({
+      primary: undefined,
+      fenced: [old],
+      conflict: false,
+    });
+  });
+
+  it('elects the old primary after a restart that remembers nothing, which is all the answering nodes can tell', () => {
+    const old = node('pg1', { role: 'primary', timeline: 1 });
+    expect(electPrimary([old, node('pg2', { state: 'down', timeline: 0 }), node('pg3', { timeline: 1 })], 0).primary).toBe(old);
   });
 
   it('refuses to guess between two primaries on the same newest timeline', () => {
     const a = node('a', { role: 'primary', timeline: 3 });
     const b = node('b', { role: 'primary', timeline: 3 });
-    expect(electPrimary([a, b])).toEqual({ primary: undefined, fenced: [a, b], conflict: true });
+    expect(electPrimary([a, b], 3)).toEqual({ primary: undefined, fenced: [a, b], conflict: true });
   });
 });
 
@@ -66,7 +98,13 @@ describe('replica lag', () => {
 
   it('is measured against the furthest answering node when there is no primary', () => {
     const nodes = [node('a', { lsn: 700n }), node('b', { lsn: 900n }), node('c', { lsn: 2000n, state: 'down' })];
-    expect(referencePosition(nodes, undefined)).toBe(900n);
+    expect(referencePosition(nodes, undefined, 1)).toBe(900n);
+  });
+
+  it('is measured only against nodes on the newest timeline when there is no primary', () => {
+    // pg1 wrote on past the fork on timeline 1: its positions say nothing about timeline 2.
+    const nodes = [node('pg1', { role: 'primary', timeline: 1, lsn: 9000n }), node('pg3', { timeline: 2, lsn: 800n })];
+    expect(referencePosition(nodes, undefined, 2)).toBe(800n);
   });
 });
 
@@ -88,6 +126,16 @@ describe('replica eligibility', () => {
 
   it('refuses a replica that still follows an older timeline', () => {
     expect(replicaIneligibility(node('r', { timeline: 1 }), { bytes: 0, seconds: 0 }, bounds, 2)).toBe('fenced-timeline');
+  });
+
+  it('refuses a replica still following a superseded primary, however fresh it is against that primary', () => {
+    // pg3 replays everything pg1 writes, so it shows no lag; but pg1 lost a failover.
+    const follower = node('pg3', { timeline: 1, lsn: 5000n });
+    expect(replicaIneligibility(follower, lagOf(follower, 5000n), bounds, 2)).toBe('fenced-timeline');
+  });
+
+  it('refuses a replica whose timeline is not known yet', () => {
+    expect(replicaIneligibility(node('r', { timeline: 0 }), { bytes: 0, seconds: 0 }, bounds, 1)).toBe('fenced-timeline');
   });
 
   it('refuses the primary as not a replica', () => {

@@ -59,4 +59,25 @@ describe('configuration', () => {
       'DATABASE_URLS: entry 1 of 1 must start with postgres:// or postgresql://.',
     );
   });
+
+  it('requires a synchronous standby with the embedded cluster and keeps the newest timeline in its data directory', () => {
+    const config = loadConfig({ SHOPGRAPH_DATA_DIR: '/var/tmp/sg' });
+    expect(config.routing.requireSynchronousStandby).toBe(true);
+    expect(config.routing.timelineFile).toBe('/var/tmp/sg/newest-timeline.json');
+  });
+
+  it('does not require a synchronous standby nor keep a timeline file on a cluster of its own unless told to', () => {
+    const own = { DATABASE_URLS: 'postgres://u:p@db1/shop' };
+    expect(loadConfig(own).routing).toMatchObject({ requireSynchronousStandby: false, timelineFile: undefined });
+    expect(
+      loadConfig({ ...own, SHOPGRAPH_REQUIRE_SYNCHRONOUS_STANDBY: 'true', SHOPGRAPH_TIMELINE_FILE: '/var/lib/sg/timeline.json' }).routing,
+    ).toMatchObject({ requireSynchronousStandby: true, timelineFile: '/var/lib/sg/timeline.json' });
+  });
+
+  it('refuses to require a synchronous standby of an embedded cluster without replicas, naming both settings', () => {
+    expect(() => loadConfig({ SHOPGRAPH_EMBEDDED_REPLICAS: '0', SHOPGRAPH_REQUIRE_SYNCHRONOUS_STANDBY: 'true' })).toThrowError(
+      /SHOPGRAPH_REQUIRE_SYNCHRONOUS_STANDBY: is true but SHOPGRAPH_EMBEDDED_REPLICAS is 0/,
+    );
+    expect(loadConfig({ SHOPGRAPH_EMBEDDED_REPLICAS: '0' }).routing.requireSynchronousStandby).toBe(false);
+  });
 });

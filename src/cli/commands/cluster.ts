@@ -51,6 +51,7 @@ async function openEmbedded(config: Config, logger: Logger): Promise<EmbeddedClu
     dataDir: config.embedded.dataDir,
     basePort: config.embedded.basePort,
     replicas: config.embedded.replicas,
+    requireSynchronousStandby: config.routing.requireSynchronousStandby,
     onProgress: (message) => logger.info(message),
   });
 }
@@ -68,8 +69,12 @@ async function clusterStatus(config: Config, logger: Logger, json: boolean): Pro
       return;
     }
     process.stdout.write(
-      `mode ${status.mode}, primary ${status.primary ?? 'none'}${status.conflict ? ' (several nodes claim to be primary)' : ''}\n`,
+      `mode ${status.mode}, primary ${status.primary ?? 'none'}${status.conflict ? ' (several nodes claim to be primary)' : ''}, timeline ${status.timeline}\n`,
     );
+    const confirmedBy = status.synchronousStandbys.length > 0 ? ` (confirmed by ${status.synchronousStandbys.join(', ')})` : '';
+    const refused =
+      status.synchronousRequired && status.durability !== 'synchronous' ? ': writes are refused until a standby confirms commits' : '';
+    process.stdout.write(`durability ${status.durability}${confirmedBy}${refused}\n`);
     for (const node of nodes) {
       const role = node.fenced ? `${node.role} (fenced)` : node.role;
       const lag = node.role === 'replica' && node.lagBytes !== null ? `lag ${node.lagBytes} B / ${node.lagSeconds?.toFixed(1)} s` : '';

@@ -1,5 +1,7 @@
 import type { Config } from '../../config.js';
 import { migrateDatabase, seedDatabase } from '../../db/index.js';
+import { ClusterKeeper } from '../../embedded/index.js';
+import { safeErrorFields } from '../../errors.js';
 import { startGraphQLServer } from '../../graphql/index.js';
 import type { Logger } from '../../log.js';
 import { BackupScheduler } from '../../db/backup/index.js';
@@ -16,6 +18,12 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
   const shutdownRequested = shutdownSignal(logger, config.shutdownGraceMs);
   const database = await openDatabase(config, logger, { needPrimary: true });
   let scheduler: BackupScheduler | undefined;
+  // The embedded cluster's nodes follow its newest primary, also after a promotion by hand.
+  const keeper =
+    database.embedded &&
+    ClusterKeeper.start(database.embedded, {
+      onError: (error) => logger.warn('embedded cluster: could not bring the nodes in line; trying again', safeErrorFields(error)),
+    });
   try {
     const primary = database.manager.choosePrimary();
     await migrateDatabase(primary);
@@ -66,6 +74,7 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
     await scheduler?.stop();
     logger.info('stopped serving');
   } finally {
+    await keeper?.stop();
     await database.close();
   }
 }

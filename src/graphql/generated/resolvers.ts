@@ -561,6 +561,15 @@ export type ReplicaIneligibility =
   /** It follows an older timeline than the primary (it missed a failover). */
   | 'FENCED_TIMELINE';
 
+/** Where the primary's commits are kept before a write is acknowledged. */
+export type Durability =
+  /** At least one standby confirms each commit: an acknowledged write is on two nodes. */
+  | 'SYNCHRONOUS'
+  /** The primary commits alone: an acknowledged write is lost if the primary is lost before a replica has it. */
+  | 'LOCAL_ONLY'
+  /** Cannot be told: there is no primary, or the probing database role lacks pg_monitor to read pg_stat_replication. */
+  | 'UNKNOWN';
+
 /** One database node as the connection manager sees it. */
 export type DatabaseNodeStatus = {
   __typename?: 'DatabaseNodeStatus';
@@ -595,6 +604,14 @@ export type ClusterStatus = {
   mode: ClusterMode;
   /** Name of the node taking writes, null without one. */
   primary: Maybe<Scalars['String']['output']>;
+  /** The newest WAL timeline this server has seen (each promotion starts a new one). Nodes on older timelines get neither reads nor writes until they are rebuilt as replicas of the newest primary. */
+  timeline: Scalars['Int']['output'];
+  /** Whether a standby confirms the primary's commits. */
+  durability: Durability;
+  /** The standbys that confirm the primary's commits now, by their replication application name (the node name in the embedded cluster). */
+  synchronousStandbys: Array<Scalars['String']['output']>;
+  /** True when this server takes writes only while the durability is SYNCHRONOUS (otherwise mutations fail with PRIMARY_UNAVAILABLE and the mode is READ_ONLY). */
+  synchronousRequired: Scalars['Boolean']['output'];
   /** True when several nodes claim to be primary on the newest timeline; writes wait until an operator resolves it. */
   conflict: Scalars['Boolean']['output'];
   /** Every configured node. */
@@ -995,6 +1012,7 @@ export type ResolversTypes = {
   DatabaseNodeRole: DatabaseNodeRole;
   DatabaseNodeState: DatabaseNodeState;
   ReplicaIneligibility: ReplicaIneligibility;
+  Durability: Durability;
   DatabaseNodeStatus: ResolverTypeWrapper<DatabaseNodeStatusSource>;
   ClusterStatus: ResolverTypeWrapper<ClusterStatusSource>;
   Customer: ResolverTypeWrapper<CustomerRow>;
@@ -1207,6 +1225,10 @@ export type DatabaseNodeStatusResolvers<ContextType = GraphQLContext, ParentType
 export type ClusterStatusResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ClusterStatus'] = ResolversParentTypes['ClusterStatus']> = {
   mode?: Resolver<ResolversTypes['ClusterMode'], ParentType, ContextType>;
   primary?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  timeline?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  durability?: Resolver<ResolversTypes['Durability'], ParentType, ContextType>;
+  synchronousStandbys?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  synchronousRequired?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   conflict?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   nodes?: Resolver<Array<ResolversTypes['DatabaseNodeStatus']>, ParentType, ContextType>;
 };

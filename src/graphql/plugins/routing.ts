@@ -1,9 +1,10 @@
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { decodeToken, encodeToken, type ConnectionManager, type Route, type RouteOptions } from '../../cluster/index.js';
-import { safeErrorFields } from '../../errors.js';
+import { safeErrorFields, WriteOutcomeUnknownError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { GraphQLContext } from '../context.js';
+import { formatError } from '../errors.js';
 
 /** Request header carrying a consistency token from an earlier mutation response. */
 export const CONSISTENCY_TOKEN_HEADER = 'x-consistency-token';
@@ -33,7 +34,12 @@ export function routingPlugin(cluster: ConnectionManager, logger: Logger): Apoll
           const result = response.body.singleResult;
           const extensions = routingExtensions(cluster, route);
           const token = await writeToken(requestContext, logger);
-          if (token) {
+          if (token instanceof WriteOutcomeUnknownError) {
+            // The writes committed on a primary that was promoted away meanwhile: nothing of the
+            // answer may stand as acknowledged.
+            result.data = null;
+            result.errors = [formatError({ message: token.message }, token)];
+          } else if (token) {
             extensions.consistency = { token };
             response.http.headers.set(CONSISTENCY_TOKEN_HEADER, token);
           }
@@ -58,6 +64,7 @@ export function routingExtensions(cluster: ConnectionManager, route: Route): Rec
     routing: {
       role: node.role,
       node: node.name,
+      timeline: node.timeline,
       lagBytes: lag?.lagBytes ?? null,
       lagSeconds: lag?.lagSeconds ?? null,
       ...(choice?.reason ? { fallbackReason: choice.reason } : {}),
@@ -97,14 +104,21 @@ function requestError(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
 }
 
-/** The token of a mutation's writes, or undefined (no writes, or the primary went away). */
-async function writeToken({ contextValue }: GraphQLRequestContext<GraphQLContext>, logger: Logger): Promise<string | undefined> {
+/**
+ * The token of a mutation's writes, or undefined (no writes, or the primary went away), or
+ * WRITE_OUTCOME_UNKNOWN when they committed on a superseded timeline.
+ */
+async function writeToken(
+  { contextValue }: GraphQLRequestContext<GraphQLContext>,
+  logger: Logger,
+): Promise<string | WriteOutcomeUnknownError | undefined> {
   const route = contextValue.assignedRoute;
   if (!route?.hasWritten) return undefined;
   try {
     const token = await route.consistencyToken();
     return token && encodeToken(token);
   } catch (error) {
+    if (error instanceof WriteOutcomeUnknownError) return error;
     logger.warn('could not read the commit position for a consistency token', {
       requestId: contextValue.requestId,
       ...safeErrorFields(error),

@@ -1,6 +1,7 @@
-import type { ClusterMode, HealthState, NodeRole, NodeStatus } from '../../cluster/index.js';
+import type { ClusterMode, Durability, HealthState, NodeRole, NodeStatus } from '../../cluster/index.js';
 import type {
   ClusterMode as ClusterModeValue,
+  Durability as DurabilityValue,
   ClusterStatusResolvers,
   DatabaseNodeRole,
   DatabaseNodeState,
@@ -17,6 +18,7 @@ const MODES: Record<ClusterMode, ClusterModeValue> = {
   'read-only': 'READ_ONLY',
   unavailable: 'UNAVAILABLE',
 };
+const DURABILITIES: Record<Durability, DurabilityValue> = { synchronous: 'SYNCHRONOUS', 'local-only': 'LOCAL_ONLY', unknown: 'UNKNOWN' };
 const ROLES: Record<NodeRole, DatabaseNodeRole> = { primary: 'PRIMARY', replica: 'REPLICA', unknown: 'UNKNOWN' };
 const STATES: Record<HealthState, DatabaseNodeState> = { up: 'UP', suspect: 'SUSPECT', down: 'DOWN' };
 const INELIGIBILITY: Record<NonNullable<NodeStatus['ineligible']>, ReplicaIneligibility | null> = {
@@ -32,6 +34,7 @@ const Query: QueryResolvers = {
 
 const ClusterStatus: ClusterStatusResolvers = {
   mode: (status) => MODES[status.mode],
+  durability: (status) => DURABILITIES[status.durability],
 };
 
 const DatabaseNodeStatus: DatabaseNodeStatusResolvers = {
