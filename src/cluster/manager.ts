@@ -427,8 +427,7 @@ export class ConnectionManager implements RouteHost {
     try {
       const result = await probeNode(node.probeSql, this.settings.probeTimeoutMs);
       this.observeTimeline(node, result);
-      node.lastProbe = result;
-      node.role = result.role;
+      node.recordProbe(result);
       if (node.health.state === 'up') node.observeLatency(result.latencyMs);
       else {
         node.forgetLatency();

@@ -81,6 +81,18 @@ export class ClusterNode implements NodeState {
     return this.health.state;
   }
 
+  /**
+   * Takes a probe's answer. A replica's timeline comes from its WAL receiver, or from its last
+   * restartpoint while the receiver restarts (a replica pointed at a new primary), which can be
+   * timelines behind: while the node keeps answering as a replica, its timeline never goes back.
+   */
+  recordProbe(result: ProbeResult): void {
+    const previous = this.lastProbe;
+    const answeringReplica = previous?.role === 'replica' && result.role === 'replica' && this.health.state === 'up';
+    this.lastProbe = answeringReplica && previous.timeline > result.timeline ? { ...result, timeline: previous.timeline } : result;
+    this.role = result.role;
+  }
+
   /** Called by the data layer for every statement it sends here (SQL per request, metrics). */
   countStatement(): void {
     this.statements += 1;

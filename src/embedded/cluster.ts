@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import postgres, { type Sql } from 'postgres';
 import { copyRunningDataDir } from './base-backup.js';
+import { ClusterLock } from './cluster-lock.js';
 import { resolveBinaries } from './binaries.js';
 import { isStandby, timelineOfDataDir } from './data-dir.js';
 import { newClusterState, readClusterState, writeClusterState, type ClusterState } from './cluster-state.js';
@@ -54,6 +55,8 @@ export interface EmbeddedNode {
 export class EmbeddedCluster {
   /** Nodes this object started (while creating the cluster, or in `up`), so they can be stopped. */
   private readonly startedHere = new Set<string>();
+  /** Held by every change to the nodes (start, stop, promote, rebuild, settings); kills and pauses are faults and take none. */
+  private readonly lock: ClusterLock;
 
   private constructor(
     readonly dataDir: string,
@@ -62,7 +65,9 @@ export class EmbeddedCluster {
     private readonly user: ServerUser | undefined,
     private readonly progress: (message: string) => void,
     private readonly synchronousRequired: boolean,
-  ) {}
+  ) {
+    this.lock = new ClusterLock(path.join(dataDir, 'cluster.lock'));
+  }
 
   /**
    * Opens the cluster in `dataDir`, creating (initdb, base copies, replication) a new one
@@ -131,17 +136,21 @@ export class EmbeddedCluster {
    * after `shopgraph cluster up`) are not in the list, so their owner keeps them.
    */
   async up(): Promise<string[]> {
-    await this.findPrimary();
-    const ordered = [this.node(this.state.primary), ...this.nodes.filter((node) => node.name !== this.state.primary)];
-    for (const node of ordered) {
-      if (!(await this.pgCtl.isRunning(node.dataDir))) await this.startNode(node.name);
-    }
-    return this.nodes.map((node) => node.name).filter((name) => this.startedHere.has(name));
+    return this.lock.hold(async () => {
+      await this.findPrimary();
+      const ordered = [this.node(this.state.primary), ...this.nodes.filter((node) => node.name !== this.state.primary)];
+      for (const node of ordered) {
+        if (!(await this.pgCtl.isRunning(node.dataDir))) await this.startNode(node.name);
+      }
+      return this.nodes.map((node) => node.name).filter((name) => this.startedHere.has(name));
+    });
   }
 
   /** Stops every running node (fast shutdown: open sessions are ended, data is flushed). */
   async down(): Promise<void> {
-    await this.stopAll('fast');
+    return this.lock.hold(async () => {
+      await this.stopAll('fast');
+    });
   }
 
   /**
@@ -151,24 +160,26 @@ export class EmbeddedCluster {
    * is, even a stale primary: tests use it to bring an old primary back on purpose.
    */
   async startNode(name: string, { asIs = false }: { asIs?: boolean } = {}): Promise<void> {
-    const node = this.node(name);
-    if (await this.pgCtl.isRunning(node.dataDir)) return;
-    if (asIs) return this.launch(node);
-    await this.findPrimary();
-    if (name === this.state.primary) return this.launch(node);
-    const primary = this.node(this.state.primary);
-    if (!(await this.pgCtl.isRunning(primary.dataDir))) {
-      throw new Error(`Node ${name} is a replica of ${primary.name}, which is not running; start ${primary.name} first, or fail over.`);
-    }
-    if (!(await isStandby(node.dataDir))) return this.rebuildAsReplica(name, `was a primary before ${primary.name} took over`);
-    await this.createReplicationSlots(primary);
-    await this.writeNodeSettings(node, primary);
-    await this.launch(node);
-    // A replica whose history went past the point where the primary's timeline forked off
-    // (it had WAL the promoted node never got) can never follow, only be copied anew.
-    if (!(await this.streams(node, primary)))
-      return this.rebuildAsReplica(name, `cannot follow ${primary.name} (its WAL history has diverged)`);
-    await this.configureSynchronousStandbys(primary);
+    return this.lock.hold(async () => {
+      const node = this.node(name);
+      if (await this.pgCtl.isRunning(node.dataDir)) return;
+      if (asIs) return this.launch(node);
+      await this.findPrimary();
+      if (name === this.state.primary) return this.launch(node);
+      const primary = this.node(this.state.primary);
+      if (!(await this.pgCtl.isRunning(primary.dataDir))) {
+        throw new Error(`Node ${name} is a replica of ${primary.name}, which is not running; start ${primary.name} first, or fail over.`);
+      }
+      if (!(await isStandby(node.dataDir))) return this.rebuildAsReplica(name, `was a primary before ${primary.name} took over`);
+      await this.createReplicationSlots(primary);
+      await this.writeNodeSettings(node, primary);
+      await this.launch(node);
+      // A replica whose history went past the point where the primary's timeline forked off
+      // (it had WAL the promoted node never got) can never follow, only be copied anew.
+      if (!(await this.streams(node, primary)))
+        return this.rebuildAsReplica(name, `cannot follow ${primary.name} (its WAL history has diverged)`);
+      await this.configureSynchronousStandbys(primary);
+    });
   }
 
   /**
@@ -176,21 +187,25 @@ export class EmbeddedCluster {
    * for a replica that still follows a node that is no longer the primary.
    */
   async follow(name: string): Promise<void> {
-    const primary = this.node(this.state.primary);
-    const node = this.node(name);
-    this.progress(`pointing ${name} at the primary ${primary.name}`);
-    await this.createReplicationSlots(primary);
-    await this.writeNodeSettings(node, primary);
-    await this.reloadConfiguration(node);
+    return this.lock.hold(async () => {
+      const primary = this.node(this.state.primary);
+      const node = this.node(name);
+      this.progress(`pointing ${name} at the primary ${primary.name}`);
+      await this.createReplicationSlots(primary);
+      await this.writeNodeSettings(node, primary);
+      await this.reloadConfiguration(node);
+    });
   }
 
   /** Stops a node, whatever it is now, and copies the primary onto it as a new replica. */
   async rebuildAsReplica(name: string, reason: string): Promise<void> {
-    const primary = this.node(this.state.primary);
-    this.progress(`${name} ${reason}; rebuilding it as a replica of ${primary.name}`);
-    await this.stopNode(name, 'immediate');
-    await this.createReplica(this.node(name), primary);
-    await this.configureSynchronousStandbys(primary);
+    return this.lock.hold(async () => {
+      const primary = this.node(this.state.primary);
+      this.progress(`${name} ${reason}; rebuilding it as a replica of ${primary.name}`);
+      await this.stopNode(name, 'immediate');
+      await this.createReplica(this.node(name), primary);
+      await this.configureSynchronousStandbys(primary);
+    });
   }
 
   /**
@@ -198,9 +213,11 @@ export class EmbeddedCluster {
    * gives every other node a replication slot on it. Changes nothing that is already so.
    */
   async configurePrimary(): Promise<void> {
-    const primary = this.node(this.state.primary);
-    await this.createReplicationSlots(primary);
-    await this.configureSynchronousStandbys(primary);
+    return this.lock.hold(async () => {
+      const primary = this.node(this.state.primary);
+      await this.createReplicationSlots(primary);
+      await this.configureSynchronousStandbys(primary);
+    });
   }
 
   /**
@@ -210,33 +227,35 @@ export class EmbeddedCluster {
    * after it crashed) and must never start as primary again: it missed acknowledged writes.
    */
   async findPrimary(): Promise<string> {
-    const nodes = await Promise.all(
-      this.nodes.map(async (node) => ({
-        name: node.name,
-        timeline: await timelineOfDataDir(node.dataDir),
-        standby: await isStandby(node.dataDir),
-      })),
-    );
-    const newest = Math.max(...nodes.map((node) => node.timeline));
-    const candidates = nodes.filter((node) => !node.standby && node.timeline === newest);
-    if (candidates.length > 1) {
-      throw new Error(
-        `Nodes ${candidates.map((node) => node.name).join(' and ')} are both primaries on timeline ${newest}; ` +
-          "keep the one with the writes you want, delete the other one's directory under nodes/, and start again.",
+    return this.lock.hold(async () => {
+      const nodes = await Promise.all(
+        this.nodes.map(async (node) => ({
+          name: node.name,
+          timeline: await timelineOfDataDir(node.dataDir),
+          standby: await isStandby(node.dataDir),
+        })),
       );
-    }
-    const primary = candidates[0];
-    if (!primary) {
-      throw new Error(
-        `No node's data directory is a primary on the newest timeline (${newest}); promote the most advanced replica with pg_ctl promote.`,
-      );
-    }
-    if (primary.name !== this.state.primary) {
-      this.progress(`${primary.name} is the primary (timeline ${newest}); ${this.state.primary} was superseded`);
-      this.state = { ...this.state, primary: primary.name };
-      await writeClusterState(this.dataDir, this.state);
-    }
-    return primary.name;
+      const newest = Math.max(...nodes.map((node) => node.timeline));
+      const candidates = nodes.filter((node) => !node.standby && node.timeline === newest);
+      if (candidates.length > 1) {
+        throw new Error(
+          `Nodes ${candidates.map((node) => node.name).join(' and ')} are both primaries on timeline ${newest}; ` +
+            "keep the one with the writes you want, delete the other one's directory under nodes/, and start again.",
+        );
+      }
+      const primary = candidates[0];
+      if (!primary) {
+        throw new Error(
+          `No node's data directory is a primary on the newest timeline (${newest}); promote the most advanced replica with pg_ctl promote.`,
+        );
+      }
+      if (primary.name !== this.state.primary) {
+        this.progress(`${primary.name} is the primary (timeline ${newest}); ${this.state.primary} was superseded`);
+        this.state = { ...this.state, primary: primary.name };
+        await writeClusterState(this.dataDir, this.state);
+      }
+      return primary.name;
+    });
   }
 
   /** Whether `replica` streams from `primary` within a few seconds of starting. */
@@ -254,14 +273,16 @@ export class EmbeddedCluster {
 
   /** Stops a node and returns once every one of its processes is gone, not only the postmaster. */
   async stopNode(name: string, mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
-    const node = this.node(name);
-    if (await this.pgCtl.isRunning(node.dataDir)) {
-      const pid = await postmasterPid(node.dataDir);
-      const tree = pid === undefined ? [] : [pid, ...(await descendantsOf(pid))];
-      await this.pgCtl.stop(node.dataDir, mode);
-      await waitUntilGone(tree, 10_000);
-    }
-    this.startedHere.delete(name);
+    return this.lock.hold(async () => {
+      const node = this.node(name);
+      if (await this.pgCtl.isRunning(node.dataDir)) {
+        const pid = await postmasterPid(node.dataDir);
+        const tree = pid === undefined ? [] : [pid, ...(await descendantsOf(pid))];
+        await this.pgCtl.stop(node.dataDir, mode);
+        await waitUntilGone(tree, 10_000);
+      }
+      this.startedHere.delete(name);
+    });
   }
 
   /**
@@ -275,11 +296,10 @@ export class EmbeddedCluster {
     const pid = await postmasterPid(node.dataDir);
     if (pid === undefined) return;
     await killTree(pid);
-    const deadline = Date.now() + 10_000;
-    while (await this.pgCtl.isRunning(node.dataDir)) {
-      if (Date.now() > deadline) throw new Error(`Node ${name} (pid ${pid}) still counts as running 10 s after SIGKILL.`);
-      await sleep(20);
-    }
+    // Every process is gone or a zombie waiting for init to reap it (up to a second on some
+    // hosts), and a zombie still counts as alive to pg_ctl and to a new postmaster's lock file
+    // check. The server is dead for sure, so its lock file goes now, as after a reboot.
+    await fs.rm(path.join(node.dataDir, 'postmaster.pid'), { force: true });
     this.startedHere.delete(name);
   }
 
@@ -307,12 +327,14 @@ export class EmbeddedCluster {
    * a warning, so writes keep working). Other replicas are not re-pointed; see `failover`.
    */
   async promote(name: string): Promise<void> {
-    const node = this.node(name);
-    this.progress(`promoting ${name}`);
-    await this.pgCtl.promote(node.dataDir);
-    this.state = { ...this.state, primary: name };
-    await writeClusterState(this.dataDir, this.state);
-    await this.createReplicationSlots(node);
+    return this.lock.hold(async () => {
+      const node = this.node(name);
+      this.progress(`promoting ${name}`);
+      await this.pgCtl.promote(node.dataDir);
+      this.state = { ...this.state, primary: name };
+      await writeClusterState(this.dataDir, this.state);
+      await this.createReplicationSlots(node);
+    });
   }
 
   /**
@@ -339,26 +361,28 @@ export class EmbeddedCluster {
    * old primary to be rebuilt as a replica when it is next started.
    */
   async failover(): Promise<{ from: string; to: string }> {
-    const from = await this.findPrimary();
-    await this.stopNode(from, 'fast');
-    const candidates: { node: EmbeddedNode; received: bigint }[] = [];
-    for (const node of this.nodes) {
-      if (node.name === from || !(await this.pgCtl.isRunning(node.dataDir))) continue;
-      const received = await receivedWal(this.connect(node.port, this.state.database)).catch(() => undefined);
-      if (received === undefined) this.progress(`${node.name} runs but does not answer; it is not a candidate`);
-      else candidates.push({ node, received });
-    }
-    candidates.sort((a, b) => (b.received > a.received ? 1 : b.received < a.received ? -1 : 0));
-    const target = candidates[0]?.node;
-    if (!target) throw new Error('No replica is running to fail over to; start one with shopgraph cluster start NODE.');
-    await this.promote(target.name);
-    for (const { node } of candidates.slice(1)) {
-      await this.writeNodeSettings(node, target);
-      await this.reloadConfiguration(node);
-    }
-    await this.configureSynchronousStandbys(target);
-    this.progress(`${target.name} is the primary now (was ${from})`);
-    return { from, to: target.name };
+    return this.lock.hold(async () => {
+      const from = await this.findPrimary();
+      await this.stopNode(from, 'fast');
+      const candidates: { node: EmbeddedNode; received: bigint }[] = [];
+      for (const node of this.nodes) {
+        if (node.name === from || !(await this.pgCtl.isRunning(node.dataDir))) continue;
+        const received = await receivedWal(this.connect(node.port, this.state.database)).catch(() => undefined);
+        if (received === undefined) this.progress(`${node.name} runs but does not answer; it is not a candidate`);
+        else candidates.push({ node, received });
+      }
+      candidates.sort((a, b) => (b.received > a.received ? 1 : b.received < a.received ? -1 : 0));
+      const target = candidates[0]?.node;
+      if (!target) throw new Error('No replica is running to fail over to; start one with shopgraph cluster start NODE.');
+      await this.promote(target.name);
+      for (const { node } of candidates.slice(1)) {
+        await this.writeNodeSettings(node, target);
+        await this.reloadConfiguration(node);
+      }
+      await this.configureSynchronousStandbys(target);
+      this.progress(`${target.name} is the primary now (was ${from})`);
+      return { from, to: target.name };
+    });
   }
 
   private async stopAll(mode: 'fast' | 'immediate'): Promise<void> {
@@ -555,8 +579,4 @@ async function receivedWal(sql: Sql): Promise<bigint> {
   } finally {
     await sql.end();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { parseLsn, type Lsn } from '../cluster/index.js';
 
 /**
  * What a node's data directory says about it while the node is stopped (the embedded
@@ -28,4 +29,20 @@ export async function isStandby(dataDir: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * Where each earlier timeline of `timeline` ended, from its history file in the directory's
+ * pg_wal (`00000003.history`: one line per ancestor, "parent timeline, switch point, reason").
+ * Empty for timeline 1 or when the file is missing.
+ */
+export async function timelineSwitchPoints(dataDir: string, timeline: number): Promise<Map<number, Lsn>> {
+  const name = `${timeline.toString(16).toUpperCase().padStart(8, '0')}.history`;
+  const text = await fs.readFile(path.join(dataDir, 'pg_wal', name), 'utf8').catch(() => '');
+  const points = new Map<number, Lsn>();
+  for (const line of text.split('\n')) {
+    const match = /^\s*(\d+)\s+([0-9A-F]+\/[0-9A-F]+)/i.exec(line);
+    if (match) points.set(Number(match[1]), parseLsn(match[2]!));
+  }
+  return points;
 }

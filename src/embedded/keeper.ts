@@ -1,18 +1,9 @@
-import postgres, { type Sql } from 'postgres';
-import type { EmbeddedCluster, EmbeddedNode } from './cluster.js';
-import { timelineOfDataDir } from './data-dir.js';
-
-/** What one node answers about itself; undefined for a node that does not answer. */
-interface NodeView {
-  name: string;
-  inRecovery: boolean;
-  timeline: number;
-  /** The port a replica streams from now, if it streams. */
-  upstreamPort: number | null;
-}
+import type { EmbeddedCluster } from './cluster.js';
+import { timelineOfDataDir, timelineSwitchPoints } from './data-dir.js';
+import { NodeWatcher } from './node-view.js';
 
 export interface ClusterKeeperOptions {
-  /** Time between two looks at the cluster, in ms (default 250). */
+  /** Time between two looks at the cluster, in ms (default 200). */
   intervalMs?: number;
   /** How long a replica pointed at the primary may take to stream before it is copied anew (default 10 s). */
   followGraceMs?: number;
@@ -20,8 +11,6 @@ export interface ClusterKeeperOptions {
   onError?: (error: unknown) => void;
 }
 
-/** A node that does not answer this fast counts as not answering (paused, cut off, busy starting). */
-const ANSWER_TIMEOUT_MS = 1000;
 /** How often the primary's slots and synchronous setting are checked again when nothing changed. */
 const RECHECK_PRIMARY_MS = 10_000;
 
@@ -40,7 +29,7 @@ export class ClusterKeeper {
   private timer: NodeJS.Timeout | undefined;
   private looking: Promise<void> | undefined;
   private stopped = false;
-  private readonly clients = new Map<string, Sql>();
+  private readonly watcher = new NodeWatcher();
   /** Replicas pointed at the primary, and when, until they stream from it. */
   private readonly pointedAt = new Map<string, number>();
   /** The primary (name and timeline) whose slots and setting were last put right, and when. */
@@ -53,7 +42,7 @@ export class ClusterKeeper {
     private readonly cluster: EmbeddedCluster,
     options: ClusterKeeperOptions,
   ) {
-    this.intervalMs = options.intervalMs ?? 250;
+    this.intervalMs = options.intervalMs ?? 200;
     this.followGraceMs = options.followGraceMs ?? 10_000;
     this.onError = options.onError ?? (() => {});
   }
@@ -69,14 +58,13 @@ export class ClusterKeeper {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.looking;
-    await Promise.all([...this.clients.values()].map((sql) => sql.end({ timeout: 1 }).catch(() => {})));
-    this.clients.clear();
+    await this.watcher.close();
   }
 
   /** One look at the cluster, and whatever it takes to put right what it finds. */
   async look(): Promise<void> {
     const nodes = this.cluster.nodes;
-    const views = (await Promise.all(nodes.map((node) => this.view(node)))).filter((view) => view !== undefined);
+    const views = (await Promise.all(nodes.map((node) => this.watcher.view(node)))).filter((view) => view !== undefined);
     const onDisk = await Promise.all(nodes.map((node) => timelineOfDataDir(node.dataDir)));
     const newest = Math.max(...onDisk, ...views.map((view) => view.timeline));
     const primary = views.find((view) => !view.inRecovery && view.timeline === newest);
@@ -89,19 +77,30 @@ export class ClusterKeeper {
       await this.cluster.configurePrimary();
       this.configured = { key, at: now };
     }
-    const primaryPort = this.cluster.node(primary.name).port;
+    const primaryNode = this.cluster.node(primary.name);
+    const forks = await timelineSwitchPoints(primaryNode.dataDir, primary.timeline);
+    // Cheap changes first: a replica that can follow is pointed at the primary at once, so a
+    // synchronous standby is back (and writes with it) before any node is copied anew, which
+    // takes seconds.
+    const rebuilds: { name: string; reason: string }[] = [];
     for (const view of views) {
-      if (view.name === primary.name || this.stopped) continue;
+      if (view.name === primary.name) continue;
       if (!view.inRecovery) {
-        await this.cluster.rebuildAsReplica(
-          view.name,
-          `runs as a primary on timeline ${view.timeline}, which timeline ${newest} superseded`,
-        );
+        rebuilds.push({ name: view.name, reason: `runs as a primary on timeline ${view.timeline}, which timeline ${newest} superseded` });
+        continue;
+      }
+      if (view.upstreamPort === primaryNode.port) {
         this.pointedAt.delete(view.name);
         continue;
       }
-      if (view.upstreamPort === primaryPort) {
-        this.pointedAt.delete(view.name);
+      // A replica with WAL of an older timeline past the point where the primary's history
+      // left it (it followed the old primary for longer) can never follow.
+      const fork = view.timeline < primary.timeline ? forks.get(view.timeline) : undefined;
+      if (fork !== undefined && view.position > fork) {
+        rebuilds.push({
+          name: view.name,
+          reason: `has WAL of timeline ${view.timeline} past where timeline ${primary.timeline} forked off`,
+        });
         continue;
       }
       const since = this.pointedAt.get(view.name);
@@ -109,9 +108,16 @@ export class ClusterKeeper {
         await this.cluster.follow(view.name);
         this.pointedAt.set(view.name, now);
       } else if (now - since > this.followGraceMs) {
-        await this.cluster.rebuildAsReplica(view.name, `does not stream from ${primary.name} (its WAL history has diverged)`);
-        this.pointedAt.delete(view.name);
+        rebuilds.push({
+          name: view.name,
+          reason: `does not stream from ${primary.name} ${this.followGraceMs / 1000} s after it was pointed there`,
+        });
       }
+    }
+    for (const { name, reason } of rebuilds) {
+      if (this.stopped) return;
+      await this.cluster.rebuildAsReplica(name, reason);
+      this.pointedAt.delete(name);
     }
   }
 
@@ -124,43 +130,5 @@ export class ClusterKeeper {
           if (!this.stopped) this.schedule();
         });
     }, this.intervalMs);
-  }
-
-  private async view(node: EmbeddedNode): Promise<NodeView | undefined> {
-    let sql = this.clients.get(node.name);
-    if (!sql) {
-      sql = postgres(node.url, { max: 1, connect_timeout: 1, idle_timeout: 30, onnotice: () => {} });
-      this.clients.set(node.name, sql);
-    }
-    const query = sql<{ inRecovery: boolean; timeline: number; upstreamPort: number | null }[]>`
-      select
-        pg_is_in_recovery() as "inRecovery",
-        case when pg_is_in_recovery()
-          then coalesce((select received_tli from pg_stat_wal_receiver), (select timeline_id from pg_control_checkpoint()))
-          else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
-        end as timeline,
-        (select sender_port from pg_stat_wal_receiver where status = 'streaming') as "upstreamPort"`;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => {
-        query.cancel();
-        resolve(undefined);
-      }, ANSWER_TIMEOUT_MS);
-    });
-    try {
-      const rows = await Promise.race([query, timeout]);
-      if (!rows) {
-        // A connection that stopped answering may be dead for good (a node that was killed).
-        this.clients.delete(node.name);
-        void sql.end({ timeout: 0 }).catch(() => {});
-        return undefined;
-      }
-      const [row] = rows;
-      return row && { name: node.name, ...row };
-    } catch {
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

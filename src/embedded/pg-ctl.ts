@@ -30,7 +30,7 @@ export class PgCtl {
 
   async start(dataDir: string, logFile: string): Promise<void> {
     await this.run(this.binaries.pgCtl, ['start', '--wait', '--timeout=60', `--pgdata=${dataDir}`, `--log=${logFile}`], {
-      explainFailure: async () => tail(logFile),
+      explainFailure: async (output) => `${output.trim()}\n${await tail(logFile)}`,
     });
   }
 
@@ -48,10 +48,14 @@ export class PgCtl {
     return code === 0;
   }
 
-  private async run(program: string, args: string[], options: { explainFailure?: () => Promise<string> } = {}): Promise<void> {
+  private async run(
+    program: string,
+    args: string[],
+    options: { explainFailure?: (output: string) => Promise<string> } = {},
+  ): Promise<void> {
     const { code, output } = await this.exec(program, args);
     if (code === 0) return;
-    const detail = options.explainFailure ? await options.explainFailure() : output;
+    const detail = options.explainFailure ? await options.explainFailure(output) : output;
     const name = program.split('/').pop();
     throw new Error(`${name} ${args[0]?.startsWith('-') ? '' : (args[0] ?? '')} failed (exit ${code}):\n${detail.trim()}`);
   }

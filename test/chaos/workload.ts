@@ -1,153 +1,158 @@
-import { randomUUID } from 'node:crypto';
+import { decodeIdOf } from '../../src/graphql/ids.js';
 import { toGlobalId } from '../../src/graphql/index.js';
+import { outcomeOfCode, type Operation, type OperationKind } from './history.js';
+import { seededRandom, type Random } from './random.js';
 
 /**
- * The chaos run's client side: workers that read product pages and place orders over HTTP,
- * as a careful partner would: every order carries an idempotency key, and an order whose
- * outcome is unknown (or that met no primary) is retried with the same key until it is
- * acknowledged or the run ends.
+ * The chaos run's clients, as careful partners would be: readers load product pages, writers
+ * place one-unit orders, each with its own idempotency key, and send an order again with the
+ * same key after any answer that is not a definite refusal, until it is acknowledged or the
+ * run ends. Half the acknowledged orders are read back at once with their consistency token.
+ * Every request is recorded in the history.
  */
-export type Outcome =
-  | 'read-ok'
-  | 'read-failed'
-  | 'write-ok'
-  | 'write-replayed'
-  | 'write-primary-unavailable'
-  | 'write-outcome-unknown'
-  | 'write-insufficient-stock'
-  | 'write-failed';
-
-export interface Acknowledged {
-  key: string;
-  orderId: string;
-  /** Node that acknowledged it, and when (ms since the run began). */
-  node: string;
-  at: number;
-}
-
-export interface WorkloadState {
-  outcomes: Record<Outcome, number>;
-  acknowledged: Acknowledged[];
-  /** Failed reads, with the error code and when they happened. */
-  readFailures: { at: number; code: string }[];
-  /** Writes acknowledged, in order: (time, node). */
-  writeLog: { at: number; node: string }[];
-  /** Error codes of failed writes that are not one of the named outcomes. */
-  otherWriteErrors: Record<string, number>;
-}
-
 export interface WorkloadOptions {
   url: string;
-  /** Sent as the bearer token of every request. */
+  /** Sent as the bearer token of every request (an admin key, so reads may include orders). */
   apiKey: string;
-  workers: number;
-  /** Share of requests that are orders (0..1). */
-  writeShare: number;
+  readers: number;
+  writers: number;
   products: number;
   customers: number;
+  seed: number;
+  /** Starts every idempotency key, so keys of different schedules never meet. */
+  keyPrefix: string;
+  /** Time 0 of the history. */
   startedAt: number;
   shouldStop: () => boolean;
 }
 
-/** Failures after which the same order, with the same key, is sent again. */
-const RETRYABLE = new Set(['NETWORK', 'SERVICE_UNAVAILABLE', 'INTERNAL_SERVER_ERROR']);
+const READ = `query Read($id: ID!) {
+  product(id: $id) { sku price { amount } inventory { totalAvailable } reviews(first: 3) { nodes { rating } } }
+  orders(first: 10) { nodes { id } }
+}`;
+const PLACE_ORDER = `mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { replayed order { id } } }`;
+const READ_ORDER = `query ReadOrder($id: ID!) { order(id: $id) { id } }`;
 
-const READ = `query($id: ID!) { product(id: $id) { sku price { amount } inventory { totalAvailable } reviews(first: 3) { nodes { rating } } } }`;
-const PLACE_ORDER = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { replayed order { id } } }`;
+/** Pause between two attempts of one order, so a refused write does not spin. */
+const RETRY_PAUSE_MS = 50;
 
-export function newWorkloadState(): WorkloadState {
-  return {
-    outcomes: {
-      'read-ok': 0,
-      'read-failed': 0,
-      'write-ok': 0,
-      'write-replayed': 0,
-      'write-primary-unavailable': 0,
-      'write-outcome-unknown': 0,
-      'write-insufficient-stock': 0,
-      'write-failed': 0,
-    },
-    acknowledged: [],
-    readFailures: [],
-    writeLog: [],
-    otherWriteErrors: {},
-  };
+export async function runWorkload(options: WorkloadOptions, history: Operation[]): Promise<void> {
+  const workers = [
+    ...Array.from({ length: options.readers }, (_, index) => reader(options, history, index, seededRandom(options.seed * 31 + index))),
+    ...Array.from({ length: options.writers }, (_, index) => {
+      const worker = options.readers + index;
+      return writer(options, history, worker, seededRandom(options.seed * 31 + worker));
+    }),
+  ];
+  await Promise.all(workers);
 }
 
-export async function runWorkload(options: WorkloadOptions, state: WorkloadState): Promise<void> {
-  const worker = async () => {
-    while (!options.shouldStop()) {
-      if (Math.random() < options.writeShare) await placeOrderUntilAcknowledged(options, state);
-      else await read(options, state);
-    }
-  };
-  await Promise.all(Array.from({ length: options.workers }, worker));
-}
-
-async function read(options: WorkloadOptions, state: WorkloadState): Promise<void> {
-  const id = toGlobalId('Product', 1 + Math.floor(Math.random() * options.products));
-  const { code } = await post(options, READ, { id });
-  if (code === undefined) state.outcomes['read-ok'] += 1;
-  else {
-    state.outcomes['read-failed'] += 1;
-    state.readFailures.push({ at: Date.now() - options.startedAt, code });
-  }
-}
-
-async function placeOrderUntilAcknowledged(options: WorkloadOptions, state: WorkloadState): Promise<void> {
-  const input = {
-    customerId: toGlobalId('Customer', 1 + Math.floor(Math.random() * options.customers)),
-    items: [{ productId: toGlobalId('Product', 1 + Math.floor(Math.random() * options.products)), quantity: 1 }],
-    idempotencyKey: randomUUID(),
-  };
-  // Retry with the same key while the outcome is unknown or no primary takes writes; stop
-  // when the run ends (such an order was never acknowledged, so it owes nothing).
+async function reader(options: WorkloadOptions, history: Operation[], worker: number, random: Random): Promise<void> {
   while (!options.shouldStop()) {
-    const { code, data, node } = await post(options, PLACE_ORDER, { input });
-    if (code === undefined) {
-      const { replayed, order } = (data as { placeOrder: { replayed: boolean; order: { id: string } } }).placeOrder;
-      state.outcomes[replayed ? 'write-replayed' : 'write-ok'] += 1;
-      const at = Date.now() - options.startedAt;
-      state.acknowledged.push({ key: input.idempotencyKey, orderId: order.id, node: node ?? 'unknown', at });
-      state.writeLog.push({ at, node: node ?? 'unknown' });
-      return;
+    const id = toGlobalId('Product', random.int(1, options.products));
+    const sent = await send(options, READ, { id });
+    const op = record(history, options, worker, 'read', sent);
+    if (op.outcome === 'ok') {
+      const nodes = (sent.data as { orders: { nodes: { id: string }[] } }).orders.nodes;
+      op.newestOrderId = Math.max(0, ...nodes.map((node) => decodeIdOf('Order', node.id, 'id')));
     }
-    if (code === 'PRIMARY_UNAVAILABLE') state.outcomes['write-primary-unavailable'] += 1;
-    else if (code === 'WRITE_OUTCOME_UNKNOWN') state.outcomes['write-outcome-unknown'] += 1;
-    else if (code === 'INSUFFICIENT_STOCK') {
-      state.outcomes['write-insufficient-stock'] += 1;
-      return;
-    } else {
-      state.outcomes['write-failed'] += 1;
-      state.otherWriteErrors[code] = (state.otherWriteErrors[code] ?? 0) + 1;
-      // A refusal (say, a product not for sale) does not change on retry; transport trouble might.
-      if (!RETRYABLE.has(code) && !code.startsWith('HTTP_5')) return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
-/** One GraphQL request; `code` is the first error's code, 'HTTP_<status>' or 'NETWORK'. */
-async function post(
+async function writer(options: WorkloadOptions, history: Operation[], worker: number, random: Random): Promise<void> {
+  let orders = 0;
+  while (!options.shouldStop()) {
+    orders += 1;
+    const productId = random.int(1, options.products);
+    const input = {
+      customerId: toGlobalId('Customer', random.int(1, options.customers)),
+      items: [{ productId: toGlobalId('Product', productId), quantity: 1 }],
+      idempotencyKey: `${options.keyPrefix}-${worker}-${orders}`,
+    };
+    const readBack = random.chance(0.5);
+    // The same order, with the same key, until the answer is definite or the run ends (an
+    // order never acknowledged owes nothing; one whose outcome is unknown may exist).
+    while (!options.shouldStop()) {
+      const sent = await send(options, PLACE_ORDER, { input });
+      const op = record(history, options, worker, 'order', sent);
+      op.key = input.idempotencyKey;
+      op.productId = productId;
+      if (op.outcome === 'ok') {
+        const { replayed, order } = (sent.data as { placeOrder: { replayed: boolean; order: { id: string } } }).placeOrder;
+        op.orderId = decodeIdOf('Order', order.id, 'id');
+        op.replayed = replayed;
+        op.token = sent.token;
+        if (readBack && sent.token) await tokenRead(options, history, worker, order.id, sent.token);
+        break;
+      }
+      if (op.outcome === 'fail' && op.code !== 'PRIMARY_UNAVAILABLE' && op.code !== 'SERVICE_UNAVAILABLE') break;
+      await sleep(RETRY_PAUSE_MS);
+    }
+  }
+}
+
+async function tokenRead(options: WorkloadOptions, history: Operation[], worker: number, orderId: string, token: string): Promise<void> {
+  const sent = await send(options, READ_ORDER, { id: orderId }, { 'x-consistency-token': token });
+  const op = record(history, options, worker, 'token-read', sent);
+  op.orderId = decodeIdOf('Order', orderId, 'id');
+  op.token = token;
+  if (op.outcome === 'ok') op.found = (sent.data as { order: unknown }).order !== null;
+}
+
+interface Sent {
+  invokedAt: number;
+  completedAt: number;
+  code?: string;
+  data?: unknown;
+  routing?: { node?: string; role?: string; timeline?: number };
+  token?: string;
+}
+
+function record(history: Operation[], options: WorkloadOptions, worker: number, kind: OperationKind, sent: Sent): Operation {
+  const op: Operation = {
+    index: history.length,
+    worker,
+    kind,
+    invokedAt: sent.invokedAt - options.startedAt,
+    completedAt: sent.completedAt - options.startedAt,
+    outcome: outcomeOfCode(sent.code),
+    ...(sent.code === undefined ? {} : { code: sent.code }),
+    ...(sent.routing ? { node: sent.routing.node, role: sent.routing.role, timeline: sent.routing.timeline } : {}),
+  };
+  history.push(op);
+  return op;
+}
+
+/** One GraphQL request; `code` is the first error's code, `HTTP_<status>` or `NETWORK`. */
+async function send(
   { url, apiKey }: WorkloadOptions,
   query: string,
   variables: Record<string, unknown>,
-): Promise<{ code?: string; data?: unknown; node?: string }> {
+  headers: Record<string, string> = {},
+): Promise<Sent> {
+  const invokedAt = Date.now();
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, ...headers },
       body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(15_000),
+      signal: AbortSignal.timeout(20_000),
     });
     const body = (await response.json()) as {
       data?: unknown;
       errors?: { extensions?: { code?: string } }[];
-      extensions?: { routing?: { node?: string } };
+      extensions?: { routing?: Sent['routing']; consistency?: { token?: string } };
     };
-    if (body.errors?.length) return { code: body.errors[0]?.extensions?.code ?? `HTTP_${response.status}` };
-    return { data: body.data, node: body.extensions?.routing?.node };
+    const completedAt = Date.now();
+    const routing = body.extensions?.routing;
+    if (body.errors?.length)
+      return { invokedAt, completedAt, code: body.errors[0]?.extensions?.code ?? `HTTP_${response.status}`, routing };
+    return { invokedAt, completedAt, data: body.data, routing, token: body.extensions?.consistency?.token };
   } catch {
-    return { code: 'NETWORK' };
+    return { invokedAt, completedAt: Date.now(), code: 'NETWORK' };
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

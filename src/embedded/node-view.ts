@@ -1,0 +1,72 @@
+import postgres, { type Sql } from 'postgres';
+import { parseLsn, type Lsn } from '../cluster/index.js';
+import type { EmbeddedNode } from './cluster.js';
+
+/** What one node answers about itself. */
+export interface NodeView {
+  name: string;
+  inRecovery: boolean;
+  /** The timeline it is on (a replica: the one it receives, or its last restartpoint's). */
+  timeline: number;
+  /** The port a replica streams from now, if it streams. */
+  upstreamPort: number | null;
+  /** How far it has WAL: a primary's insert position, a replica's received or replayed one. */
+  position: Lsn;
+}
+
+/**
+ * Asks the nodes of an embedded cluster what they are, straight (never through a proxy), with
+ * one connection per node kept between looks. A node that does not answer within the time
+ * limit (paused, cut off, starting) has no view, and its connection is dropped: it may be
+ * dead for good (a node that was killed).
+ */
+export class NodeWatcher {
+  private readonly clients = new Map<string, Sql>();
+
+  constructor(private readonly timeoutMs = 1000) {}
+
+  async view(node: EmbeddedNode): Promise<NodeView | undefined> {
+    let sql = this.clients.get(node.name);
+    if (!sql) {
+      sql = postgres(node.url, { max: 1, connect_timeout: Math.ceil(this.timeoutMs / 1000), idle_timeout: 30, onnotice: () => {} });
+      this.clients.set(node.name, sql);
+    }
+    const query = sql<{ inRecovery: boolean; timeline: number; upstreamPort: number | null; position: string }[]>`
+      select
+        pg_is_in_recovery() as "inRecovery",
+        case when pg_is_in_recovery()
+          then coalesce((select received_tli from pg_stat_wal_receiver), (select timeline_id from pg_control_checkpoint()))
+          else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
+        end as timeline,
+        (select sender_port from pg_stat_wal_receiver where status = 'streaming') as "upstreamPort",
+        (case when pg_is_in_recovery()
+          then greatest(coalesce(pg_last_wal_receive_lsn(), '0/0'), coalesce(pg_last_wal_replay_lsn(), '0/0'))
+          else pg_current_wal_lsn() end)::text as position`;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => {
+        query.cancel();
+        resolve(undefined);
+      }, this.timeoutMs);
+    });
+    try {
+      const rows = await Promise.race([query, timeout]);
+      if (!rows) {
+        this.clients.delete(node.name);
+        void sql.end({ timeout: 0 }).catch(() => {});
+        return undefined;
+      }
+      const [row] = rows;
+      return row && { name: node.name, ...row, position: parseLsn(row.position) };
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((sql) => sql.end({ timeout: 1 }).catch(() => {})));
+    this.clients.clear();
+  }
+}
