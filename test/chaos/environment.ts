@@ -201,6 +201,11 @@ export class ChaosEnvironment {
     return this.refs.get('NEW');
   }
 
+  /** Nodes the schedule has not killed, stopped or paused, but `except`: candidates to confirm a primary's commits. */
+  standbysBesides(except: string): string[] {
+    return this.cluster.nodes.map((node) => node.name).filter((name) => name !== except && !this.down.has(name) && !this.paused.has(name));
+  }
+
   /**
    * Whether some node on the newest timeline was healthy (running, not paused, its link
    * working, ShopGraph up) through all of [from - slack, to], in Date.now() terms.

@@ -45,7 +45,14 @@ describe('/readyz', () => {
       primary: string;
       nodes: { name: string; role: string; state: string }[];
     };
-    expect(body).toMatchObject({ status: 'ready', mode: 'normal', primary: 'pg1' });
+    expect(body).toMatchObject({
+      status: 'ready',
+      mode: 'normal',
+      primary: 'pg1',
+      timeline: 1,
+      durability: 'synchronous',
+      synchronousStandbys: ['pg2', 'pg3'],
+    });
     expect(body.nodes.map(({ name, role, state }) => ({ name, role, state }))).toEqual([
       { name: 'pg1', role: 'primary', state: 'up' },
       { name: 'pg2', role: 'replica', state: 'up' },
@@ -85,6 +92,10 @@ describe('/metrics', () => {
       'shopgraph_replica_lag_bytes{node="pg2"}',
       'shopgraph_replica_lag_seconds{node="pg3"}',
       'shopgraph_cluster_mode{mode="normal"} 1',
+      'shopgraph_cluster_durability{durability="synchronous"} 1',
+      'shopgraph_cluster_durability{durability="local-only"} 0',
+      'shopgraph_primary_synchronous_standbys 2',
+      'shopgraph_cluster_timeline 1',
       'shopgraph_process_resident_memory_bytes',
     ]) {
       expect(text).toContain(family);

@@ -19,4 +19,11 @@ describe('the patched postgres driver (.patches/, applied by npm install)', () =
       'socket && socket.isPaused() && socket.resume()',
     );
   });
+
+  it.each(['src/connection.js', 'cjs/src/connection.js'])('holds the promise of the type lookup of %s', async (file) => {
+    const source = await readFile(path.join(driverDir, '..', file), 'utf8');
+    expect(source, 'run npm install: its postinstall applies .patches/postgres+3.4.9.patch').toContain(
+      'return fetchArrayTypes().catch(() => {})',
+    );
+  });
 });

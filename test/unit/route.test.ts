@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import type { ClusterNode, FailureKind, ReadChoice, RouteIntent } from '../../src/cluster/index.js';
+import { Route } from '../../src/cluster/index.js';
+import type { ReadConstraints, RouteHost } from '../../src/cluster/route.js';
+import { PrimaryUnavailableError } from '../../src/errors.js';
+
+/** A node as much as a route uses it: its name, timeline, position and load. */
+const node = (name: string, timeline: number, lsn = 100n) =>
+  ({ name, timeline, lsn, inFlight: 0, observeLatency: () => {}, role: 'primary' }) as unknown as ClusterNode;
+
+/** A connection manager that hands out the nodes it is given, in order, and records what the route asked. */
+function host(primaries: (ClusterNode | Error)[], readers: ClusterNode[] = []) {
+  const asked: ReadConstraints[] = [];
+  const failures: [string, FailureKind][] = [];
+  const routeHost: RouteHost = {
+    async awaitPrimary() {
+      const next = primaries.shift()!;
+      if (next instanceof Error) throw next;
+      return next;
+    },
+    async chooseReader(constraints): Promise<ReadChoice> {
+      asked.push(constraints);
+      return { node: readers.shift()!, decision: 'replica' };
+    },
+    reportFailure: (failed, kind) => void failures.push([failed.name, kind]),
+    countPrimaryRequested: () => {},
+    countRetry: (_: RouteIntent) => {},
+    statementTimeoutMs: 1000,
+    newestTimeline: 2,
+  };
+  return { routeHost, asked, failures };
+}
+
+/** What postgres.js raises when the connection broke with a statement in flight. */
+const connectionLost = () => Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' });
+
+describe('a route', () => {
+  it('answers WRITE_OUTCOME_UNKNOWN for an idempotent write that may have committed when no primary takes its retry', async () => {
+    const { routeHost } = host([node('pg1', 1), new PrimaryUnavailableError('no primary database is reachable', 1)]);
+    const route = new Route(routeHost, 'write');
+    const attempt = route.run(
+      async () => {
+        throw connectionLost();
+      },
+      { kind: 'write', idempotent: true },
+    );
+    await expect(attempt).rejects.toMatchObject({ code: 'WRITE_OUTCOME_UNKNOWN' });
+  });
+
+  it('never retries a write on a primary of an older timeline than the first attempt', async () => {
+    const ran: string[] = [];
+    const { routeHost } = host([node('pg2', 2), node('pg1', 1)]);
+    const route = new Route(routeHost, 'write');
+    const attempt = route.run(
+      async (on) => {
+        ran.push(on.name);
+        throw connectionLost();
+      },
+      { kind: 'write', idempotent: true },
+    );
+    await expect(attempt).rejects.toMatchObject({ code: 'WRITE_OUTCOME_UNKNOWN' });
+    expect(ran).toEqual(['pg2']);
+  });
+
+  it('retries an idempotent write on the primary of a newer timeline', async () => {
+    const { routeHost } = host([node('pg1', 1), node('pg2', 2)]);
+    const route = new Route(routeHost, 'write');
+    const ran: string[] = [];
+    const result = await route.run(
+      async (on) => {
+        ran.push(on.name);
+        if (on.name === 'pg1') throw connectionLost();
+        return 'placed';
+      },
+      { kind: 'write', idempotent: true },
+    );
+    expect([result, ran]).toEqual(['placed', ['pg1', 'pg2']]);
+  });
+
+  it('retries a read only on a node at least as far on the same timeline as the one that failed', async () => {
+    const first = node('pg2', 2, 500n);
+    const { routeHost, asked, failures } = host([], [first, node('pg3', 2, 600n)]);
+    const route = new Route(routeHost, 'read');
+    await route.run(async (on) => {
+      if (on === first) throw connectionLost();
+      return on.name;
+    });
+    expect(failures).toEqual([['pg2', 'connection-lost']]);
+    expect(asked[1]).toMatchObject({ floor: { timeline: 2, lsn: 500n }, exclude: new Set([first]) });
+  });
+});
