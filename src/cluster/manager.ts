@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from '../log.js';
 import type { FailureKind } from './failure.js';
 import { isNodeFailure } from './failure.js';
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy, type HealthState } from './health.js';
-import { formatLsn } from './lsn.js';
+import { formatLsn, type Lsn } from './lsn.js';
 import { ClusterNode, type NodeEndpoint, type NodeRole } from './node.js';
 import {
   chooseReplica,
@@ -27,6 +27,7 @@ import {
   type RouteOptions,
 } from './route.js';
 import { RoutingStats } from './stats.js';
+import { PositionHistory } from './position-history.js';
 import { NewestTimeline, reaches, type TimelineStore } from './timeline.js';
 
 export interface ConnectionManagerOptions {
@@ -126,6 +127,7 @@ export class ConnectionManager implements RouteHost {
     Omit<ConnectionManagerOptions, 'nodes' | 'poolSize' | 'logger' | 'clock' | 'random' | 'health' | 'timelineStore'>
   >;
   private readonly newest: NewestTimeline;
+  private readonly positions: PositionHistory;
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly logger: Logger;
@@ -158,6 +160,7 @@ export class ConnectionManager implements RouteHost {
       requireSynchronousStandby: options.requireSynchronousStandby ?? false,
     };
     this.statementTimeoutMs = this.settings.statementTimeoutMs;
+    this.positions = new PositionHistory(Math.max(60_000, 2_000 * this.settings.maxReplicaLagSeconds));
     const pool = {
       max: options.poolSize,
       connectTimeoutSeconds: this.settings.connectTimeoutMs / 1000,
@@ -300,7 +303,7 @@ export class ConnectionManager implements RouteHost {
   /** How far behind the primary `node` was at its last probe (0 for the primary itself). */
   lagOf(node: ClusterNode): { lagBytes: number | null; lagSeconds: number | null } {
     if (node.health.state !== 'up' || !node.lastProbe) return { lagBytes: null, lagSeconds: null };
-    const lag = lagOf(node, referencePosition(this.nodes, this.election.primary, this.newest.timeline));
+    const lag = this.lagOfNode(node, referencePosition(this.nodes, this.election.primary, this.newest.timeline));
     return { lagBytes: lag.bytes, lagSeconds: Math.round(lag.seconds * 1000) / 1000 };
   }
 
@@ -313,7 +316,7 @@ export class ConnectionManager implements RouteHost {
     let eligible = 0;
     const nodes = this.nodes.map((node): NodeStatus => {
       const reachable = node.health.state === 'up';
-      const lag = reachable && node.lastProbe ? lagOf(node, reference) : null;
+      const lag = reachable && node.lastProbe ? this.lagOfNode(node, reference) : null;
       let ineligible: IneligibleReason | null = null;
       if (node.role === 'replica') ineligible = lag ? (replicaIneligibility(node, lag, bounds, newest) ?? null) : 'unhealthy';
       if (node.role === 'replica' && ineligible === null) eligible += 1;
@@ -373,7 +376,7 @@ export class ConnectionManager implements RouteHost {
     const reasons = new Set<IneligibleReason>();
     const eligible = this.replicas().filter((node) => {
       if (exclude?.has(node)) return false;
-      const reason = replicaIneligibility(node, lagOf(node, reference), bounds, newest);
+      const reason = replicaIneligibility(node, this.lagOfNode(node, reference), bounds, newest);
       if (reason) reasons.add(reason);
       return reason === undefined;
     });
@@ -402,6 +405,11 @@ export class ConnectionManager implements RouteHost {
 
   private replicas(): ClusterNode[] {
     return this.nodes.filter((node) => node.role === 'replica');
+  }
+
+  /** How far behind `reference` a node is, counting how long WAL past it has existed. */
+  private lagOfNode(node: ClusterNode, reference: Lsn): { bytes: number; seconds: number } {
+    return lagOf(node, reference, this.positions.missingFor(node.timeline, node.lsn, this.clock()) / 1000);
   }
 
   private bounds() {
@@ -481,6 +489,7 @@ export class ConnectionManager implements RouteHost {
   private refreshElection(): void {
     const previous = this.election;
     this.election = electPrimary(this.nodes, this.newest.timeline);
+    this.positions.record(this.newest.timeline, referencePosition(this.nodes, this.election.primary, this.newest.timeline), this.clock());
     const { primary, fenced, conflict } = this.election;
     if (primary !== previous.primary) {
       if (primary) {

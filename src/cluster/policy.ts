@@ -54,16 +54,18 @@ export function electPrimary<Node extends NodeState>(nodes: readonly Node[], new
 }
 
 /**
- * How far a node is behind, in WAL bytes and seconds, measured against `reference`.
- * A replica that has replayed up to the reference is not behind in time either: its replay
- * delay is measured from the last transaction it replayed, which on a quiet primary (or right
- * after the replica restarts) can be long ago without anything being missing.
+ * How far a node is behind, in WAL bytes and seconds, measured against `reference`. In
+ * seconds it is the larger of its replay delay and `missingSeconds`, how long WAL past its
+ * position has existed (the manager's own observation): a replica that receives nothing has
+ * no replay delay. A replica that has replayed up to the reference is not behind in time
+ * either: its replay delay is measured from the last transaction it replayed, which on a quiet
+ * primary (or right after the replica restarts) can be long ago without anything missing.
  */
-export function lagOf(node: NodeState, reference: Lsn): { bytes: number; seconds: number } {
+export function lagOf(node: NodeState, reference: Lsn, missingSeconds = 0): { bytes: number; seconds: number } {
   if (node.role === 'primary') return { bytes: 0, seconds: 0 };
   const behind = reference - node.lsn;
   if (behind <= 0n) return { bytes: 0, seconds: 0 };
-  return { bytes: Number(behind), seconds: node.replayDelaySeconds ?? 0 };
+  return { bytes: Number(behind), seconds: Math.max(node.replayDelaySeconds ?? 0, missingSeconds) };
 }
 
 /**
