@@ -65,7 +65,9 @@ export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResul
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      query.cancel();
+      // The cancel request goes over a connection of its own; a node that does not answer
+      // fails it too, which the probe's own failure already says.
+      Promise.resolve(query.cancel()).catch(() => {});
       reject(new ProbeTimeoutError(timeoutMs));
     }, timeoutMs);
   });

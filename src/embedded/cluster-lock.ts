@@ -1,12 +1,39 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 
 /**
- * One change to an embedded cluster at a time: the keeper rebuilding a node, `cluster start`
- * in another shell, a test starting a node. Two of them at once copy over a data directory
- * the other is starting. Held within the process (a queue) and across processes (a lock file
- * with the holder's pid; a file left by a process that died is taken over). Reentrant: work
- * that holds it may call other work that takes it.
+ * The locks of an embedded cluster: one per node, so that two changes to one node (the keeper
+ * rebuilding it while `cluster start` in another shell starts it) never copy over each other's
+ * data directory, while a change to another node goes on (the keeper points a replica at a new
+ * primary while an old primary is being rebuilt); and one for cluster.json, held briefly.
+ */
+export class ClusterLocks {
+  readonly state: ClusterLock;
+  private readonly byNode: Map<string, ClusterLock>;
+
+  constructor(dir: string, nodeNames: string[]) {
+    this.state = new ClusterLock(path.join(dir, 'cluster-state.lock'));
+    this.byNode = new Map(nodeNames.map((name) => [name, new ClusterLock(path.join(dir, `${name}.lock`))]));
+  }
+
+  node(name: string): ClusterLock {
+    const lock = this.byNode.get(name);
+    if (!lock) throw new Error(`No node "${name}" in this cluster.`);
+    return lock;
+  }
+
+  /** Holds every node's lock, taken in name order so that two holders never wait on each other. */
+  everyNode<T>(work: () => Promise<T>): Promise<T> {
+    const ordered = [...this.byNode.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, lock]) => lock);
+    return ordered.reduceRight<() => Promise<T>>((inner, lock) => () => lock.hold(inner), work)();
+  }
+}
+
+/**
+ * One holder at a time, within the process (a queue) and across processes (a lock file with
+ * the holder's pid; a file left by a process that died is taken over). Reentrant: work that
+ * holds it may call other work that takes it.
  */
 export class ClusterLock {
   private readonly holder = new AsyncLocalStorage<ClusterLock>();
@@ -32,6 +59,7 @@ export class ClusterLock {
   }
 
   private async acquireFile(): Promise<void> {
+    await fs.mkdir(path.dirname(this.file), { recursive: true });
     const deadline = Date.now() + this.waitMs;
     for (;;) {
       try {

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import postgres, { type Sql } from 'postgres';
 import { copyRunningDataDir } from './base-backup.js';
-import { ClusterLock } from './cluster-lock.js';
+import { ClusterLocks } from './cluster-lock.js';
 import { resolveBinaries } from './binaries.js';
 import { isStandby, timelineOfDataDir } from './data-dir.js';
 import { newClusterState, readClusterState, writeClusterState, type ClusterState } from './cluster-state.js';
@@ -55,8 +55,11 @@ export interface EmbeddedNode {
 export class EmbeddedCluster {
   /** Nodes this object started (while creating the cluster, or in `up`), so they can be stopped. */
   private readonly startedHere = new Set<string>();
-  /** Held by every change to the nodes (start, stop, promote, rebuild, settings); kills and pauses are faults and take none. */
-  private readonly lock: ClusterLock;
+  /**
+   * One change to a node at a time (start, stop, rebuild, re-point, promote), and brief
+   * changes to cluster.json; kills and pauses are faults and take none.
+   */
+  private readonly locks: ClusterLocks;
 
   private constructor(
     readonly dataDir: string,
@@ -66,7 +69,10 @@ export class EmbeddedCluster {
     private readonly progress: (message: string) => void,
     private readonly synchronousRequired: boolean,
   ) {
-    this.lock = new ClusterLock(path.join(dataDir, 'cluster.lock'));
+    this.locks = new ClusterLocks(
+      path.join(dataDir, 'locks'),
+      state.nodes.map((node) => node.name),
+    );
   }
 
   /**
@@ -136,21 +142,17 @@ export class EmbeddedCluster {
    * after `shopgraph cluster up`) are not in the list, so their owner keeps them.
    */
   async up(): Promise<string[]> {
-    return this.lock.hold(async () => {
-      await this.findPrimary();
-      const ordered = [this.node(this.state.primary), ...this.nodes.filter((node) => node.name !== this.state.primary)];
-      for (const node of ordered) {
-        if (!(await this.pgCtl.isRunning(node.dataDir))) await this.startNode(node.name);
-      }
-      return this.nodes.map((node) => node.name).filter((name) => this.startedHere.has(name));
-    });
+    await this.findPrimary();
+    const ordered = [this.node(this.state.primary), ...this.nodes.filter((node) => node.name !== this.state.primary)];
+    for (const node of ordered) {
+      if (!(await this.pgCtl.isRunning(node.dataDir))) await this.startNode(node.name);
+    }
+    return this.nodes.map((node) => node.name).filter((name) => this.startedHere.has(name));
   }
 
   /** Stops every running node (fast shutdown: open sessions are ended, data is flushed). */
   async down(): Promise<void> {
-    return this.lock.hold(async () => {
-      await this.stopAll('fast');
-    });
+    await this.stopAll('fast');
   }
 
   /**
@@ -160,7 +162,7 @@ export class EmbeddedCluster {
    * is, even a stale primary: tests use it to bring an old primary back on purpose.
    */
   async startNode(name: string, { asIs = false }: { asIs?: boolean } = {}): Promise<void> {
-    return this.lock.hold(async () => {
+    return this.locks.node(name).hold(async () => {
       const node = this.node(name);
       if (await this.pgCtl.isRunning(node.dataDir)) return;
       if (asIs) return this.launch(node);
@@ -187,7 +189,7 @@ export class EmbeddedCluster {
    * for a replica that still follows a node that is no longer the primary.
    */
   async follow(name: string): Promise<void> {
-    return this.lock.hold(async () => {
+    return this.locks.node(name).hold(async () => {
       const primary = this.node(this.state.primary);
       const node = this.node(name);
       this.progress(`pointing ${name} at the primary ${primary.name}`);
@@ -199,7 +201,7 @@ export class EmbeddedCluster {
 
   /** Stops a node, whatever it is now, and copies the primary onto it as a new replica. */
   async rebuildAsReplica(name: string, reason: string): Promise<void> {
-    return this.lock.hold(async () => {
+    return this.locks.node(name).hold(async () => {
       const primary = this.node(this.state.primary);
       this.progress(`${name} ${reason}; rebuilding it as a replica of ${primary.name}`);
       await this.stopNode(name, 'immediate');
@@ -213,11 +215,9 @@ export class EmbeddedCluster {
    * gives every other node a replication slot on it. Changes nothing that is already so.
    */
   async configurePrimary(): Promise<void> {
-    return this.lock.hold(async () => {
-      const primary = this.node(this.state.primary);
-      await this.createReplicationSlots(primary);
-      await this.configureSynchronousStandbys(primary);
-    });
+    const primary = this.node(this.state.primary);
+    await this.createReplicationSlots(primary);
+    await this.configureSynchronousStandbys(primary);
   }
 
   /**
@@ -227,7 +227,7 @@ export class EmbeddedCluster {
    * after it crashed) and must never start as primary again: it missed acknowledged writes.
    */
   async findPrimary(): Promise<string> {
-    return this.lock.hold(async () => {
+    return this.locks.state.hold(async () => {
       const nodes = await Promise.all(
         this.nodes.map(async (node) => ({
           name: node.name,
@@ -273,7 +273,7 @@ export class EmbeddedCluster {
 
   /** Stops a node and returns once every one of its processes is gone, not only the postmaster. */
   async stopNode(name: string, mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
-    return this.lock.hold(async () => {
+    return this.locks.node(name).hold(async () => {
       const node = this.node(name);
       if (await this.pgCtl.isRunning(node.dataDir)) {
         const pid = await postmasterPid(node.dataDir);
@@ -327,12 +327,14 @@ export class EmbeddedCluster {
    * a warning, so writes keep working). Other replicas are not re-pointed; see `failover`.
    */
   async promote(name: string): Promise<void> {
-    return this.lock.hold(async () => {
+    return this.locks.node(name).hold(async () => {
       const node = this.node(name);
       this.progress(`promoting ${name}`);
       await this.pgCtl.promote(node.dataDir);
-      this.state = { ...this.state, primary: name };
-      await writeClusterState(this.dataDir, this.state);
+      await this.locks.state.hold(async () => {
+        this.state = { ...this.state, primary: name };
+        await writeClusterState(this.dataDir, this.state);
+      });
       await this.createReplicationSlots(node);
     });
   }
@@ -361,7 +363,7 @@ export class EmbeddedCluster {
    * old primary to be rebuilt as a replica when it is next started.
    */
   async failover(): Promise<{ from: string; to: string }> {
-    return this.lock.hold(async () => {
+    return this.locks.everyNode(async () => {
       const from = await this.findPrimary();
       await this.stopNode(from, 'fast');
       const candidates: { node: EmbeddedNode; received: bigint }[] = [];

@@ -8,16 +8,18 @@ import { parseLsn, type Lsn } from '../cluster/index.js';
  */
 
 /**
- * The newest timeline the directory has been on: the highest of its timeline history files
- * (`00000002.history`, written by a promotion and fetched by every replica that follows the
- * new timeline) and of its WAL segment names (the first 8 hex digits). 0 for an empty pg_wal
- * (a fresh copy that has not streamed yet).
+ * The newest timeline the directory holds WAL of: the highest timeline in its WAL segment
+ * names (the first 8 hex digits). A promotion writes its first record in a segment of the new
+ * timeline; a replica has segments of the timelines it received. History files do not count:
+ * a replica fetches the new timeline's history before it learns that its own WAL went past
+ * the fork, and then never follows it. 0 for an empty pg_wal (a fresh copy that has not
+ * streamed yet).
  */
 export async function timelineOfDataDir(dataDir: string): Promise<number> {
   const names = await fs.readdir(path.join(dataDir, 'pg_wal')).catch(() => [] as string[]);
   let newest = 0;
   for (const name of names) {
-    const match = /^([0-9A-F]{8})(?:\.history|[0-9A-F]{16})$/.exec(name);
+    const match = /^([0-9A-F]{8})[0-9A-F]{16}$/.exec(name);
     if (match) newest = Math.max(newest, parseInt(match[1]!, 16));
   }
   return newest;

@@ -64,8 +64,12 @@ export class ClusterKeeper {
   /** One look at the cluster, and whatever it takes to put right what it finds. */
   async look(): Promise<void> {
     const nodes = this.cluster.nodes;
-    const views = (await Promise.all(nodes.map((node) => this.watcher.view(node)))).filter((view) => view !== undefined);
     const onDisk = await Promise.all(nodes.map((node) => timelineOfDataDir(node.dataDir)));
+    // A replica without a running WAL receiver reports its last restartpoint's timeline, which
+    // can be timelines behind; its WAL files say which timeline it has.
+    const views = (await Promise.all(nodes.map((node) => this.watcher.view(node))))
+      .map((view, index) => view && (view.inRecovery ? { ...view, timeline: Math.max(view.timeline, onDisk[index]!) } : view))
+      .filter((view) => view !== undefined);
     const newest = Math.max(...onDisk, ...views.map((view) => view.timeline));
     const primary = views.find((view) => !view.inRecovery && view.timeline === newest);
     if (!primary) return;

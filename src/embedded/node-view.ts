@@ -45,7 +45,7 @@ export class NodeWatcher {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => {
-        query.cancel();
+        Promise.resolve(query.cancel()).catch(() => {});
         resolve(undefined);
       }, this.timeoutMs);
     });
