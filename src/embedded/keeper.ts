@@ -3,7 +3,7 @@ import { timelineOfDataDir, timelineSwitchPoints } from './data-dir.js';
 import { NodeWatcher } from './node-view.js';
 
 export interface ClusterKeeperOptions {
-  /** Time between two looks at the cluster, in ms (default 200). */
+  /** Time between two looks at the cluster, in ms (default 100): a promotion by hand is followed this soon. */
   intervalMs?: number;
   /** How long a replica pointed at the primary may take to stream before it is copied anew (default 10 s). */
   followGraceMs?: number;
@@ -42,7 +42,7 @@ export class ClusterKeeper {
     private readonly cluster: EmbeddedCluster,
     options: ClusterKeeperOptions,
   ) {
-    this.intervalMs = options.intervalMs ?? 200;
+    this.intervalMs = options.intervalMs ?? 100;
     this.followGraceMs = options.followGraceMs ?? 10_000;
     this.onError = options.onError ?? (() => {});
   }
