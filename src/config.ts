@@ -116,6 +116,8 @@ export interface RoutingConfig {
   statementTimeoutMs: number;
   /** `SHOPGRAPH_TOKEN_WAIT_MS`, default 500. */
   tokenWaitMs: number;
+  /** `SHOPGRAPH_MODE_HOLD_MS`, default 2000: how long a new cluster mode holds before it is reported. */
+  modeHoldMs: number;
   /**
    * `SHOPGRAPH_TIMELINE_FILE`: where the newest timeline seen is kept, so that after a restart
    * an old primary stays fenced while the newer one is unreachable. Default with the embedded
@@ -173,6 +175,7 @@ export function loadConfig(env: Env = process.env): Config {
       fallbackToPrimary: readBoolean(env, 'SHOPGRAPH_FALLBACK_TO_PRIMARY', true),
       statementTimeoutMs: readInteger(env, 'SHOPGRAPH_READ_TIMEOUT_MS', 5000, { min: 100, max: 600_000 }),
       tokenWaitMs: readInteger(env, 'SHOPGRAPH_TOKEN_WAIT_MS', 500, { min: 0, max: 60_000 }),
+      modeHoldMs: readInteger(env, 'SHOPGRAPH_MODE_HOLD_MS', 2000, { min: 0, max: 60_000 }),
       timelineFile: readTimelineFile(env),
       requireSynchronousStandby: readRequireSynchronousStandby(env),
     },

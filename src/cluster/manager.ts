@@ -27,6 +27,7 @@ import {
   type RouteOptions,
 } from './route.js';
 import { RoutingStats } from './stats.js';
+import { ModeSettler } from './mode-settler.js';
 import { PositionHistory } from './position-history.js';
 import { NewestTimeline, reaches, type TimelineStore } from './timeline.js';
 
@@ -52,6 +53,8 @@ export interface ConnectionManagerOptions {
   tokenWaitMs?: number;
   /** How long a write waits for a primary to be (re)discovered before PRIMARY_UNAVAILABLE, in ms (default 300). */
   primaryWaitMs?: number;
+  /** How long a new cluster mode must hold before status, readiness and metrics report it, in ms (default 2000). */
+  modeHoldMs?: number;
   /**
    * Writes only on a primary that a synchronous standby confirms commits for (default false),
    * so that an acknowledged write is always on two nodes. Without one, writes are refused
@@ -134,7 +137,8 @@ export class ConnectionManager implements RouteHost {
   private election: Election<ClusterNode> = { primary: undefined, fenced: [], conflict: false };
   /** The last node that was primary, across spells with none: a failover usually has one. */
   private lastPrimary: ClusterNode | undefined;
-  private lastMode: ClusterMode | undefined;
+  /** Set after the first probe round: mode changes before it are nodes being discovered. */
+  private mode: ModeSettler | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private readonly probing = new Map<ClusterNode, Promise<void>>();
   /** Nodes already reported as belonging to another cluster (said once, not every probe). */
@@ -158,6 +162,7 @@ export class ConnectionManager implements RouteHost {
       tokenWaitMs: options.tokenWaitMs ?? 500,
       primaryWaitMs: options.primaryWaitMs ?? 300,
       requireSynchronousStandby: options.requireSynchronousStandby ?? false,
+      modeHoldMs: options.modeHoldMs ?? 2000,
     };
     this.statementTimeoutMs = this.settings.statementTimeoutMs;
     this.positions = new PositionHistory(Math.max(60_000, 2_000 * this.settings.maxReplicaLagSeconds));
@@ -173,9 +178,11 @@ export class ConnectionManager implements RouteHost {
   static async start(options: ConnectionManagerOptions): Promise<ConnectionManager> {
     const manager = new ConnectionManager(options);
     await manager.probeAll();
-    manager.lastMode = manager.status().mode;
+    const discovered = manager.snapshot();
+    manager.mode = new ModeSettler(discovered.mode, manager.settings.modeHoldMs);
     manager.logger.info('cluster discovered', {
-      mode: manager.lastMode,
+      mode: discovered.mode,
+      why: describeMode(discovered),
       primary: manager.primary?.name ?? null,
       timeline: manager.newest.timeline,
     });
@@ -307,8 +314,17 @@ export class ConnectionManager implements RouteHost {
     return { lagBytes: lag.bytes, lagSeconds: Math.round(lag.seconds * 1000) / 1000 };
   }
 
-  /** Every node's role, state and replication position, as last probed. */
+  /**
+   * Every node's role, state and replication position, as last probed. The mode is the one
+   * that has held for `modeHoldMs` (see ModeSettler); routing uses the nodes' state directly.
+   */
   status(): ClusterStatus {
+    const status = this.snapshot();
+    return this.mode ? { ...status, mode: this.mode.mode } : status;
+  }
+
+  /** The status as of the last probes, with the mode they make now. */
+  private snapshot(): ClusterStatus {
     const primary = this.election.primary;
     const newest = this.newest.timeline;
     const reference = referencePosition(this.nodes, primary, newest);
@@ -514,14 +530,30 @@ export class ConnectionManager implements RouteHost {
         });
       }
     }
-    // Mode changes during the first probe round are nodes being discovered, not news.
-    if (this.lastMode === undefined) return;
-    const mode = this.status().mode;
-    if (mode !== this.lastMode) {
-      this.logger.warn('cluster mode changed', { from: this.lastMode, to: mode });
-      this.lastMode = mode;
-    }
+    if (!this.mode) return;
+    const status = this.snapshot();
+    const change = this.mode.observe(status.mode, this.clock());
+    if (change) this.logger.warn('cluster mode changed', { ...change, why: describeMode(status) });
   }
+}
+
+/** Why the cluster is in its mode, for the log line that says it changed. */
+function describeMode(status: ClusterStatus): string {
+  const replicas = status.nodes.filter((node) => node.role === 'replica');
+  const serving = replicas.filter((node) => node.ineligible === null).map((node) => node.name);
+  const notServing = replicas
+    .filter((node) => node.ineligible !== null)
+    .map((node) => `${node.name} ${node.ineligible}`)
+    .join(', ');
+  const writes = status.primary
+    ? status.mode === 'read-only' || status.mode === 'unavailable'
+      ? `${status.primary} is primary but takes no writes: durability is ${status.durability}`
+      : `${status.primary} takes writes`
+    : status.conflict
+      ? 'several nodes claim to be primary on the newest timeline'
+      : 'no primary answers';
+  const reads = serving.length > 0 ? `${serving.join(', ')} serve reads` : 'no replica serves reads';
+  return `${writes}; ${reads}${notServing ? ` (${notServing})` : ''}`;
 }
 
 function sleep(ms: number): Promise<void> {

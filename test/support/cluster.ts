@@ -12,9 +12,15 @@ export function sharedNodes() {
   return inject('sharedCluster');
 }
 
+/**
+ * Managers in tests probe every 200 ms and report a new cluster mode at once (no hold), so
+ * a test sees each mode as soon as the probes do.
+ */
+const TEST_MANAGER = { poolSize: 4, probeIntervalMs: 200, modeHoldMs: 0 };
+
 /** A connection manager on the shared cluster. The caller closes it. */
 export function connectShared(options: Partial<ConnectionManagerOptions> = {}): Promise<ConnectionManager> {
-  return ConnectionManager.start({ nodes: sharedNodes(), poolSize: 4, probeIntervalMs: 200, ...options });
+  return ConnectionManager.start({ nodes: sharedNodes(), ...TEST_MANAGER, ...options });
 }
 
 export interface PrivateCluster {
@@ -44,7 +50,7 @@ export async function startPrivateCluster(
   };
   try {
     await cluster.up();
-    manager = await ConnectionManager.start({ nodes: cluster.nodes, poolSize: 4, probeIntervalMs: 200, ...options.manager });
+    manager = await ConnectionManager.start({ nodes: cluster.nodes, ...TEST_MANAGER, ...options.manager });
     await migrateDatabase(manager.choosePrimary());
     await seedDatabase(manager.choosePrimary(), SHARED_SEED);
     return { cluster, manager, stop };

@@ -26,9 +26,14 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
     });
   try {
     const primary = database.manager.choosePrimary();
+    logger.info('migrating the database schema');
     await migrateDatabase(primary);
     if (database.embedded) {
-      const outcome = await seedDatabase(primary, { scale: config.embedded.seedScale, seed: 42 });
+      const outcome = await seedDatabase(primary, {
+        scale: config.embedded.seedScale,
+        seed: 42,
+        onProgress: (message) => logger.info(`demo data: ${message}`),
+      });
       if (outcome.loaded) logger.info('loaded demo data', outcome.counts);
     }
     const server = await startGraphQLServer({
