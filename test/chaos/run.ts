@@ -61,6 +61,8 @@ interface ScheduleResult {
   requests: number;
   outcomes: Record<string, number>;
   otherWriteErrors: Record<string, number>;
+  /** The first failed reads, with when they were sent and their code. */
+  readFailures: { at: number; code: string }[];
   durationMs: number;
   /** The history, kept only for a schedule that broke a promise. */
   history?: Operation[];
@@ -226,6 +228,10 @@ async function runSchedule(environment: ChaosEnvironment, schedule: Schedule): P
     requests: history.length,
     outcomes,
     otherWriteErrors,
+    readFailures: history
+      .filter((op) => op.kind !== 'order' && op.outcome !== 'ok')
+      .slice(0, 50)
+      .map((op) => ({ at: op.invokedAt, code: op.code! })),
     durationMs: Date.now() - started,
     ...(verdict.violations.length > 0 ? { history } : {}),
   };
@@ -366,13 +372,7 @@ function summarise(seed: number, results: ScheduleResult[], durationMs: number):
     durationMs,
     otherWriteErrors,
     events: results.flatMap((result) => result.events.map((event) => ({ ...event, schedule: result.seed }))),
-    readFailures: results
-      .flatMap((result) =>
-        (result.history ?? [])
-          .filter((op) => op.kind !== 'order' && op.outcome !== 'ok')
-          .map((op) => ({ schedule: result.seed, at: op.invokedAt, code: op.code! })),
-      )
-      .slice(0, 50),
+    readFailures: results.flatMap((result) => result.readFailures.map((failure) => ({ ...failure, schedule: result.seed }))).slice(0, 50),
     failing: results
       .filter((result) => result.verdict.violations.length > 0)
       .map((result) => ({

@@ -182,6 +182,8 @@ export function randomSchedule(seed: number): Schedule {
   const faults: Fault[] = [];
   for (let attempt = 0; faults.length < count && attempt < 20; attempt++) {
     const entry = random.pick(CATALOGUE);
+    // Two restarts of the server at once would stop a server that is still starting.
+    if (entry.on === 'none' && faults.some((fault) => fault.nodes.length === 0)) continue;
     const busy = new Set(faults.flatMap((fault) => fault.nodes));
     if (entry.on === 'primary' && (busy.has('P') || faults.some((fault) => fault.promotes))) continue;
     const free = (['P', 'R1', 'R2'] as const).filter((node) => !busy.has(node));
