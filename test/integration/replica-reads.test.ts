@@ -30,6 +30,16 @@ afterAll(async () => {
 
 describe('where operations are served', () => {
   it('a mutation sees its own write on the primary while queries read replicas that have not replayed it yet', async () => {
+    // Everything written so far (the test server's API key, which requests are checked
+    // against on a replica) must be replayed before replay stops.
+    const primary = postgres(cluster.cluster.node('pg1').url, { max: 1, onnotice: () => {} });
+    const [position] = await primary<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`;
+    await primary.end();
+    for (const replica of replicas) {
+      await eventually(async () =>
+        expect((await replica`select pg_last_wal_replay_lsn() >= ${position!.lsn}::pg_lsn as caught`)[0]!.caught).toBe(true),
+      );
+    }
     for (const replica of replicas) await pauseReplay(replica);
     const sku = `PAUSED-${randomUUID()}`;
     const created = await server.request(`mutation($input: CreateProductInput!) { createProduct(input: $input) { product { sku } } }`, {
