@@ -104,7 +104,7 @@ export class FastLane {
     if (!coerced.coerced) return undefined;
     const compiled = this.templates.statementFor(known.document, known.operation, coerced.coerced, context.caller);
     if (!compiled) return undefined;
-    const routeOptions = this.routeOptions(headers);
+    const routeOptions = this.routeOptions(headers, context);
     if (!routeOptions) return undefined;
     const charge = this.charge(known, coerced.coerced, context);
     if (!charge) return undefined;
@@ -121,7 +121,7 @@ export class FastLane {
     }
     const extensions = {
       cost: this.accounting.settle(charge, JSON.parse(data) as Record<string, unknown>),
-      ...routingExtensions(this.cluster, route),
+      ...routingExtensions(this.cluster, route, context.tokenIgnored),
     };
     this.metrics.recordFastLane('answered');
     context.log.lane = 'fast';
@@ -136,9 +136,9 @@ export class FastLane {
   }
 
   /** What the routing headers ask for, or undefined for a bad header (the full path refuses it). */
-  private routeOptions(headers: IncomingHttpHeaders): RouteOptions | undefined {
+  private routeOptions(headers: IncomingHttpHeaders, context: GraphQLContext): RouteOptions | undefined {
     try {
-      return readRouteOptions(routingHeaders(headers));
+      return readRouteOptions(routingHeaders(headers), context, this.cluster);
     } catch {
       return undefined;
     }

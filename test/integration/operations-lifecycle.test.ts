@@ -27,6 +27,8 @@ describe('stopping the server', () => {
       PORT: String(port),
       DATABASE_URLS: cluster.cluster.nodes.map((node) => `${node.url}#${node.name}`).join(','),
       SHOPGRAPH_SHUTDOWN_GRACE_MS: '15000',
+      // The in-flight request below asks for the primary, which anonymous callers need this scope for.
+      SHOPGRAPH_ANONYMOUS_SCOPES: 'catalog:read,primary:read',
     });
     const exited = new Promise<number | null>((resolve) => child!.on('exit', resolve));
     await new Promise<void>((resolve, reject) => {
