@@ -31,6 +31,30 @@ async function tokens(): Promise<{ real: string; ahead: string }> {
   return { real, ahead: encodeToken({ timeline: token.timeline, lsn: token.lsn + 2n ** 36n }) };
 }
 
+describe('failed authentications', () => {
+  it('are answered 429 RATE_LIMITED with Retry-After once an address has failed too often', async () => {
+    // A server of its own: every request of this file comes from 127.0.0.1.
+    const strict = await startTestServer(manager, {
+      auth: { anonymousScopes: ['catalog:read'], anonymousRatePerSecond: 1000, failuresPerMinute: 3 },
+    });
+    try {
+      const wrong = bearer('sg_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb');
+      for (let attempt = 0; attempt < 3; attempt += 1) expect((await strict.request(READ, {}, wrong)).status).toBe(401);
+      const refused = await strict.request(READ, {}, wrong);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('20');
+      expect(refused.errors![0]).toMatchObject({
+        message: 'Too many failed authentications from your address; check the key or token, and retry in 20 s.',
+        extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 20 },
+      });
+      // Anonymous requests from the same address are not affected.
+      expect((await strict.request(READ, {}, anonymous)).status).toBe(200);
+    } finally {
+      await strict.stop();
+    }
+  });
+});
+
 describe('x-read-from: primary', () => {
   it('is refused with 403 FORBIDDEN for a caller that neither writes nor holds primary:read, on both lanes', async () => {
     for (const headers of [anonymous, bearer(await server.createKey(['catalog:read']))]) {

@@ -46,9 +46,14 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       registeredOperationsOnly: config.server.registeredOperationsOnly,
       shutdownGraceMs: config.shutdownGraceMs,
       backups: () => scheduler?.health(),
+      corsOrigins: config.edge.corsOrigins,
+      trustedProxies: config.edge.trustedProxies,
+      admin: config.edge.admin,
     }).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new Error(`PORT ${config.port} is already in use on ${config.host}; stop the other program or set PORT to a free port.`);
+      const { code, port } = error as NodeJS.ErrnoException & { port?: number };
+      if (code === 'EADDRINUSE') {
+        const variable = config.edge.admin && port === config.edge.admin.port ? 'SHOPGRAPH_ADMIN_PORT' : 'PORT';
+        throw new Error(`${variable} ${port} is already in use; stop the other program or set ${variable} to a free port.`);
       }
       throw error;
     });
@@ -57,6 +62,7 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       .nodes.map((node) => `${node.name}=${node.role}`)
       .join(', ');
     logger.info(`ShopGraph is serving ${server.url}`, { nodes: roles });
+    if (server.adminUrl) logger.info(`metrics and readiness details on ${server.adminUrl}/metrics and ${server.adminUrl}/readyz`);
     if (config.backup.intervalMinutes !== undefined) {
       const target = backupTarget(config.backup);
       scheduler = new BackupScheduler(database.manager, target, {
