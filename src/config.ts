@@ -27,6 +27,8 @@ export interface Config {
   server: ServerSettings;
   backup: BackupSettings;
   edge: EdgeSettings;
+  /** OpenTelemetry traces; undefined: none are recorded. */
+  tracing?: TracingSettings;
   /** `LOG_LEVEL`: debug, info (default), warn or error. */
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** `SHOPGRAPH_SHUTDOWN_GRACE_MS`, default 10000: time in-flight requests get to finish on SIGTERM. */
@@ -124,6 +126,12 @@ export interface EdgeSettings {
   admin?: { port: number; host: string };
 }
 
+/** OpenTelemetry traces, exported over OTLP (see src/tracing). */
+export interface TracingSettings {
+  /** `OTEL_SERVICE_NAME`, default shopgraph. */
+  serviceName: string;
+}
+
 /** How the connection manager probes nodes and picks them (see src/cluster/manager.ts). */
 export interface RoutingConfig {
   /** `SHOPGRAPH_PROBE_INTERVAL_MS`, default 500. */
@@ -206,6 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
     server: readServer(env),
     backup: readBackup(env),
     edge: readEdge(env),
+    tracing: readTracing(env),
     logLevel: readChoice(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     shutdownGraceMs: readInteger(env, 'SHOPGRAPH_SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }),
     startupWaitMs: readInteger(env, 'SHOPGRAPH_STARTUP_WAIT_MS', 60_000, { min: 0, max: 3_600_000 }),
@@ -368,6 +377,24 @@ function readEdge(env: Env): EdgeSettings {
     }),
     admin,
   };
+}
+
+/**
+ * Traces are exported when an OTLP endpoint is set in OpenTelemetry's own variables (the
+ * exporter reads them, with `OTEL_EXPORTER_OTLP_HEADERS` and the rest); `OTEL_SDK_DISABLED=true`
+ * turns them off again.
+ */
+function readTracing(env: Env): TracingSettings | undefined {
+  if (readBoolean(env, 'OTEL_SDK_DISABLED', false)) return undefined;
+  let configured = false;
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
+    const raw = env[name]?.trim();
+    if (!raw) continue;
+    if (!/^https?:\/\//.test(raw) || !URL.canParse(raw))
+      throw new ConfigError(name, 'is not an http(s) URL; set the OTLP/HTTP endpoint of your collector, such as http://localhost:4318.');
+    configured = true;
+  }
+  return configured ? { serviceName: readString(env, 'OTEL_SERVICE_NAME', 'shopgraph') } : undefined;
 }
 
 /** A comma-separated list, without empty entries. */

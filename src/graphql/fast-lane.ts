@@ -15,6 +15,7 @@ import type { Metrics } from './metrics.js';
 import { reportOperation } from './plugins/observability.js';
 import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER, readRouteOptions, routingExtensions } from './plugins/routing.js';
 import type { ReadTemplates } from './read-templates.js';
+import { inOperationSpan } from '../tracing/index.js';
 
 /** Queries remembered; a request's query text is the key, so this bounds memory with the next. */
 const MAX_OPERATIONS = 256;
@@ -112,7 +113,7 @@ export class FastLane {
     context.assignRoute(route);
     let data: string;
     try {
-      data = await runCompiled(context, compiled);
+      data = await inOperationSpan({ type: 'query', name: known.operation.name?.value }, () => runCompiled(context, compiled));
     } catch {
       // The full path runs the read again on a new route and reports the failure its way.
       this.accounting.cancel(charge);

@@ -14,6 +14,7 @@ import type { FastLane } from './fast-lane.js';
 import type { Metrics } from './metrics.js';
 import { sendError, sendJson, sendShopGraphError } from './respond.js';
 import type { Logger, RequestFacts } from '../log.js';
+import { inRequestSpan } from '../tracing/index.js';
 
 export interface HttpHandlerOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. */
@@ -44,9 +45,17 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
   const operator: OperatorState = { cluster, metrics: options.metrics, backups: options.backups };
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
-    const started = performance.now();
     const url = requestTarget(req.url);
     const client = options.clients.of(req.socket.remoteAddress, req.headers['x-forwarded-for']);
+    return inRequestSpan(req, res, { requestId, path: url.pathname, client }, () => handle(req, res, { requestId, url, client }));
+  };
+
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { requestId, url, client }: { requestId: string; url: { pathname: string; search: string }; client: string },
+  ): Promise<void> {
+    const started = performance.now();
     // One log line per request, with what the GraphQL layer learnt about it (no credentials).
     const log: RequestFacts = {};
     res.setHeader('x-request-id', requestId);
@@ -142,7 +151,7 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
       // timers at a busy server's rate).
       context?.deadline.clear();
     }
-  };
+  }
 }
 
 /**

@@ -82,10 +82,11 @@ describe('configuration', () => {
   });
 });
 
-describe('configuration of the edge: browsers, proxies, operators', () => {
-  it('serves no other origin, trusts no proxy and has no admin listener by default', () => {
+describe('configuration of the edge: browsers, proxies, operators, traces', () => {
+  it('serves no other origin, trusts no proxy, has no admin listener and records no traces by default', () => {
     const config = loadConfig({});
     expect(config.edge).toEqual({ corsOrigins: [], trustedProxies: [], admin: undefined });
+    expect(config.tracing).toBeUndefined();
     expect(config.auth.failuresPerMinute).toBe(30);
   });
 
@@ -123,5 +124,18 @@ describe('configuration of the edge: browsers, proxies, operators', () => {
     const jwt = { SHOPGRAPH_JWT_SECRET: 'a-secret-of-at-least-32-characters-long' };
     expect(loadConfig(jwt).auth.jwt?.allowNoExpiry).toBe(false);
     expect(loadConfig({ ...jwt, SHOPGRAPH_JWT_ALLOW_NO_EXP: 'true' }).auth.jwt?.allowNoExpiry).toBe(true);
+  });
+
+  it('records traces when an OTLP endpoint is set, unless the SDK is disabled, and refuses one that is no URL', () => {
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toEqual({ serviceName: 'shopgraph' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces', OTEL_SERVICE_NAME: 'api' }).tracing).toEqual(
+      {
+        serviceName: 'api',
+      },
+    );
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }).tracing).toBeUndefined();
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrowError(
+      /OTEL_EXPORTER_OTLP_ENDPOINT: is not an http\(s\) URL/,
+    );
   });
 });

@@ -16,6 +16,9 @@ import { openDatabase } from '../database.js';
 export async function startCommand(config: Config, logger: Logger): Promise<void> {
   // Listen first: a signal during start-up must still shut down in order, not kill us midway.
   const shutdownRequested = shutdownSignal(logger, config.shutdownGraceMs);
+  // The SDK is loaded only when traces are wanted; otherwise the OpenTelemetry API stays a no-op.
+  const tracing = config.tracing && (await import('../../tracing/sdk.js')).startTracing(config.tracing);
+  if (config.tracing) logger.info(`exporting traces over OTLP as service ${config.tracing.serviceName}`);
   const database = await openDatabase(config, logger, { needPrimary: true });
   let scheduler: BackupScheduler | undefined;
   // The embedded cluster's nodes follow its newest primary, also after a promotion by hand.
@@ -82,6 +85,7 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
   } finally {
     await keeper?.stop();
     await database.close();
+    await tracing?.shutdown();
   }
 }
 
