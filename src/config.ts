@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_FAILURES_PER_MINUTE } from './graphql/auth/failure-limiter.js';
 import { parseScopes, SCOPES, type Scope } from './graphql/auth/scopes.js';
 import { parseAddressRange, type AddressRange } from './graphql/client-address.js';
 
@@ -328,7 +329,7 @@ function readAuth(env: Env): AuthSettings {
   const settings: AuthSettings = {
     anonymousScopes: readScopes(env, 'SHOPGRAPH_ANONYMOUS_SCOPES', ['catalog:read']),
     anonymousRatePerSecond: readInteger(env, 'SHOPGRAPH_ANONYMOUS_RATE', 50, { min: 1, max: 1_000_000 }),
-    failuresPerMinute: readInteger(env, 'SHOPGRAPH_AUTH_FAILURES_PER_MINUTE', 30, { min: 1, max: 1_000_000 }),
+    failuresPerMinute: readInteger(env, 'SHOPGRAPH_AUTH_FAILURES_PER_MINUTE', DEFAULT_FAILURES_PER_MINUTE, { min: 1, max: 1_000_000 }),
   };
   const secret = readSecret(env, 'SHOPGRAPH_JWT_SECRET', 32);
   const jwksUrl = env.SHOPGRAPH_JWKS_URL?.trim() || undefined;

@@ -11,7 +11,7 @@ import { ForbiddenError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createAdminHandler } from './admin.js';
 import { applyFieldAuthorization } from './auth/field-authorization.js';
-import { AuthFailureLimiter } from './auth/failure-limiter.js';
+import { AuthFailureLimiter, DEFAULT_FAILURES_PER_MINUTE } from './auth/failure-limiter.js';
 import { Authenticator, cachedKeyLookup, type AuthConfig } from './auth/index.js';
 import { ClientAddresses, type AddressRange } from './client-address.js';
 import { CorsPolicy } from './cors.js';
@@ -136,7 +136,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   const auth = options.auth ?? DEFAULT_AUTH;
   const handler = createHttpHandler(apollo, options.cluster, {
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-    authenticator: new Authenticator(auth, keys, new AuthFailureLimiter(auth.failuresPerMinute ?? 30)),
+    authenticator: new Authenticator(auth, keys, new AuthFailureLimiter(auth.failuresPerMinute ?? DEFAULT_FAILURES_PER_MINUTE)),
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     fastLane,
     metrics,

@@ -21,14 +21,18 @@ const anonymous = { authorization: '' };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const READ = 'query Warehouses { warehouses { code } }';
 
-/** A token from a real mutation, and one far past anything the primary has written. */
-async function tokens(): Promise<{ real: string; ahead: string }> {
+/** A token from a real mutation, one far past anything the primary has written, and one of a timeline to come. */
+async function tokens(): Promise<{ real: string; ahead: string; otherTimeline: string }> {
   const response = await server.request(`mutation($input: CreateProductInput!) { createProduct(input: $input) { product { sku } } }`, {
     input: { sku: `SEC-${randomUUID()}`, name: 'Token test', price: { amount: '1.00', currency: 'USD' }, categoryId: gid('Category', 2) },
   });
   const real = response.extensions!.consistency!.token!;
   const token = decodeToken(real)!;
-  return { real, ahead: encodeToken({ timeline: token.timeline, lsn: token.lsn + 2n ** 36n }) };
+  return {
+    real,
+    ahead: encodeToken({ timeline: token.timeline, lsn: token.lsn + 2n ** 36n }),
+    otherTimeline: encodeToken({ timeline: token.timeline + 1, lsn: 0n }),
+  };
 }
 
 describe('failed authentications', () => {
@@ -79,14 +83,16 @@ describe('x-read-from: primary', () => {
 });
 
 describe('a consistency token', () => {
-  it('ahead of the primary is ignored for a caller that may not steer reads, and the response says so', async () => {
-    const { ahead } = await tokens();
-    const started = Date.now();
-    const response = await server.request(READ, {}, { ...anonymous, 'x-consistency-token': ahead });
-    expect(Date.now() - started).toBeLessThan(400);
-    expect(response.errors).toBeUndefined();
-    expect(response.extensions!.routing).toMatchObject({ role: 'replica' });
-    expect(response.extensions!.consistency).toMatchObject({ warning: 'TOKEN_IGNORED' });
+  it('ahead of the primary, or of another timeline, is ignored for a caller that may not steer reads, and the response says so', async () => {
+    const { ahead, otherTimeline } = await tokens();
+    for (const token of [ahead, otherTimeline]) {
+      const started = Date.now();
+      const response = await server.request(READ, {}, { ...anonymous, 'x-consistency-token': token });
+      expect(Date.now() - started).toBeLessThan(400);
+      expect(response.errors).toBeUndefined();
+      expect(response.extensions!.routing).toMatchObject({ role: 'replica' });
+      expect(response.extensions!.consistency).toMatchObject({ warning: 'TOKEN_IGNORED' });
+    }
   });
 
   it('ahead of the primary is waited for, then served by the primary, for a caller that writes', async () => {

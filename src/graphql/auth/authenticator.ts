@@ -22,7 +22,7 @@ export interface AuthConfig {
   /** Scopes of callers without credentials (empty: anonymous callers can do nothing). */
   anonymousScopes: Scope[];
   anonymousRatePerSecond: number;
-  /** Failed authentications a client address may make per minute (see AuthFailureLimiter); default 30. */
+  /** Failed authentications a client address may make per minute (see AuthFailureLimiter). */
   failuresPerMinute?: number;
   jwt?: JwtConfig;
 }

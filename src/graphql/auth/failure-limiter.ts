@@ -1,6 +1,9 @@
 import { AuthenticationThrottledError } from '../../errors.js';
 import { RateLimiter } from '../limits/rate-limiter.js';
 
+/** Failed authentications a client address may make per minute unless configured otherwise. */
+export const DEFAULT_FAILURES_PER_MINUTE = 30;
+
 /**
  * Failed authentications per client address, so that guessing keys or tokens is slow and
  * cheap for us: each address may fail `failuresPerMinute` times in a burst, regaining one

@@ -92,7 +92,7 @@ export function routingExtensions(cluster: ConnectionManager, route: Route, toke
   if (tokenIgnored) {
     extensions.consistency = {
       warning: 'TOKEN_IGNORED',
-      message: `The consistency token is ahead of the primary, and only callers with a write scope or ${PRIMARY_READ_SCOPE} may wait for such a token; the read was served as if you had sent none.`,
+      message: `The consistency token is not one the cluster has reached on its current timeline, which would send the read to the primary; only callers with a write scope or ${PRIMARY_READ_SCOPE} may send such a token. The read was served as if you had sent none.`,
     };
   }
   return extensions;
@@ -104,27 +104,30 @@ const WRITE_SCOPES: readonly Scope[] = ['catalog:write', 'inventory:write', 'ord
 
 /**
  * Whether a caller may make its reads costlier for the primary: ask for the primary outright,
- * or send a consistency token the primary has not been seen to reach (the read waits for the
- * replicas and then goes to the primary). Callers that write need it to read their writes;
- * others need `primary:read`. Anyone else could otherwise push the read load onto the primary.
+ * or send a consistency token the cluster has not been seen to reach (the read waits for the
+ * replicas and then goes to the primary, or goes there at once for a token of another
+ * timeline). Callers that write need it to read their writes; others need `primary:read`.
+ * Anyone else could otherwise push the read load onto the primary.
  */
 function maySteerReads(caller: Caller): boolean {
   return hasScope(caller, PRIMARY_READ_SCOPE) || WRITE_SCOPES.some((scope) => hasScope(caller, scope));
 }
 
-/** Whether the token is past the newest position the cluster has been seen to reach (probes lag commits a little). */
-function aheadOfCluster(cluster: ConnectionManager, token: ConsistencyToken): boolean {
+/**
+ * Whether the cluster has been seen to reach the token: on the newest timeline, at or past its
+ * position (the primary's, else the freshest node's, as last probed; probes lag commits a little).
+ */
+function reachedByCluster(cluster: ConnectionManager, token: ConsistencyToken): boolean {
   const newest = cluster.newestTimeline;
-  if (token.timeline !== newest) return token.timeline > newest;
-  return token.lsn > referencePosition(cluster.nodes, cluster.primary, newest);
+  return token.timeline === newest && token.lsn <= referencePosition(cluster.nodes, cluster.primary, newest);
 }
 
 /**
  * The route options a query's request headers ask for: a BAD_USER_INPUT GraphQLError for a bad
  * header, FORBIDDEN for `x-read-from: primary` from a caller that may not steer reads. Such a
- * caller's consistency token is dropped when it is ahead of the cluster (`tokenIgnored` in the
- * context), since it could hold the read and then send it to the primary; a token the cluster
- * has reached is honoured for everyone.
+ * caller's consistency token is dropped (`tokenIgnored` in the context) unless the cluster has
+ * reached it, since it could hold the read and send it to the primary; a token the cluster has
+ * reached is honoured for everyone.
  */
 export function readRouteOptions(
   headers: ReadonlyMap<string, string> | undefined,
@@ -154,7 +157,7 @@ export function readRouteOptions(
       throw requestError(
         `The ${CONSISTENCY_TOKEN_HEADER} header is not a consistency token; send one back exactly as a mutation response gave it.`,
       );
-    if (aheadOfCluster(cluster, token) && !maySteerReads(context.caller)) context.tokenIgnored = true;
+    if (!reachedByCluster(cluster, token) && !maySteerReads(context.caller)) context.tokenIgnored = true;
     else options.token = token;
   }
   return options;
