@@ -43,7 +43,8 @@ export class ClientAddresses {
 
   /** The client's address, from the socket's peer and the request's `X-Forwarded-For` header. */
   of(peer: string | undefined, forwardedFor: string | string[] | undefined): string {
-    let address = normalise(peer) ?? 'unknown';
+    // The socket's address is always an IP address; only its spelling needs settling.
+    let address = peer === undefined ? 'unknown' : spelling(peer);
     if (this.none || forwardedFor === undefined || !this.trusts(address)) return address;
     const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');
     for (let index = hops.length - 1; index >= 0; index -= 1) {
@@ -62,14 +63,18 @@ export class ClientAddresses {
   }
 }
 
-/** An IP address in one spelling per client (IPv4-mapped IPv6 as IPv4, no zone), or undefined. */
-function normalise(address: string | undefined): string | undefined {
-  if (address === undefined) return undefined;
-  const unzoned = address.split('%', 1)[0]!;
-  const version = isIP(unzoned);
-  if (version === 0) return undefined;
-  if (version === 6 && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(unzoned)) return unzoned.slice(7);
-  return unzoned.toLowerCase();
+/** A hop of X-Forwarded-For as an IP address in its one spelling, or undefined when it is none. */
+function normalise(hop: string): string | undefined {
+  return isIP(hop.split('%', 1)[0]!) === 0 ? undefined : spelling(hop);
+}
+
+/** One spelling per client for an IP address: IPv4-mapped IPv6 as IPv4, lower case, no zone. */
+function spelling(address: string): string {
+  const zone = address.indexOf('%');
+  const unzoned = zone === -1 ? address : address.slice(0, zone);
+  if (!unzoned.includes(':')) return unzoned;
+  const ipv6 = unzoned.toLowerCase();
+  return ipv6.startsWith('::ffff:') && ipv6.includes('.') ? ipv6.slice(7) : ipv6;
 }
 
 /** A hop without the port some proxies append: `1.2.3.4:5678`, `[2001:db8::1]:5678`. */

@@ -40,6 +40,7 @@ describe('the client address', () => {
     expect(clients.of('fd12::1', '2001:DB8::7')).toBe('2001:db8::7');
     expect(clients.of('::ffff:127.0.0.1', '203.0.113.9')).toBe('203.0.113.9');
     expect(new ClientAddresses().of('::ffff:203.0.113.9', undefined)).toBe('203.0.113.9');
+    expect(clients.of('127.0.0.1', '::FFFF:203.0.113.9')).toBe('203.0.113.9');
   });
 
   it('takes the address from hops that carry a port', () => {
