@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_FAILURES_PER_MINUTE } from './graphql/auth/failure-limiter.js';
 import { parseScopes, SCOPES, type Scope } from './graphql/auth/scopes.js';
+import { parseAddressRange, type AddressRange } from './graphql/client-address.js';
 
 /**
  * The one place configuration is read. Everything comes from the environment, is validated
@@ -25,6 +27,9 @@ export interface Config {
   auth: AuthSettings;
   server: ServerSettings;
   backup: BackupSettings;
+  edge: EdgeSettings;
+  /** OpenTelemetry traces; undefined: none are recorded. */
+  tracing?: TracingSettings;
   /** `LOG_LEVEL`: debug, info (default), warn or error. */
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** `SHOPGRAPH_SHUTDOWN_GRACE_MS`, default 10000: time in-flight requests get to finish on SIGTERM. */
@@ -84,6 +89,11 @@ export interface AuthSettings {
   anonymousScopes: Scope[];
   /** Cost points per second restored to each anonymous client address. `SHOPGRAPH_ANONYMOUS_RATE`, default 50. */
   anonymousRatePerSecond: number;
+  /**
+   * Failed authentications one client address may make per minute before its requests with
+   * credentials get 429 without being looked up. `SHOPGRAPH_AUTH_FAILURES_PER_MINUTE`, default 30.
+   */
+  failuresPerMinute: number;
   /** JSON Web Tokens from the partner's identity provider; undefined: API keys only. */
   jwt?: {
     /** `SHOPGRAPH_JWT_SECRET` (HS256, at least 32 characters) or */
@@ -95,7 +105,32 @@ export interface AuthSettings {
     audience?: string;
     /** `SHOPGRAPH_JWT_RATE`, default 100 cost points per second per token subject. */
     ratePerSecond: number;
+    /** `SHOPGRAPH_JWT_ALLOW_NO_EXP`, default false: tokens without an `exp` claim are refused. */
+    allowNoExpiry: boolean;
   };
+}
+
+/** How the server meets browsers, proxies in front of it, and operators (see src/graphql/http.ts). */
+export interface EdgeSettings {
+  /**
+   * `SHOPGRAPH_CORS_ORIGINS`: web origins whose pages may call the API (exact
+   * `scheme://host[:port]`, comma separated), and `*` for any other origin, anonymously (its
+   * pages may not send an Authorization header). Default: none, so only same-origin pages.
+   */
+  corsOrigins: string[];
+  /** `SHOPGRAPH_TRUSTED_PROXIES`: addresses and CIDR ranges whose X-Forwarded-For names the client. Default: none. */
+  trustedProxies: AddressRange[];
+  /**
+   * `SHOPGRAPH_ADMIN_PORT` (and `SHOPGRAPH_ADMIN_HOST`, default 127.0.0.1): a second listener for
+   * /metrics and the full /readyz, which the API's port shows only to admin credentials. Unset: none.
+   */
+  admin?: { port: number; host: string };
+}
+
+/** OpenTelemetry traces, exported over OTLP (see src/tracing). */
+export interface TracingSettings {
+  /** `OTEL_SERVICE_NAME`, default shopgraph. */
+  serviceName: string;
 }
 
 /** How the connection manager probes nodes and picks them (see src/cluster/manager.ts). */
@@ -182,6 +217,8 @@ export function loadConfig(env: Env = process.env): Config {
     auth: readAuth(env),
     server: readServer(env),
     backup: readBackup(env),
+    edge: readEdge(env),
+    tracing: readTracing(env),
     logLevel: readChoice(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     shutdownGraceMs: readInteger(env, 'SHOPGRAPH_SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }),
     startupWaitMs: readInteger(env, 'SHOPGRAPH_STARTUP_WAIT_MS', 60_000, { min: 0, max: 3_600_000 }),
@@ -295,6 +332,7 @@ function readAuth(env: Env): AuthSettings {
   const settings: AuthSettings = {
     anonymousScopes: readScopes(env, 'SHOPGRAPH_ANONYMOUS_SCOPES', ['catalog:read']),
     anonymousRatePerSecond: readInteger(env, 'SHOPGRAPH_ANONYMOUS_RATE', 50, { min: 1, max: 1_000_000 }),
+    failuresPerMinute: readInteger(env, 'SHOPGRAPH_AUTH_FAILURES_PER_MINUTE', DEFAULT_FAILURES_PER_MINUTE, { min: 1, max: 1_000_000 }),
   };
   const secret = readSecret(env, 'SHOPGRAPH_JWT_SECRET', 32);
   const jwksUrl = env.SHOPGRAPH_JWKS_URL?.trim() || undefined;
@@ -308,9 +346,67 @@ function readAuth(env: Env): AuthSettings {
       issuer: env.SHOPGRAPH_JWT_ISSUER?.trim() || undefined,
       audience: env.SHOPGRAPH_JWT_AUDIENCE?.trim() || undefined,
       ratePerSecond: readInteger(env, 'SHOPGRAPH_JWT_RATE', 100, { min: 1, max: 1_000_000 }),
+      allowNoExpiry: readBoolean(env, 'SHOPGRAPH_JWT_ALLOW_NO_EXP', false),
     };
   }
   return settings;
+}
+
+function readEdge(env: Env): EdgeSettings {
+  const adminPort = env.SHOPGRAPH_ADMIN_PORT?.trim();
+  const admin = adminPort
+    ? {
+        port: readInteger(env, 'SHOPGRAPH_ADMIN_PORT', 0, { min: 0, max: 65535 }),
+        host: readString(env, 'SHOPGRAPH_ADMIN_HOST', '127.0.0.1'),
+      }
+    : undefined;
+  if (admin && admin.port !== 0 && admin.port === readInteger(env, 'PORT', 4000, { min: 0, max: 65535 })) {
+    throw new ConfigError('SHOPGRAPH_ADMIN_PORT', `is ${admin.port}, the API's PORT too; give the admin listener a port of its own.`);
+  }
+  return {
+    corsOrigins: readList(env, 'SHOPGRAPH_CORS_ORIGINS').map((origin) => {
+      if (origin === '*' || (URL.canParse(origin) && new URL(origin).origin === origin)) return origin;
+      throw new ConfigError(
+        'SHOPGRAPH_CORS_ORIGINS',
+        `"${origin}" is not a web origin; write scheme://host[:port] without a path or a trailing slash (https://shop.example), comma separated, or * for any origin without credentials.`,
+      );
+    }),
+    trustedProxies: readList(env, 'SHOPGRAPH_TRUSTED_PROXIES').map((entry) => {
+      const range = parseAddressRange(entry);
+      if (range) return range;
+      throw new ConfigError(
+        'SHOPGRAPH_TRUSTED_PROXIES',
+        `"${entry}" is not an IP address or CIDR range; list addresses like 10.0.0.7 or ranges like 10.0.0.0/8 or fd00::/8, comma separated.`,
+      );
+    }),
+    admin,
+  };
+}
+
+/**
+ * Traces are exported when an OTLP endpoint is set in OpenTelemetry's own variables (the
+ * exporter reads them, with `OTEL_EXPORTER_OTLP_HEADERS` and the rest); `OTEL_SDK_DISABLED=true`
+ * turns them off again.
+ */
+function readTracing(env: Env): TracingSettings | undefined {
+  if (readBoolean(env, 'OTEL_SDK_DISABLED', false)) return undefined;
+  let configured = false;
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
+    const raw = env[name]?.trim();
+    if (!raw) continue;
+    if (!/^https?:\/\//.test(raw) || !URL.canParse(raw))
+      throw new ConfigError(name, 'is not an http(s) URL; set the OTLP/HTTP endpoint of your collector, such as http://localhost:4318.');
+    configured = true;
+  }
+  return configured ? { serviceName: readString(env, 'OTEL_SERVICE_NAME', 'shopgraph') } : undefined;
+}
+
+/** A comma-separated list, without empty entries. */
+function readList(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
 }
 
 function readScopes(env: Env, name: string, fallback: Scope[]): Scope[] {

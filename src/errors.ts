@@ -121,6 +121,20 @@ export class RateLimitedError extends ShopGraphError {
   }
 }
 
+/**
+ * One client address failed to authenticate too often: its requests with credentials are
+ * refused without a look at them until its allowance refills.
+ */
+export class AuthenticationThrottledError extends ShopGraphError {
+  readonly code = 'RATE_LIMITED';
+
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many failed authentications from your address; check the key or token, and retry in ${retryAfterSeconds} s.`, {
+      retryAfterSeconds,
+    });
+  }
+}
+
 /** The request ran out of time; its statements were cancelled. */
 export class RequestTimeoutError extends ShopGraphError {
   readonly code = 'TIMEOUT';

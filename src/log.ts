@@ -30,6 +30,8 @@ export interface RequestLogLine extends RequestFacts {
   path: string;
   status: number;
   durationMs: number;
+  /** The client's address: the socket's peer, or behind trusted proxies the client they name. */
+  client: string;
 }
 
 /** What the GraphQL layer learns about a request as it goes, for its log line. */

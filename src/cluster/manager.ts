@@ -29,7 +29,7 @@ import {
 import { RoutingStats } from './stats.js';
 import { ModeSettler } from './mode-settler.js';
 import { PositionHistory } from './position-history.js';
-import { NewestTimeline, reaches, type TimelineStore } from './timeline.js';
+import { NewestTimeline, reaches, type Position, type TimelineStore } from './timeline.js';
 
 export interface ConnectionManagerOptions {
   nodes: NodeEndpoint[];
@@ -242,6 +242,16 @@ export class ConnectionManager implements RouteHost {
     const standbys = this.election.primary?.lastProbe?.synchronousStandbys;
     if (standbys === undefined) return 'unknown';
     return standbys.length > 0 ? 'synchronous' : 'local-only';
+  }
+
+  /**
+   * Whether the cluster has been seen to reach `position`: on the newest timeline, at or past
+   * it (the primary's position, else the freshest node's, as last probed; probes lag commits
+   * a little, so a position just written may not count yet).
+   */
+  hasReached(position: Position): boolean {
+    const newest = this.newest.timeline;
+    return position.timeline === newest && position.lsn <= referencePosition(this.nodes, this.election.primary, newest);
   }
 
   /** The newest timeline seen so far (0 before any node answered). It never goes down. */

@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
 import { causeChain, PrimaryUnavailableError, RequestTimeoutError, ServiceUnavailableError, WriteOutcomeUnknownError } from '../errors.js';
+import { traceStatement } from '../tracing/index.js';
 import type { Deadline } from './deadline.js';
 import { classifyFailure, isNodeFailure, RolledBackError, StatementTimeoutError, type FailureKind } from './failure.js';
 import type { ClusterNode } from './node.js';
@@ -127,7 +128,7 @@ export class Route {
     let entry = this.clients.get(node);
     // A node that went down gets a new pool; wrap the one in use now.
     if (!entry || entry.pool !== pool) {
-      entry = { pool, client: trackStatements(pool, this.statements) };
+      entry = { pool, client: trackStatements(pool, this.statements, node) };
       this.clients.set(node, entry);
     }
     return entry.client;
@@ -272,11 +273,11 @@ function isCancellation(error: unknown): boolean {
 }
 
 /**
- * The pool with every statement it creates (also inside transactions) added to `statements`.
- * postgres.js statements are lazy thenables, so they are only collected here, never awaited
- * or chained, which would change how they run.
+ * The pool with every statement it creates (also inside transactions) added to `statements`,
+ * and traced as a statement of `node`. postgres.js statements are lazy thenables, so they are
+ * only collected here, never awaited or chained, which would change how they run.
  */
-function trackStatements(sql: Sql, statements: Set<{ cancel(): unknown }>): Sql {
+function trackStatements(sql: Sql, statements: Set<{ cancel(): unknown }>, node: ClusterNode): Sql {
   return new Proxy(sql, {
     get(target, property, receiver) {
       if (property === 'unsafe') {
@@ -285,13 +286,14 @@ function trackStatements(sql: Sql, statements: Set<{ cancel(): unknown }>): Sql 
           // once per connection instead of on every call (drizzle asks for unnamed ones).
           const statement = target.unsafe(query, parameters as never, { ...options, prepare: true });
           statements.add(statement);
+          traceStatement(statement, query, node);
           return statement;
         };
       }
       if (property === 'begin') {
         return (...args: unknown[]) => {
           const callback = args.pop() as (tx: Sql) => unknown;
-          return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: Sql) => callback(trackStatements(tx, statements)));
+          return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: Sql) => callback(trackStatements(tx, statements, node)));
         };
       }
       return Reflect.get(target, property, receiver) as unknown;

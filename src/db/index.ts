@@ -11,7 +11,7 @@ export { CustomerStore, type CustomerFilter } from './customer-store.js';
 export { InventoryStore } from './inventory-store.js';
 export { migrateDatabase } from './migrate.js';
 export { multiplyAmount, parseAmount, parseCurrency } from './money.js';
-export { OrderStore, type NewOrder, type OrderFilter, type OrderLine, type PlacedOrder } from './order-store.js';
+export { OrderStore, type IdempotencyKey, type NewOrder, type OrderFilter, type OrderLine, type PlacedOrder } from './order-store.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, validateConnectionArgs, type ConnectionArgs, type Page } from './pagination.js';
 export { compileRead, Slot, type CompiledRead, type ReadField } from './read-compiler.js';
 export { ReviewStore, type NewReview, type RatingSummary } from './review-store.js';

@@ -25,7 +25,14 @@ export interface OrderLine {
 export interface NewOrder {
   customerId: number;
   lines: OrderLine[];
-  idempotencyKey?: string;
+  idempotencyKey?: IdempotencyKey;
+}
+
+/** A client's idempotency key, which is that caller's own: another caller's same key is another key. */
+export interface IdempotencyKey {
+  /** Who sent it: a stable id of the credential (an API key, a token's issuer and subject). */
+  caller: string;
+  key: string;
 }
 
 export interface PlacedOrder {
@@ -105,7 +112,7 @@ export class OrderStore extends Store {
    * Places an order in one transaction: locks the stock rows of its products, refuses with
    * INSUFFICIENT_STOCK when any product is short, takes the units from the warehouses with
    * the most available stock, and writes the order and its items at today's prices.
-   * With an idempotency key, a repeated call returns the order of the first call.
+   * With an idempotency key, a repeated call from the same caller returns the order of the first call.
    */
   placeOrder(request: NewOrder): Promise<PlacedOrder> {
     const lines = mergeLines(request.lines);
@@ -122,7 +129,7 @@ export class OrderStore extends Store {
           return { order, replayed: false };
         } catch (error) {
           // A concurrent call with the same key committed first; its order is the answer.
-          if (request.idempotencyKey !== undefined && violatedConstraint(error, 'unique') === 'orders_idempotency_key_key') {
+          if (request.idempotencyKey !== undefined && violatedConstraint(error, 'unique') === 'orders_idempotency_caller_key_key') {
             const earlier = await orderForKey(db, request.idempotencyKey, fingerprint);
             if (earlier) return { order: earlier, replayed: true };
           }
@@ -191,8 +198,12 @@ function fingerprintOf(customerId: number, lines: OrderLine[]): string {
  * that one may have committed on the primary alone (a cancel reached it while it waited for
  * its standby), and a replay must not acknowledge an order that only one node holds.
  */
-async function orderForKey(db: Executor, key: string, fingerprint: string): Promise<OrderRow | undefined> {
-  const [order] = await db.select().from(orders).where(eq(orders.idempotencyKey, key)).for('update');
+async function orderForKey(db: Executor, { caller, key }: IdempotencyKey, fingerprint: string): Promise<OrderRow | undefined> {
+  const [order] = await db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.idempotencyCaller, caller), eq(orders.idempotencyKey, key)))
+    .for('update');
   if (order && order.requestFingerprint !== fingerprint) {
     throw new BadUserInputError(
       'This idempotencyKey was already used for a different order; use a new key for a new order.',
@@ -249,7 +260,8 @@ async function insertOrder(tx: Executor, request: NewOrder, lines: OrderLine[], 
       customerId: request.customerId,
       totalAmount: centsToAmount(totalCents),
       currency: productRows[0]!.currency,
-      idempotencyKey: request.idempotencyKey,
+      idempotencyKey: request.idempotencyKey?.key,
+      idempotencyCaller: request.idempotencyKey?.caller,
       requestFingerprint: fingerprint,
     })
     .returning();

@@ -18,6 +18,8 @@ interface Routed {
  */
 export class GraphQLContext {
   private routed: Routed | undefined;
+  /** The request's consistency token was not honoured (see readRouteOptions); the response says so. */
+  tokenIgnored = false;
 
   constructor(
     readonly requestId: string,

@@ -1,6 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import {
+  AuthenticationThrottledError,
   InsufficientStockError,
   NotFoundError,
   QueryTooComplexError,
@@ -87,7 +88,8 @@ const REQUEST_STATUS: Partial<Record<ErrorCode, number>> = {
  */
 export function requestError(error: ShopGraphError): GraphQLError {
   const headers = new Map<string, string>();
-  if (error instanceof RateLimitedError) headers.set('retry-after', String(error.retryAfterSeconds));
+  if (error instanceof RateLimitedError || error instanceof AuthenticationThrottledError)
+    headers.set('retry-after', String(error.retryAfterSeconds));
   if (error.code === 'UNAUTHENTICATED') headers.set('www-authenticate', 'Bearer realm="shopgraph"');
   return new GraphQLError(error.message, {
     originalError: error,

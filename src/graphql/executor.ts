@@ -9,6 +9,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import type { CompiledRead } from '../db/index.js';
+import { inOperationSpan } from '../tracing/index.js';
 import type { GraphQLContext } from './context.js';
 import type { ReadTemplates } from './read-templates.js';
 
@@ -40,11 +41,12 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
         async executor(requestContext) {
           const context = requestContext.context as GraphQLContext;
           const { document, operation, request } = requestContext;
+          const span = { type: operation.operation, name: operation.name?.value };
           const compiled = templates && compiledStatement(templates, requestContext);
           if (compiled) {
             onCompiledRead?.(request, document, operation);
             try {
-              return { data: JSON.parse(await runCompiled(context, compiled)) as Record<string, unknown> };
+              return { data: JSON.parse(await inOperationSpan(span, () => runCompiled(context, compiled))) as Record<string, unknown> };
             } catch (error) {
               return {
                 data: null,
@@ -52,13 +54,15 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
               };
             }
           }
-          return execute({
-            schema,
-            document,
-            contextValue: context,
-            variableValues: request.variables,
-            operationName: request.operationName ?? operation.name?.value,
-          });
+          const run = async () =>
+            execute({
+              schema,
+              document,
+              contextValue: context,
+              variableValues: request.variables,
+              operationName: request.operationName ?? operation.name?.value,
+            });
+          return inOperationSpan(span, run, (result) => (result.errors?.length ?? 0) > 0);
         },
       };
     },

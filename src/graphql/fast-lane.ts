@@ -15,6 +15,7 @@ import type { Metrics } from './metrics.js';
 import { reportOperation } from './plugins/observability.js';
 import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER, readRouteOptions, routingExtensions } from './plugins/routing.js';
 import type { ReadTemplates } from './read-templates.js';
+import { inOperationSpan } from '../tracing/index.js';
 
 /** Queries remembered; a request's query text is the key, so this bounds memory with the next. */
 const MAX_OPERATIONS = 256;
@@ -104,7 +105,7 @@ export class FastLane {
     if (!coerced.coerced) return undefined;
     const compiled = this.templates.statementFor(known.document, known.operation, coerced.coerced, context.caller);
     if (!compiled) return undefined;
-    const routeOptions = this.routeOptions(headers);
+    const routeOptions = this.routeOptions(headers, context);
     if (!routeOptions) return undefined;
     const charge = this.charge(known, coerced.coerced, context);
     if (!charge) return undefined;
@@ -112,7 +113,7 @@ export class FastLane {
     context.assignRoute(route);
     let data: string;
     try {
-      data = await runCompiled(context, compiled);
+      data = await inOperationSpan({ type: 'query', name: known.operation.name?.value }, () => runCompiled(context, compiled));
     } catch {
       // The full path runs the read again on a new route and reports the failure its way.
       this.accounting.cancel(charge);
@@ -121,7 +122,7 @@ export class FastLane {
     }
     const extensions = {
       cost: this.accounting.settle(charge, JSON.parse(data) as Record<string, unknown>),
-      ...routingExtensions(this.cluster, route),
+      ...routingExtensions(this.cluster, route, context.tokenIgnored),
     };
     this.metrics.recordFastLane('answered');
     context.log.lane = 'fast';
@@ -136,9 +137,9 @@ export class FastLane {
   }
 
   /** What the routing headers ask for, or undefined for a bad header (the full path refuses it). */
-  private routeOptions(headers: IncomingHttpHeaders): RouteOptions | undefined {
+  private routeOptions(headers: IncomingHttpHeaders, context: GraphQLContext): RouteOptions | undefined {
     try {
-      return readRouteOptions(routingHeaders(headers));
+      return readRouteOptions(routingHeaders(headers), context, this.cluster);
     } catch {
       return undefined;
     }

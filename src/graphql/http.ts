@@ -2,15 +2,19 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { Deadline, type ConnectionManager } from '../cluster/index.js';
-import { UnauthenticatedError } from '../errors.js';
-import type { Authenticator, Caller } from './auth/index.js';
+import { ForbiddenError, ShopGraphError, UnauthenticatedError } from '../errors.js';
+import { sendMetrics, sendReadiness, type OperatorState } from './admin.js';
+import { hasScope, type Authenticator, type Caller } from './auth/index.js';
+import type { ClientAddresses } from './client-address.js';
 import { GraphQLContext } from './context.js';
+import type { CorsPolicy } from './cors.js';
 import { requestError } from './errors.js';
-import { readiness } from './health.js';
 import type { BackupHealth } from '../db/backup/index.js';
 import type { FastLane } from './fast-lane.js';
 import type { Metrics } from './metrics.js';
+import { sendError, sendJson, sendShopGraphError } from './respond.js';
 import type { Logger, RequestFacts } from '../log.js';
+import { inRequestSpan } from '../tracing/index.js';
 
 export interface HttpHandlerOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. */
@@ -23,19 +27,35 @@ export interface HttpHandlerOptions {
   metrics: Metrics;
   backups: () => BackupHealth | undefined;
   logger: Logger;
+  /** Who the client of a request is (the socket's peer, or behind trusted proxies the client they name). */
+  clients: ClientAddresses;
+  /** Which web origins' pages may call. */
+  cors: CorsPolicy;
 }
 
 /**
  * The HTTP front on node:http: `/graphql` goes to Apollo Server (GET for queries, POST for
- * everything); `/healthz`, `/readyz` and `/metrics` are for operators; anything else is 404.
+ * everything); `/healthz` and the status line of `/readyz` are for load balancers, and the
+ * details of `/readyz` and `/metrics` for admin credentials (or the admin listener); anything
+ * else is 404. A preflight (OPTIONS) from a web page is answered here, before either lane.
  * Every response carries an `x-request-id` that log lines and INTERNAL_SERVER_ERROR
  * responses share.
  */
 export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster: ConnectionManager, options: HttpHandlerOptions) {
+  const operator: OperatorState = { cluster, metrics: options.metrics, backups: options.backups };
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
-    const started = performance.now();
     const url = requestTarget(req.url);
+    const client = options.clients.of(req.socket.remoteAddress, req.headers['x-forwarded-for']);
+    return inRequestSpan(req, res, { requestId, path: url.pathname, client }, () => handle(req, res, { requestId, url, client }));
+  };
+
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { requestId, url, client }: { requestId: string; url: { pathname: string; search: string }; client: string },
+  ): Promise<void> {
+    const started = performance.now();
     // One log line per request, with what the GraphQL layer learnt about it (no credentials).
     const log: RequestFacts = {};
     res.setHeader('x-request-id', requestId);
@@ -49,9 +69,19 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
           path: url.pathname,
           status: res.statusCode,
           durationMs: Math.round(seconds * 10_000) / 10,
+          client,
           ...log,
         });
     });
+    const origin = req.headers.origin;
+    if (req.method === 'OPTIONS') {
+      for (const [name, value] of options.cors.preflightHeaders(origin)) res.setHeader(name, value);
+      res.setHeader('allow', 'GET, POST, OPTIONS');
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
+    for (const [name, value] of options.cors.responseHeaders(origin)) res.setHeader(name, value);
     switch (url.pathname) {
       case '/graphql':
         break;
@@ -59,14 +89,16 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
         sendJson(res, 200, { status: 'ok' });
         return;
       case '/readyz': {
-        const { status, body } = readiness(cluster, options.backups());
-        sendJson(res, status, body);
+        const access = await operatorAccess(options.authenticator, req, client, res);
+        if (access !== 'refused') sendReadiness(res, operator, access === 'admin');
         return;
       }
-      case '/metrics':
-        res.setHeader('content-type', options.metrics.registry.contentType);
-        res.end(await options.metrics.registry.metrics());
+      case '/metrics': {
+        const access = await operatorAccess(options.authenticator, req, client, res);
+        if (access === 'admin') await sendMetrics(res, options.metrics);
+        else if (access === 'public') sendShopGraphError(res, metricsRefusal(req.headers.authorization));
         return;
+      }
       default:
         sendError(res, 404, 'NOT_FOUND', 'Not found. The GraphQL endpoint is /graphql; /healthz, /readyz and /metrics are for operators.');
         return;
@@ -80,13 +112,14 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
       return;
     }
     let context: GraphQLContext | undefined;
-    // Made once per request: the fast lane and Apollo share the caller, the request id and the deadline.
-    const contextFor = async () => {
-      if (context) return context;
-      const caller = await identify(options.authenticator, req);
-      log.caller = caller.label;
-      return (context = new GraphQLContext(requestId, cluster, caller, new Deadline(options.requestTimeoutMs), log));
-    };
+    let identifying: Promise<GraphQLContext> | undefined;
+    // Made once per request: the fast lane and Apollo share the caller, the request id and the
+    // deadline, and credentials are checked (and a failure counted) once.
+    const contextFor = () =>
+      (identifying ??= identify(options.authenticator, req, client).then((caller) => {
+        log.caller = caller.label;
+        return (context = new GraphQLContext(requestId, cluster, caller, new Deadline(options.requestTimeoutMs), log));
+      }));
     try {
       if (req.method === 'POST' && options.fastLane) {
         const answer = await options.fastLane.answer(body, req.headers, contextFor);
@@ -118,7 +151,7 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
       // timers at a busy server's rate).
       context?.deadline.clear();
     }
-  };
+  }
 }
 
 /**
@@ -171,25 +204,42 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<unknown
   }
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify(body));
+/**
+ * The caller of a request. Bad credentials end the request with 401, and too many of them
+ * from one address with 429, before any operation runs (Apollo sends the error thrown from
+ * the context function as it is).
+ */
+async function identify(authenticator: Authenticator, req: IncomingMessage, client: string): Promise<Caller> {
+  try {
+    return await authenticator.identify(req.headers.authorization, client);
+  } catch (error) {
+    if (error instanceof ShopGraphError) throw requestError(error);
+    throw error;
+  }
 }
 
 /**
- * The caller of a request. Bad credentials end the request with 401 before any operation
- * runs (Apollo sends the error thrown from the context function as it is).
+ * What a request to /readyz or /metrics on the API's port may see: `admin` with admin
+ * credentials, `public` without credentials or with others, `refused` when its credentials
+ * were refused (the refusal is sent).
  */
-async function identify(authenticator: Authenticator, req: IncomingMessage): Promise<Caller> {
+async function operatorAccess(
+  authenticator: Authenticator,
+  req: IncomingMessage,
+  client: string,
+  res: ServerResponse,
+): Promise<'admin' | 'public' | 'refused'> {
+  if (!req.headers.authorization) return 'public';
   try {
-    return await authenticator.identify(req.headers.authorization, req.socket.remoteAddress ?? 'unknown');
+    return hasScope(await authenticator.identify(req.headers.authorization, client), 'admin') ? 'admin' : 'public';
   } catch (error) {
-    if (error instanceof UnauthenticatedError) throw requestError(error);
-    throw error;
+    if (!(error instanceof ShopGraphError)) throw error;
+    sendShopGraphError(res, error);
+    return 'refused';
   }
+}
+
+function metricsRefusal(authorization: string | undefined): ShopGraphError {
+  const where = 'Metrics are for operators: scrape the admin listener (SHOPGRAPH_ADMIN_PORT), or send an admin key or token.';
+  return authorization ? new ForbiddenError(`${where} These credentials are not admin ones.`) : new UnauthenticatedError(where);
 }

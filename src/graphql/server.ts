@@ -9,8 +9,12 @@ import type { ConnectionManager } from '../cluster/index.js';
 import { ApiKeyStore, MAX_PAGE_SIZE } from '../db/index.js';
 import { ForbiddenError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
+import { createAdminHandler } from './admin.js';
 import { applyFieldAuthorization } from './auth/field-authorization.js';
+import { AuthFailureLimiter, DEFAULT_FAILURES_PER_MINUTE } from './auth/failure-limiter.js';
 import { Authenticator, cachedKeyLookup, type AuthConfig } from './auth/index.js';
+import { ClientAddresses, type AddressRange } from './client-address.js';
+import { CorsPolicy } from './cors.js';
 import type { GraphQLContext } from './context.js';
 import { formatError, requestError } from './errors.js';
 import { shopGraphExecutor } from './executor.js';
@@ -58,6 +62,12 @@ export interface GraphQLServerOptions {
   backups?: () => BackupHealth | undefined;
   /** On stop, how long in-flight requests may take to finish before their connections are cut (default 10 s). */
   shutdownGraceMs?: number;
+  /** Web origins whose pages may call, and `*` for any other, anonymously (see CorsPolicy). Default: none. */
+  corsOrigins?: string[];
+  /** Proxies whose X-Forwarded-For names the client (see ClientAddresses). Default: none. */
+  trustedProxies?: AddressRange[];
+  /** A second listener for /metrics and the full /readyz (port 0 picks a free one). Default: none. */
+  admin?: { port: number; host: string };
 }
 
 export interface ServerLimits extends RequestLimits {
@@ -80,6 +90,8 @@ export interface RunningServer {
   /** The GraphQL endpoint, for example http://127.0.0.1:4000/graphql. */
   url: string;
   port: number;
+  /** The admin listener, for example http://127.0.0.1:9464, when there is one. */
+  adminUrl?: string;
   /** Stops accepting, lets in-flight requests finish, and stops Apollo. */
   stop(): Promise<void>;
 }
@@ -121,33 +133,65 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   });
   await apollo.start();
   const keys = cachedKeyLookup((id) => new ApiKeyStore(options.cluster.route('read')).byId(id));
+  const auth = options.auth ?? DEFAULT_AUTH;
   const handler = createHttpHandler(apollo, options.cluster, {
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-    authenticator: new Authenticator(options.auth ?? DEFAULT_AUTH, keys),
+    authenticator: new Authenticator(auth, keys, new AuthFailureLimiter(auth.failuresPerMinute ?? DEFAULT_FAILURES_PER_MINUTE)),
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     fastLane,
     metrics,
     backups,
     logger,
+    clients: new ClientAddresses(options.trustedProxies),
+    cors: new CorsPolicy(options.corsOrigins ?? []),
   });
-  httpServer.on('request', (req, res) => {
+  serve(httpServer, handler, logger);
+  const adminServer = options.admin && http.createServer();
+  try {
+    await listen(httpServer, options.port, options.host);
+    if (adminServer && options.admin) {
+      serve(adminServer, createAdminHandler({ cluster: options.cluster, metrics, backups }), logger);
+      await listen(adminServer, options.admin.port, options.admin.host);
+    }
+  } catch (error) {
+    await apollo.stop();
+    throw error;
+  }
+  const { port } = httpServer.address() as AddressInfo;
+  return {
+    url: `${options.tls ? 'https' : 'http'}://${displayHost(options.host)}:${port}/graphql`,
+    port,
+    adminUrl: adminServer && options.admin && `http://${displayHost(options.admin.host)}:${(adminServer.address() as AddressInfo).port}`,
+    stop: async () => {
+      await apollo.stop();
+      if (!adminServer?.listening) return;
+      const closed = new Promise((resolve) => adminServer.close(resolve));
+      // A scraper's idle keep-alive connection would hold the listener open.
+      adminServer.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function serve(server: http.Server, handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>, logger: Logger): void {
+  server.on('request', (req, res) => {
     handler(req, res).catch((error: unknown) => {
       logger.error('http handler failed', { error: error instanceof Error ? error.name : typeof error });
       if (!res.headersSent) res.statusCode = 500;
       res.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port, options.host, () => resolve());
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
   });
-  const { port } = httpServer.address() as AddressInfo;
-  const displayHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
-  return {
-    url: `${options.tls ? 'https' : 'http'}://${displayHost}:${port}/graphql`,
-    port,
-    stop: () => apollo.stop(),
-  };
+}
+
+function displayHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
 }
 
 /** With only registered operations allowed, anything else is refused before it runs. */

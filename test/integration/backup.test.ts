@@ -222,10 +222,16 @@ describe('scheduled backups', () => {
       keep: 3,
       logger: silentLogger,
     });
-    const server = await startGraphQLServer({ cluster: cluster.manager, port: 0, host: '127.0.0.1', backups: () => scheduler.health() });
+    const server = await startGraphQLServer({
+      cluster: cluster.manager,
+      port: 0,
+      host: '127.0.0.1',
+      backups: () => scheduler.health(),
+      admin: { port: 0, host: '127.0.0.1' },
+    });
     try {
       await scheduler.runOnce();
-      const base = server.url.replace(/\/graphql$/, '');
+      const base = server.adminUrl!;
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toContain('shopgraph_backup_last_outcome{outcome="succeeded"} 1');
       expect(metrics).toMatch(/shopgraph_backup_last_success_timestamp_seconds \d+/);

@@ -49,7 +49,7 @@ async function post(query: string, variables: Record<string, unknown>, headers: 
 
 /** How many requests the fast lane has answered and handed over so far, from /metrics. */
 async function laneCounts(): Promise<{ answered: number; handedOver: number }> {
-  const text = await (await fetch(server.url.replace('/graphql', '/metrics'))).text();
+  const text = await (await fetch(server.url.replace('/graphql', '/metrics'), { headers: { authorization: `Bearer ${adminKey}` } })).text();
   const count = (result: string) =>
     Number(new RegExp(`shopgraph_graphql_fast_lane_total\\{result="${result}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
   return { answered: count('answered'), handedOver: count('handed-over') };

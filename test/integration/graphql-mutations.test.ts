@@ -208,6 +208,27 @@ describe('placing orders', () => {
     expect(await onHand(product.rowId)).toBe(9);
   });
 
+  it("keeps each caller's idempotency keys its own: another partner's same key places another order", async () => {
+    const product = await newProduct(10);
+    const idempotencyKey = randomUUID();
+    const [acme, globex] = await Promise.all([server.createKey(['orders:write']), server.createKey(['orders:write'])]);
+    const place = (key: string, quantity: number) =>
+      server.request(
+        PLACE_ORDER,
+        { input: { customerId: gid('Customer', 2), items: [{ productId: product.id, quantity }], idempotencyKey } },
+        { authorization: `Bearer ${key}` },
+      );
+    const first = await place(acme, 1);
+    const other = await place(globex, 2);
+    const replay = await place(acme, 1);
+    expect(other.errors).toBeUndefined();
+    expect(other.data!.placeOrder).toMatchObject({ replayed: false });
+    expect(other.data!.placeOrder.order.id).not.toBe(first.data!.placeOrder.order.id);
+    expect(replay.data!.placeOrder).toMatchObject({ replayed: true, order: { id: first.data!.placeOrder.order.id } });
+    expect(await primary`select idempotency_key from orders where idempotency_key = ${idempotencyKey}`).toHaveLength(2);
+    expect(await onHand(product.rowId)).toBe(7);
+  });
+
   it('never sells more than is in stock under concurrent orders', async () => {
     const product = await newProduct(5);
     const responses = await Promise.all(

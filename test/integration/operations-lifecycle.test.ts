@@ -27,6 +27,8 @@ describe('stopping the server', () => {
       PORT: String(port),
       DATABASE_URLS: cluster.cluster.nodes.map((node) => `${node.url}#${node.name}`).join(','),
       SHOPGRAPH_SHUTDOWN_GRACE_MS: '15000',
+      // The in-flight request below asks for the primary, which anonymous callers need this scope for.
+      SHOPGRAPH_ANONYMOUS_SCOPES: 'catalog:read,primary:read',
     });
     const exited = new Promise<number | null>((resolve) => child!.on('exit', resolve));
     await new Promise<void>((resolve, reject) => {
@@ -69,21 +71,26 @@ describe('stopping the server', () => {
 describe('/readyz under failures', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startGraphQLServer({ cluster: cluster.manager, port: 0, host: '127.0.0.1' });
+    server = await startGraphQLServer({ cluster: cluster.manager, port: 0, host: '127.0.0.1', admin: { port: 0, host: '127.0.0.1' } });
   });
   afterAll(() => server?.stop());
-  const readyz = async () => {
-    const response = await fetch(server.url.replace(/graphql$/, 'readyz'));
-    return { status: response.status, body: (await response.json()) as { status: string; primary: string | null } };
+  /** /readyz of the admin listener (with details), or of the API's port (the status line). */
+  const readyz = async (listener: 'admin' | 'api') => {
+    const response = await fetch(listener === 'admin' ? `${server.adminUrl}/readyz` : server.url.replace(/graphql$/, 'readyz'));
+    return { status: response.status, body: (await response.json()) as { status: string; primary?: string | null } };
   };
 
   it('says read-only (still 200) while there is no primary but replicas serve', async () => {
     await cluster.cluster.killNode(cluster.cluster.primaryName);
-    await eventually(async () => expect(await readyz()).toMatchObject({ status: 200, body: { status: 'read-only', primary: null } }));
+    await eventually(async () =>
+      expect(await readyz('admin')).toMatchObject({ status: 200, body: { status: 'read-only', primary: null } }),
+    );
+    expect(await readyz('api')).toEqual({ status: 200, body: { status: 'read-only' } });
   });
 
-  it('says not-ready with 503 when no node answers', async () => {
+  it('says not-ready with 503 when no node answers, on both listeners', async () => {
     for (const node of cluster.cluster.nodes) await cluster.cluster.killNode(node.name);
-    await eventually(async () => expect(await readyz()).toMatchObject({ status: 503, body: { status: 'not-ready' } }));
+    await eventually(async () => expect(await readyz('admin')).toMatchObject({ status: 503, body: { status: 'not-ready' } }));
+    expect(await readyz('api')).toEqual({ status: 503, body: { status: 'not-ready' } });
   });
 });

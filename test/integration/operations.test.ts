@@ -3,10 +3,14 @@ import type { ConnectionManager } from '../../src/cluster/index.js';
 import { startGraphQLServer, type RunningServer } from '../../src/graphql/index.js';
 import { createLogger } from '../../src/log.js';
 import { connectShared } from '../support/cluster.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 
 let manager: ConnectionManager;
 let server: RunningServer;
+let keys: TestServer;
+/** The API's port, and the admin listener's. */
 let base: string;
+let admin: string;
 const lines: string[] = [];
 
 beforeAll(async () => {
@@ -16,11 +20,15 @@ beforeAll(async () => {
     port: 0,
     host: '127.0.0.1',
     logger: createLogger({ to: (line) => lines.push(line) }),
+    admin: { port: 0, host: '127.0.0.1' },
   });
   base = server.url.replace(/\/graphql$/, '');
+  admin = server.adminUrl!;
+  keys = await startTestServer(manager);
 });
 afterAll(async () => {
   await server?.stop();
+  await keys?.stop();
   await manager?.close();
 });
 
@@ -36,8 +44,8 @@ describe('/healthz', () => {
 });
 
 describe('/readyz', () => {
-  it('is ready, naming every node with its role and state', async () => {
-    const response = await fetch(`${base}/readyz`);
+  it('is ready, naming every node with its role and state, on the admin listener', async () => {
+    const response = await fetch(`${admin}/readyz`);
     expect(response.status).toBe(200);
     const body = (await response.json()) as {
       status: string;
@@ -59,6 +67,19 @@ describe('/readyz', () => {
       { name: 'pg3', role: 'replica', state: 'up' },
     ]);
   });
+
+  it("says only its status on the API's port, for load balancers", async () => {
+    const response = await fetch(`${base}/readyz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ready' });
+  });
+
+  it("shows its details on the API's port to admin credentials only", async () => {
+    const asAdmin = await fetch(`${base}/readyz`, { headers: { authorization: `Bearer ${await keys.createKey(['admin'])}` } });
+    expect(await asAdmin.json()).toMatchObject({ status: 'ready', primary: 'pg1' });
+    const asPartner = await fetch(`${base}/readyz`, { headers: { authorization: `Bearer ${await keys.createKey(['catalog:read'])}` } });
+    expect(await asPartner.json()).toEqual({ status: 'ready' });
+  });
 });
 
 describe('/metrics', () => {
@@ -66,7 +87,7 @@ describe('/metrics', () => {
     await query({ query: 'query MetricsProbe { warehouses { code } }' });
     await query({ query: 'query MetricsProbe { warehouses { code } }' });
     await query({ query: '{ nope }' });
-    const text = await (await fetch(`${base}/metrics`)).text();
+    const text = await (await fetch(`${admin}/metrics`)).text();
     expect(text).toContain('shopgraph_graphql_operations_total{operation="MetricsProbe",type="query",outcome="ok"} 2');
     expect(text).toMatch(
       /shopgraph_graphql_operations_total\{operation="anonymous",type="invalid",outcome="GRAPHQL_VALIDATION_FAILED"\} 1/,
@@ -77,7 +98,7 @@ describe('/metrics', () => {
   });
 
   it('reports routing, health and replication state', async () => {
-    const text = await (await fetch(`${base}/metrics`)).text();
+    const text = await (await fetch(`${admin}/metrics`)).text();
     for (const family of [
       'shopgraph_routing_reads_total{target="replica",reason="eligible"}',
       'shopgraph_routing_reads_total{target="primary",reason="replicas-lagging"} 0',
@@ -100,6 +121,21 @@ describe('/metrics', () => {
     ]) {
       expect(text).toContain(family);
     }
+  });
+
+  it("are refused on the API's port without admin credentials", async () => {
+    const anonymous = await fetch(`${base}/metrics`);
+    expect(anonymous.status).toBe(401);
+    expect(((await anonymous.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+    const partner = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${await keys.createKey(['catalog:read'])}` } });
+    expect(partner.status).toBe(403);
+    expect(((await partner.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('FORBIDDEN');
+  });
+
+  it("are served on the API's port to admin credentials", async () => {
+    const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${await keys.createKey(['admin'])}` } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('shopgraph_node_role{node="pg1",role="primary"} 1');
   });
 });
 

@@ -31,13 +31,11 @@ afterAll(async () => {
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const anonymous = { authorization: '' };
 
-async function jwt(claims: Record<string, unknown>, options: { expiresIn?: string; secret?: string } = {}): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuer(ISSUER)
-    .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? '5m')
-    .sign(new TextEncoder().encode(options.secret ?? JWT_SECRET));
+/** A signed token; `expiresIn: null` leaves out the exp claim. */
+async function jwt(claims: Record<string, unknown>, options: { expiresIn?: string | null; secret?: string } = {}): Promise<string> {
+  const token = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setIssuedAt();
+  if (options.expiresIn !== null) token.setExpirationTime(options.expiresIn ?? '5m');
+  return token.sign(new TextEncoder().encode(options.secret ?? JWT_SECRET));
 }
 
 describe('anonymous callers', () => {
@@ -150,6 +148,11 @@ describe('tokens from the partner identity provider', () => {
       'expired',
       () => jwt({ sub: 'a', scope: 'catalog:read' }, { expiresIn: '-1m' }),
       'The token has expired; get a new one from your identity provider.',
+    ],
+    [
+      'they never expire (no exp claim)',
+      () => jwt({ sub: 'a', scope: 'catalog:read' }, { expiresIn: null }),
+      'The token has no exp claim, and this server accepts only tokens that expire; ask your identity provider for ones that do.',
     ],
     [
       'forged',

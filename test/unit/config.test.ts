@@ -81,3 +81,61 @@ describe('configuration', () => {
     expect(loadConfig({ SHOPGRAPH_EMBEDDED_REPLICAS: '0' }).routing.requireSynchronousStandby).toBe(false);
   });
 });
+
+describe('configuration of the edge: browsers, proxies, operators, traces', () => {
+  it('serves no other origin, trusts no proxy, has no admin listener and records no traces by default', () => {
+    const config = loadConfig({});
+    expect(config.edge).toEqual({ corsOrigins: [], trustedProxies: [], admin: undefined });
+    expect(config.tracing).toBeUndefined();
+    expect(config.auth.failuresPerMinute).toBe(30);
+  });
+
+  it('reads web origins and * for any origin', () => {
+    expect(loadConfig({ SHOPGRAPH_CORS_ORIGINS: 'https://shop.example, http://localhost:5173,*' }).edge.corsOrigins).toEqual([
+      'https://shop.example',
+      'http://localhost:5173',
+      '*',
+    ]);
+  });
+
+  it('refuses an origin with a path, naming the fix', () => {
+    expect(() => loadConfig({ SHOPGRAPH_CORS_ORIGINS: 'https://shop.example/' })).toThrowError(
+      'SHOPGRAPH_CORS_ORIGINS: "https://shop.example/" is not a web origin; write scheme://host[:port] without a path or a trailing slash',
+    );
+  });
+
+  it('reads trusted proxies as addresses and CIDR ranges, and refuses a host name', () => {
+    expect(loadConfig({ SHOPGRAPH_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8, fd00::/8' }).edge.trustedProxies).toEqual([
+      { address: '127.0.0.1', family: 'ipv4' },
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: 'fd00::', prefix: 8, family: 'ipv6' },
+    ]);
+    expect(() => loadConfig({ SHOPGRAPH_TRUSTED_PROXIES: 'lb.internal' })).toThrowError(
+      /SHOPGRAPH_TRUSTED_PROXIES: "lb.internal" is not an IP address or CIDR range/,
+    );
+  });
+
+  it('opens an admin listener on loopback, and refuses the API port for it', () => {
+    expect(loadConfig({ SHOPGRAPH_ADMIN_PORT: '9464' }).edge.admin).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(() => loadConfig({ SHOPGRAPH_ADMIN_PORT: '4000' })).toThrowError(/SHOPGRAPH_ADMIN_PORT: is 4000, the API's PORT too/);
+  });
+
+  it('refuses JSON Web Tokens without exp unless told to allow them', () => {
+    const jwt = { SHOPGRAPH_JWT_SECRET: 'a-secret-of-at-least-32-characters-long' };
+    expect(loadConfig(jwt).auth.jwt?.allowNoExpiry).toBe(false);
+    expect(loadConfig({ ...jwt, SHOPGRAPH_JWT_ALLOW_NO_EXP: 'true' }).auth.jwt?.allowNoExpiry).toBe(true);
+  });
+
+  it('records traces when an OTLP endpoint is set, unless the SDK is disabled, and refuses one that is no URL', () => {
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toEqual({ serviceName: 'shopgraph' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces', OTEL_SERVICE_NAME: 'api' }).tracing).toEqual(
+      {
+        serviceName: 'api',
+      },
+    );
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }).tracing).toBeUndefined();
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrowError(
+      /OTEL_EXPORTER_OTLP_ENDPOINT: is not an http\(s\) URL/,
+    );
+  });
+});

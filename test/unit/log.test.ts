@@ -16,8 +16,25 @@ describe('logger', () => {
 
   it('writes a request line with its fields, at info level, in the same format', () => {
     const { logger, lines } = capture();
-    logger.request({ requestId: 'r1', method: 'POST', path: '/graphql', status: 200, durationMs: 1.5, caller: 'anonymous', lane: 'fast' });
-    expect(lines[0]).toMatchObject({ level: 'info', msg: 'request', requestId: 'r1', status: 200, caller: 'anonymous', lane: 'fast' });
+    logger.request({
+      requestId: 'r1',
+      method: 'POST',
+      path: '/graphql',
+      status: 200,
+      durationMs: 1.5,
+      client: '203.0.113.7',
+      caller: 'anonymous',
+      lane: 'fast',
+    });
+    expect(lines[0]).toMatchObject({
+      level: 'info',
+      msg: 'request',
+      requestId: 'r1',
+      status: 200,
+      client: '203.0.113.7',
+      caller: 'anonymous',
+      lane: 'fast',
+    });
     expect(typeof lines[0]!.time).toBe('string');
   });
 });

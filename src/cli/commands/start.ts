@@ -16,6 +16,9 @@ import { openDatabase } from '../database.js';
 export async function startCommand(config: Config, logger: Logger): Promise<void> {
   // Listen first: a signal during start-up must still shut down in order, not kill us midway.
   const shutdownRequested = shutdownSignal(logger, config.shutdownGraceMs);
+  // The SDK is loaded only when traces are wanted; otherwise the OpenTelemetry API stays a no-op.
+  const tracing = config.tracing && (await import('../../tracing/sdk.js')).startTracing(config.tracing);
+  if (config.tracing) logger.info(`exporting traces over OTLP as service ${config.tracing.serviceName}`);
   const database = await openDatabase(config, logger, { needPrimary: true });
   let scheduler: BackupScheduler | undefined;
   // The embedded cluster's nodes follow its newest primary, also after a promotion by hand.
@@ -51,9 +54,14 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       registeredOperationsOnly: config.server.registeredOperationsOnly,
       shutdownGraceMs: config.shutdownGraceMs,
       backups: () => scheduler?.health(),
+      corsOrigins: config.edge.corsOrigins,
+      trustedProxies: config.edge.trustedProxies,
+      admin: config.edge.admin,
     }).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new Error(`PORT ${config.port} is already in use on ${config.host}; stop the other program or set PORT to a free port.`);
+      const { code, port } = error as NodeJS.ErrnoException & { port?: number };
+      if (code === 'EADDRINUSE') {
+        const variable = config.edge.admin && port === config.edge.admin.port ? 'SHOPGRAPH_ADMIN_PORT' : 'PORT';
+        throw new Error(`${variable} ${port} is already in use; stop the other program or set ${variable} to a free port.`);
       }
       throw error;
     });
@@ -62,6 +70,7 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       .nodes.map((node) => `${node.name}=${node.role}`)
       .join(', ');
     logger.info(`ShopGraph is serving ${server.url}`, { nodes: roles });
+    if (server.adminUrl) logger.info(`metrics and readiness details on ${server.adminUrl}/metrics and ${server.adminUrl}/readyz`);
     if (config.backup.intervalMinutes !== undefined) {
       const target = backupTarget(config.backup);
       scheduler = new BackupScheduler(database.manager, target, {
@@ -81,6 +90,7 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
   } finally {
     await keeper?.stop();
     await database.close();
+    await tracing?.shutdown();
   }
 }
 

@@ -16,15 +16,21 @@ export const orders = pgTable(
     status: orderStatus('status').notNull().default('PENDING'),
     totalAmount: numeric('total_amount', { precision: 14, scale: 2 }).notNull(),
     currency: text('currency').notNull(),
-    /** Set by the client; a retried placeOrder with the same key returns this order. */
+    /** Set by the client; a retried placeOrder with the same key from the same caller returns this order. */
     idempotencyKey: text('idempotency_key'),
+    /**
+     * Who sent the idempotency key (an API key, a token's issuer and subject): keys are the
+     * caller's own, so two partners' keys never collide. Null on orders placed before keys
+     * were scoped, and on orders without a key.
+     */
+    idempotencyCaller: text('idempotency_caller'),
     /** Hash of the order's request, so a key reused for a different order is refused. */
     requestFingerprint: text('request_fingerprint'),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (table) => [
-    uniqueIndex('orders_idempotency_key_key').on(table.idempotencyKey),
+    uniqueIndex('orders_idempotency_caller_key_key').on(table.idempotencyCaller, table.idempotencyKey),
     check('orders_total_amount_check', sql`${table.totalAmount} >= 0`),
     index('orders_customer_created_idx').on(table.customerId, table.createdAt, table.id),
     index('orders_created_at_idx').on(table.createdAt, table.id),

@@ -3,6 +3,7 @@ import { UnauthenticatedError } from '../../errors.js';
 import { decodeGlobalId } from '../ids.js';
 import { looksLikeApiKey, secretMatches, splitApiKey } from './api-key-format.js';
 import type { Caller } from './caller.js';
+import type { AuthFailureLimiter } from './failure-limiter.js';
 import { isScope, type Scope } from './scopes.js';
 
 export interface JwtConfig {
@@ -13,12 +14,16 @@ export interface JwtConfig {
   issuer?: string;
   audience?: string;
   ratePerSecond: number;
+  /** Accept tokens without an `exp` claim (default false: a token that never expires is refused). */
+  allowNoExpiry?: boolean;
 }
 
 export interface AuthConfig {
   /** Scopes of callers without credentials (empty: anonymous callers can do nothing). */
   anonymousScopes: Scope[];
   anonymousRatePerSecond: number;
+  /** Failed authentications a client address may make per minute (see AuthFailureLimiter). */
+  failuresPerMinute?: number;
   jwt?: JwtConfig;
 }
 
@@ -38,7 +43,9 @@ export type KeyLookup = (id: string) => Promise<StoredKey | undefined>;
  * Turns the Authorization header into a Caller: none -> anonymous; `Bearer sg_...` -> an API
  * key; any other bearer token -> a JWT from the configured identity provider. Bad credentials
  * are refused outright (UNAUTHENTICATED), never downgraded to anonymous, so a typo in a key
- * does not silently turn into fewer permissions.
+ * does not silently turn into fewer permissions. Each refusal counts against the client's
+ * address, and an address that failed too often is refused (RATE_LIMITED) before its
+ * credentials are looked at.
  */
 export class Authenticator {
   private readonly jwtKey: Uint8Array | JWTVerifyGetKey | undefined;
@@ -46,6 +53,7 @@ export class Authenticator {
   constructor(
     private readonly config: AuthConfig,
     private readonly lookUpKey: KeyLookup,
+    private readonly failures: AuthFailureLimiter,
   ) {
     const jwt = config.jwt;
     if (jwt?.jwksUrl) this.jwtKey = createRemoteJWKSet(new URL(jwt.jwksUrl));
@@ -62,9 +70,15 @@ export class Authenticator {
         ratePerSecond: this.config.anonymousRatePerSecond,
       };
     }
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
-    if (!token) throw new UnauthenticatedError('The Authorization header must be "Bearer <API key or token>".');
-    return looksLikeApiKey(token) ? this.identifyKey(token) : this.identifyJwt(token);
+    this.failures.check(clientAddress);
+    try {
+      const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+      if (!token) throw new UnauthenticatedError('The Authorization header must be "Bearer <API key or token>".');
+      return await (looksLikeApiKey(token) ? this.identifyKey(token) : this.identifyJwt(token));
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) this.failures.recordFailure(clientAddress);
+      throw error;
+    }
   }
 
   private async identifyKey(text: string): Promise<Caller> {
@@ -93,6 +107,7 @@ export class Authenticator {
         issuer: jwt.issuer,
         audience: jwt.audience,
         algorithms: jwt.jwksUrl ? undefined : ['HS256', 'HS384', 'HS512'],
+        requiredClaims: jwt.allowNoExpiry ? [] : ['exp'],
       }));
     } catch (error) {
       throw new UnauthenticatedError(describeJwtFailure(error), {}, { cause: error });
@@ -134,6 +149,8 @@ function customerOf(subject: string): number | undefined {
 
 function describeJwtFailure(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'The token has expired; get a new one from your identity provider.';
+  if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'exp' && error.reason === 'missing')
+    return 'The token has no exp claim, and this server accepts only tokens that expire; ask your identity provider for ones that do.';
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `The token's ${error.claim} claim is not accepted here.`;
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'The token signature is not valid.';
   return 'The token is not a valid JSON Web Token for this API.';

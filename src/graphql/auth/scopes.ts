@@ -1,6 +1,7 @@
 /**
- * What a caller may do. `catalog:read` is what anonymous callers get by default; `admin`
- * grants every scope (cluster status, key management).
+ * What a caller may do. `catalog:read` is what anonymous callers get by default; `primary:read`
+ * lets a caller steer its reads to the primary (see plugins/routing.ts); `admin` grants every
+ * scope (cluster status, key management).
  */
 export const SCOPES = [
   'catalog:read',
@@ -9,6 +10,7 @@ export const SCOPES = [
   'orders:read',
   'orders:write',
   'customers:read',
+  'primary:read',
   'admin',
 ] as const;
 

@@ -812,7 +812,8 @@ export type PlaceOrderInput = {
    * A unique string of your choice (1 to 200 characters, a UUID is ideal). Retrying with the
    * same key and the same order returns the first order instead of placing a second one, so
    * a retry after a timeout or a WRITE_OUTCOME_UNKNOWN error is safe. Reusing a key for a
-   * different order is refused.
+   * different order is refused. Keys belong to the credential that sends them (an API key, or
+   * a token's issuer and subject): another partner's same key is another key.
    */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };

@@ -1,10 +1,11 @@
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { decodeToken, encodeToken, type ConnectionManager, type Route, type RouteOptions } from '../../cluster/index.js';
-import { safeErrorFields, WriteOutcomeUnknownError } from '../../errors.js';
+import { ForbiddenError, safeErrorFields, WriteOutcomeUnknownError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { hasScope, type Caller, type Scope } from '../auth/index.js';
 import type { GraphQLContext } from '../context.js';
-import { formatError } from '../errors.js';
+import { formatError, requestError as shopGraphRequestError } from '../errors.js';
 
 /** Request header carrying a consistency token from an earlier mutation response. */
 export const CONSISTENCY_TOKEN_HEADER = 'x-consistency-token';
@@ -25,14 +26,17 @@ export function routingPlugin(cluster: ConnectionManager, logger: Logger): Apoll
         async didResolveOperation({ operation, contextValue, request }) {
           const { deadline } = contextValue;
           if (operation?.operation === 'mutation') contextValue.assignRoute(cluster.route('write', { deadline }));
-          else contextValue.assignRoute(cluster.route('read', { ...readRouteOptions(request.http?.headers), deadline }));
+          else
+            contextValue.assignRoute(
+              cluster.route('read', { ...readRouteOptions(request.http?.headers, contextValue, cluster), deadline }),
+            );
         },
         async willSendResponse(requestContext) {
           const { response, contextValue } = requestContext;
           const route = contextValue.assignedRoute;
           if (!route?.servedBy || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          const extensions = routingExtensions(cluster, route);
+          const extensions = routingExtensions(cluster, route, contextValue.tokenIgnored);
           const token = await writeToken(requestContext, logger);
           if (token instanceof WriteOutcomeUnknownError) {
             // The writes committed on a primary that was promoted away meanwhile: nothing of the
@@ -53,9 +57,9 @@ export function routingPlugin(cluster: ConnectionManager, logger: Logger): Apoll
 /**
  * `extensions.routing` of a response whose route ran a statement: the role and node that
  * served it and how far behind that node was; and a warning when a consistency token could
- * not be honoured because the cluster failed over after its write.
+ * not be honoured because the cluster failed over after its write, or was not looked at.
  */
-export function routingExtensions(cluster: ConnectionManager, route: Route): Record<string, unknown> {
+export function routingExtensions(cluster: ConnectionManager, route: Route, tokenIgnored = false): Record<string, unknown> {
   const node = route.servedBy;
   if (!node) return {};
   const choice = route.readChoice;
@@ -77,15 +81,56 @@ export function routingExtensions(cluster: ConnectionManager, route: Route): Rec
         'The cluster failed over after the write behind your consistency token; that write may have been lost. Read it back to check.',
     };
   }
+  if (tokenIgnored) {
+    extensions.consistency = {
+      warning: 'TOKEN_IGNORED',
+      message: `The consistency token is not one the cluster has reached on its current timeline, which would send the read to the primary; only callers with a write scope or ${PRIMARY_READ_SCOPE} may send such a token. The read was served as if you had sent none.`,
+    };
+  }
   return extensions;
 }
 
-/** The route options a query's request headers ask for; a BAD_USER_INPUT GraphQLError for a bad header. */
-export function readRouteOptions(headers: ReadonlyMap<string, string> | undefined): RouteOptions {
+/** The scope that lets a caller that does not write steer its reads to the primary. */
+const PRIMARY_READ_SCOPE: Scope = 'primary:read';
+const WRITE_SCOPES: readonly Scope[] = ['catalog:write', 'inventory:write', 'orders:write'];
+
+/**
+ * Whether a caller may make its reads costlier for the primary: ask for the primary outright,
+ * or send a consistency token the cluster has not been seen to reach (the read waits for the
+ * replicas and then goes to the primary, or goes there at once for a token of another
+ * timeline). Callers that write need it to read their writes; others need `primary:read`.
+ * Anyone else could otherwise push the read load onto the primary.
+ */
+function maySteerReads(caller: Caller): boolean {
+  return hasScope(caller, PRIMARY_READ_SCOPE) || WRITE_SCOPES.some((scope) => hasScope(caller, scope));
+}
+
+/**
+ * The route options a query's request headers ask for: a BAD_USER_INPUT GraphQLError for a bad
+ * header, FORBIDDEN for `x-read-from: primary` from a caller that may not steer reads. Such a
+ * caller's consistency token is dropped (`tokenIgnored` in the context) unless the cluster has
+ * reached it, since it could hold the read and send it to the primary; a token the cluster has
+ * reached is honoured for everyone.
+ */
+export function readRouteOptions(
+  headers: ReadonlyMap<string, string> | undefined,
+  context: GraphQLContext,
+  cluster: ConnectionManager,
+): RouteOptions {
   const options: RouteOptions = {};
   const readFrom = headers?.get(READ_FROM_HEADER)?.trim().toLowerCase();
   if (readFrom !== undefined && readFrom !== '') {
     if (readFrom !== 'primary') throw requestError(`The ${READ_FROM_HEADER} header takes one value: primary.`);
+    if (!maySteerReads(context.caller)) {
+      throw shopGraphRequestError(
+        new ForbiddenError(
+          `${READ_FROM_HEADER}: primary needs a write scope or ${PRIMARY_READ_SCOPE}; leave the header out to read from a replica.`,
+          {
+            scope: PRIMARY_READ_SCOPE,
+          },
+        ),
+      );
+    }
     options.primary = true;
   }
   const tokenText = headers?.get(CONSISTENCY_TOKEN_HEADER);
@@ -95,7 +140,8 @@ export function readRouteOptions(headers: ReadonlyMap<string, string> | undefine
       throw requestError(
         `The ${CONSISTENCY_TOKEN_HEADER} header is not a consistency token; send one back exactly as a mutation response gave it.`,
       );
-    options.token = token;
+    if (!cluster.hasReached(token) && !maySteerReads(context.caller)) context.tokenIgnored = true;
+    else options.token = token;
   }
   return options;
 }

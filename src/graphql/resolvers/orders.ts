@@ -37,11 +37,12 @@ const Mutation: MutationResolvers = {
     }));
     const customerId = decodeIdOf('Customer', input.customerId, 'input.customerId');
     ctx.authorizeCustomerData(customerId);
+    const key = optionalText(input.idempotencyKey, 'input.idempotencyKey', { max: 200 });
     return fromInput(
       ctx.stores.orders.placeOrder({
         customerId,
         lines,
-        idempotencyKey: optionalText(input.idempotencyKey, 'input.idempotencyKey', { max: 200 }),
+        idempotencyKey: key === undefined ? undefined : { caller: ctx.caller.id, key },
       }),
     );
   },

@@ -1,0 +1,1 @@
+export { inOperationSpan, inRequestSpan, traceStatement } from './spans.js';
