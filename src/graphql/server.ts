@@ -27,7 +27,7 @@ import { limitsPlugin } from './plugins/limits.js';
 import { routingPlugin } from './plugins/routing.js';
 import { ReadTemplates } from './read-templates.js';
 import { resolvers } from './resolvers/index.js';
-import { loadSchemaSource } from './schema-source.js';
+import { loadSchemaSource, printSchemaForTools } from './schema-source.js';
 
 export interface GraphQLServerOptions {
   cluster: ConnectionManager;
@@ -129,6 +129,8 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     metrics,
     backups,
     logger,
+    // Schema tools are users, as for introspection; off together with it.
+    schemaForTools: options.introspection === false ? undefined : printSchemaForTools(),
   });
   httpServer.on('request', (req, res) => {
     handler(req, res).catch((error: unknown) => {
