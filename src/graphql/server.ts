@@ -10,7 +10,7 @@ import { ApiKeyStore, MAX_PAGE_SIZE } from '../db/index.js';
 import { ForbiddenError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { applyFieldAuthorization } from './auth/field-authorization.js';
-import { Authenticator, cachedKeyLookup, type AuthConfig } from './auth/index.js';
+import { Authenticator, KeyCache, RevocationListener, type AuthConfig } from './auth/index.js';
 import type { GraphQLContext } from './context.js';
 import { formatError, requestError } from './errors.js';
 import { shopGraphExecutor } from './executor.js';
@@ -58,6 +58,11 @@ export interface GraphQLServerOptions {
   backups?: () => BackupHealth | undefined;
   /** On stop, how long in-flight requests may take to finish before their connections are cut (default 10 s). */
   shutdownGraceMs?: number;
+  /**
+   * Hear key revocations on the primary (LISTEN/NOTIFY), so a revoked key stops working here
+   * within a second (default true); false: within the key cache's 10 s.
+   */
+  listenForRevocations?: boolean;
 }
 
 export interface ServerLimits extends RequestLimits {
@@ -82,6 +87,8 @@ export interface RunningServer {
   port: number;
   /** Stops accepting, lets in-flight requests finish, and stops Apollo. */
   stop(): Promise<void>;
+  /** The node on which it hears key revocations now, if it does. */
+  listeningForRevocationsOn(): string | undefined;
 }
 
 /** Starts the GraphQL API over HTTP (or HTTPS) on the given cluster. */
@@ -120,10 +127,10 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     ],
   });
   await apollo.start();
-  const keys = cachedKeyLookup((id) => new ApiKeyStore(options.cluster.route('read')).byId(id));
+  const keys = new KeyCache((id) => new ApiKeyStore(options.cluster.route('read')).byId(id));
   const handler = createHttpHandler(apollo, options.cluster, {
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-    authenticator: new Authenticator(options.auth ?? DEFAULT_AUTH, keys),
+    authenticator: new Authenticator(options.auth ?? DEFAULT_AUTH, keys.lookup),
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     fastLane,
     metrics,
@@ -145,10 +152,16 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   });
   const { port } = httpServer.address() as AddressInfo;
   const displayHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
+  const revocations = options.listenForRevocations === false ? undefined : new RevocationListener(options.cluster, keys, { logger });
+  revocations?.start();
   return {
     url: `${options.tls ? 'https' : 'http'}://${displayHost}:${port}/graphql`,
     port,
-    stop: () => apollo.stop(),
+    async stop() {
+      await apollo.stop();
+      await revocations?.stop();
+    },
+    listeningForRevocationsOn: () => revocations?.listeningOn,
   };
 }
 
