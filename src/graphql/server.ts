@@ -18,6 +18,7 @@ import { createHttpHandler } from './http.js';
 import { FastLane } from './fast-lane.js';
 import { CostAccounting, type RequestLimits } from './limits/accounting.js';
 import { RateLimiter } from './limits/rate-limiter.js';
+import { RedisBuckets } from './limits/redis-buckets.js';
 import type { BackupHealth } from '../db/backup/index.js';
 import { Metrics } from './metrics.js';
 import { OperationRegistry, persistedQueryCache } from './operations.js';
@@ -63,6 +64,8 @@ export interface GraphQLServerOptions {
    * within a second (default true); false: within the key cache's 10 s.
    */
   listenForRevocations?: boolean;
+  /** Keep the rate-limit buckets in this Redis, shared with every other instance; unset: in this process. */
+  redisUrl?: string;
 }
 
 export interface ServerLimits extends RequestLimits {
@@ -102,7 +105,10 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     ? https.createServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) })
     : http.createServer();
   const schema = applyFieldAuthorization(makeExecutableSchema({ typeDefs: loadSchemaSource(), resolvers }));
-  const accounting = new CostAccounting(limits, new RateLimiter());
+  const buckets = options.redisUrl ? new RedisBuckets(options.redisUrl, { logger }) : new RateLimiter();
+  if (buckets instanceof RedisBuckets && !(await buckets.ready()))
+    logger.warn('rate limits: Redis does not answer yet; each instance enforces its own buckets until it does');
+  const accounting = new CostAccounting(limits, buckets);
   const templates = options.compiledReads === false ? undefined : new ReadTemplates(schema);
   const fastLane = templates && new FastLane(schema, templates, accounting, options.cluster, metrics);
   const apollo = new ApolloServer<GraphQLContext>({
@@ -160,6 +166,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     async stop() {
       await apollo.stop();
       await revocations?.stop();
+      if (buckets instanceof RedisBuckets) await buckets.close();
     },
     listeningForRevocationsOn: () => revocations?.listeningOn,
   };

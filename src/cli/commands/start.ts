@@ -51,6 +51,7 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       registeredOperationsOnly: config.server.registeredOperationsOnly,
       shutdownGraceMs: config.shutdownGraceMs,
       backups: () => scheduler?.health(),
+      redisUrl: config.instances.redisUrl,
     }).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new Error(`PORT ${config.port} is already in use on ${config.host}; stop the other program or set PORT to a free port.`);
