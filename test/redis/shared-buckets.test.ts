@@ -10,6 +10,8 @@ import { findRedisServer, REDIS_INSTALL, startRedis, type LocalRedis } from '../
 
 const binary = findRedisServer();
 const skipped = binary ? '' : ` (skipped: redis-server is not installed; ${REDIS_INSTALL})`;
+// Said in the output as well as in the skipped tests' names, which the default reporter does not list.
+if (!binary) console.warn(`Redis tests skipped: redis-server is not installed; install it with: ${REDIS_INSTALL}`);
 
 const QUERY = '{ categories(first: 1) { totalCount } }';
 
