@@ -132,6 +132,21 @@ describe('a revoked API key', () => {
     for (const delay of delays) expect(delay).toBeLessThan(1000);
   });
 
+  it('is refused by both instances within a second after their listening connections were cut', async () => {
+    const primary = cluster.manager.choosePrimary();
+    const cut = await primary.sql<{ pid: number }[]>`
+      select pid from pg_stat_activity where query ilike 'listen %' and pid <> pg_backend_pid()`;
+    expect(cut.length).toBeGreaterThanOrEqual(2);
+    await primary.sql`select pg_terminate_backend(pid) from pg_stat_activity where query ilike 'listen %' and pid <> pg_backend_pid()`;
+    // Longer than the heartbeat's timeout: by then each has listened again, or noticed it had not.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    await eventually(() =>
+      Promise.resolve(expect(instances.map(({ server }) => server.listeningForRevocationsOn())).toEqual(['pg1', 'pg1'])),
+    );
+    const delays = await revokeAndTime(await newKey());
+    for (const delay of delays) expect(delay).toBeLessThan(1000);
+  });
+
   it('is refused by both instances within a second after the primary failed over, the listeners having followed it', async () => {
     const key = await newKey();
     await cluster.cluster.killNode('pg1');
