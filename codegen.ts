@@ -1,16 +1,17 @@
 /**
  * Generates the resolver types in src/graphql/generated/resolvers.ts from the SDL in schema/
- * (graphql-codegen, typescript + typescript-resolvers). Run `npm run codegen` after changing
- * the SDL; a test fails while the committed file is stale.
+ * (graphql-codegen, typescript + typescript-resolvers), and the merged schema for tools in
+ * schema/generated/schema.graphql. Run `npm run codegen` after changing the SDL; a test fails
+ * while either committed file is stale.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { codegen } from '@graphql-codegen/core';
 import * as typescriptPlugin from '@graphql-codegen/typescript';
 import * as typescriptResolversPlugin from '@graphql-codegen/typescript-resolvers';
 import { buildSchema, parse, printSchema } from 'graphql';
-import { loadSchemaSource } from './src/graphql/schema-source.js';
+import { loadSchemaSource, printSchemaForTools, schemaForToolsFile } from './src/graphql/schema-source.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 export const generatedFile = path.join(root, 'src/graphql/generated/resolvers.ts');
@@ -57,4 +58,7 @@ export async function generateResolverTypes(): Promise<string> {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await writeFile(generatedFile, await generateResolverTypes());
   console.log(`wrote ${path.relative(root, generatedFile)}`);
+  await mkdir(path.dirname(schemaForToolsFile), { recursive: true });
+  await writeFile(schemaForToolsFile, printSchemaForTools());
+  console.log(`wrote ${path.relative(root, schemaForToolsFile)}`);
 }

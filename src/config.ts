@@ -37,6 +37,16 @@ export interface Config {
   /** `SHOPGRAPH_STARTUP_WAIT_MS`, default 60000: how long start-up waits for a reachable primary. */
   startupWaitMs: number;
   embedded: EmbeddedConfig;
+  instances: InstancesSettings;
+}
+
+/** Running several instances on one cluster (README: Running several instances). */
+export interface InstancesSettings {
+  /**
+   * `SHOPGRAPH_REDIS_URL` (redis:// or rediss://): keep the rate-limit buckets in Redis, shared
+   * by every instance, so a caller's rate holds across them. Unset: each instance keeps its own.
+   */
+  redisUrl?: string;
 }
 
 /** Where backups go and when the server takes them (see src/db/backup). */
@@ -223,7 +233,23 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: readInteger(env, 'SHOPGRAPH_SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }),
     startupWaitMs: readInteger(env, 'SHOPGRAPH_STARTUP_WAIT_MS', 60_000, { min: 0, max: 3_600_000 }),
     embedded: loadEmbeddedConfig(env),
+    instances: readInstances(env),
   };
+}
+
+function readInstances(env: Env): InstancesSettings {
+  const redisUrl = env.SHOPGRAPH_REDIS_URL?.trim() || undefined;
+  if (redisUrl === undefined) return {};
+  // The message never repeats the URL: it may hold a password.
+  let protocol: string;
+  try {
+    protocol = new URL(redisUrl).protocol;
+  } catch {
+    throw new ConfigError('SHOPGRAPH_REDIS_URL', 'is not a URL; write redis://[:password@]host:port[/db] (or rediss:// for TLS).');
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:')
+    throw new ConfigError('SHOPGRAPH_REDIS_URL', 'must start with redis:// or rediss://.');
+  return { redisUrl };
 }
 
 export function loadEmbeddedConfig(env: Env = process.env): EmbeddedConfig {

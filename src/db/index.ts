@@ -1,4 +1,4 @@
-export { ApiKeyStore, type NewApiKey } from './api-key-store.js';
+export { ApiKeyStore, KEY_REVOKED_CHANNEL, type NewApiKey } from './api-key-store.js';
 export {
   CatalogStore,
   type NewProduct,

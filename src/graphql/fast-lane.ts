@@ -107,7 +107,7 @@ export class FastLane {
     if (!compiled) return undefined;
     const routeOptions = this.routeOptions(headers, context);
     if (!routeOptions) return undefined;
-    const charge = this.charge(known, coerced.coerced, context);
+    const charge = await this.charge(known, coerced.coerced, context);
     if (!charge) return undefined;
     const route = this.cluster.route('read', { ...routeOptions, deadline: context.deadline });
     context.assignRoute(route);
@@ -116,12 +116,12 @@ export class FastLane {
       data = await inOperationSpan({ type: 'query', name: known.operation.name?.value }, () => runCompiled(context, compiled));
     } catch {
       // The full path runs the read again on a new route and reports the failure its way.
-      this.accounting.cancel(charge);
+      await this.accounting.cancel(charge);
       this.metrics.recordFastLane('handed-over');
       return undefined;
     }
     const extensions = {
-      cost: this.accounting.settle(charge, JSON.parse(data) as Record<string, unknown>),
+      cost: await this.accounting.settle(charge, JSON.parse(data) as Record<string, unknown>),
       ...routingExtensions(this.cluster, route, context.tokenIgnored),
     };
     this.metrics.recordFastLane('answered');
@@ -145,9 +145,9 @@ export class FastLane {
     }
   }
 
-  private charge(known: KnownOperation, variables: Record<string, unknown>, context: GraphQLContext): Charge | undefined {
+  private async charge(known: KnownOperation, variables: Record<string, unknown>, context: GraphQLContext): Promise<Charge | undefined> {
     try {
-      return this.accounting.charge(
+      return await this.accounting.charge(
         { schema: this.schema, operation: known.operation, fragments: known.fragments, variables },
         context.caller,
       );

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { Deadline, type ConnectionManager } from '../cluster/index.js';
@@ -31,18 +31,22 @@ export interface HttpHandlerOptions {
   clients: ClientAddresses;
   /** Which web origins' pages may call. */
   cors: CorsPolicy;
+  /** The SDL served at /schema.graphql (see printSchemaForTools); absent: that path is 404. */
+  schemaForTools?: string;
 }
 
 /**
  * The HTTP front on node:http: `/graphql` goes to Apollo Server (GET for queries, POST for
- * everything); `/healthz` and the status line of `/readyz` are for load balancers, and the
- * details of `/readyz` and `/metrics` for admin credentials (or the admin listener); anything
- * else is 404. A preflight (OPTIONS) from a web page is answered here, before either lane.
+ * everything); `/schema.graphql` is the SDL for schema tools; `/healthz` and the status line of
+ * `/readyz` are for load balancers, and the details of `/readyz` and `/metrics` for admin
+ * credentials (or the admin listener); anything else is 404. A preflight (OPTIONS) from a web
+ * page is answered here, before either lane.
  * Every response carries an `x-request-id` that log lines and INTERNAL_SERVER_ERROR
  * responses share.
  */
 export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster: ConnectionManager, options: HttpHandlerOptions) {
   const operator: OperatorState = { cluster, metrics: options.metrics, backups: options.backups };
+  const schemaFile = options.schemaForTools === undefined ? undefined : sdlResponse(options.schemaForTools);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
     const url = requestTarget(req.url);
@@ -88,6 +92,10 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
       case '/healthz':
         sendJson(res, 200, { status: 'ok' });
         return;
+      case '/schema.graphql':
+        if (schemaFile) schemaFile(req, res);
+        else sendError(res, 404, 'NOT_FOUND', 'Not found. This server does not publish its schema (introspection is off).');
+        return;
       case '/readyz': {
         const access = await operatorAccess(options.authenticator, req, client, res);
         if (access !== 'refused') sendReadiness(res, operator, access === 'admin');
@@ -100,7 +108,12 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
         return;
       }
       default:
-        sendError(res, 404, 'NOT_FOUND', 'Not found. The GraphQL endpoint is /graphql; /healthz, /readyz and /metrics are for operators.');
+        sendError(
+          res,
+          404,
+          'NOT_FOUND',
+          'Not found. The GraphQL endpoint is /graphql, its schema /schema.graphql; /healthz, /readyz and /metrics are for operators.',
+        );
         return;
     }
     let body: unknown;
@@ -202,6 +215,30 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<unknown
   } catch {
     throw new RequestBodyError(400, 'The request body is not valid JSON.');
   }
+}
+
+/**
+ * Answers GET /schema.graphql with the SDL, with an ETag so that a tool polling for changes
+ * gets 304 while the schema is the same.
+ */
+function sdlResponse(sdl: string): (req: IncomingMessage, res: ServerResponse) => void {
+  const etag = `"${createHash('sha256').update(sdl).digest('base64url').slice(0, 27)}"`;
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      sendError(res, 405, 'METHOD_NOT_ALLOWED', 'The schema is read with GET.');
+      return;
+    }
+    res.setHeader('etag', etag);
+    res.setHeader('cache-control', 'no-cache');
+    if (req.headers['if-none-match'] === etag) {
+      res.statusCode = 304;
+      res.end();
+      return;
+    }
+    res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.end(req.method === 'HEAD' ? undefined : sdl);
+  };
 }
 
 /**

@@ -15,6 +15,8 @@ function parseDateTime(value: unknown): Date {
 export const DateTime = new GraphQLScalarType<Date, string>({
   name: 'DateTime',
   description: 'An ISO 8601 timestamp in UTC with millisecond precision.',
+  // As in the SDL: graphql-tools copies this object's fields over the SDL's, so say it here too.
+  specifiedByURL: 'https://scalars.graphql.org/andimarek/date-time',
   serialize(value) {
     if (value instanceof Date) return value.toISOString();
     return parseDateTime(value).toISOString();

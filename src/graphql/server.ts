@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { createAdminHandler } from './admin.js';
 import { applyFieldAuthorization } from './auth/field-authorization.js';
 import { AuthFailureLimiter, DEFAULT_FAILURES_PER_MINUTE } from './auth/failure-limiter.js';
-import { Authenticator, cachedKeyLookup, type AuthConfig } from './auth/index.js';
+import { Authenticator, KeyCache, RevocationListener, type AuthConfig } from './auth/index.js';
 import { ClientAddresses, type AddressRange } from './client-address.js';
 import { CorsPolicy } from './cors.js';
 import type { GraphQLContext } from './context.js';
@@ -22,6 +22,7 @@ import { createHttpHandler } from './http.js';
 import { FastLane } from './fast-lane.js';
 import { CostAccounting, type RequestLimits } from './limits/accounting.js';
 import { RateLimiter } from './limits/rate-limiter.js';
+import { RedisBuckets } from './limits/redis-buckets.js';
 import type { BackupHealth } from '../db/backup/index.js';
 import { Metrics } from './metrics.js';
 import { OperationRegistry, persistedQueryCache } from './operations.js';
@@ -31,7 +32,7 @@ import { limitsPlugin } from './plugins/limits.js';
 import { routingPlugin } from './plugins/routing.js';
 import { ReadTemplates } from './read-templates.js';
 import { resolvers } from './resolvers/index.js';
-import { loadSchemaSource } from './schema-source.js';
+import { loadSchemaSource, printSchemaForTools } from './schema-source.js';
 
 export interface GraphQLServerOptions {
   cluster: ConnectionManager;
@@ -68,6 +69,13 @@ export interface GraphQLServerOptions {
   trustedProxies?: AddressRange[];
   /** A second listener for /metrics and the full /readyz (port 0 picks a free one). Default: none. */
   admin?: { port: number; host: string };
+  /**
+   * Hear key revocations on the primary (LISTEN/NOTIFY), so a revoked key stops working here
+   * within a second (default true); false: within the key cache's 10 s.
+   */
+  listenForRevocations?: boolean;
+  /** Keep the rate-limit buckets in this Redis, shared with every other instance; unset: in this process. */
+  redisUrl?: string;
 }
 
 export interface ServerLimits extends RequestLimits {
@@ -94,6 +102,8 @@ export interface RunningServer {
   adminUrl?: string;
   /** Stops accepting, lets in-flight requests finish, and stops Apollo. */
   stop(): Promise<void>;
+  /** The node on which it hears key revocations now, if it does. */
+  listeningForRevocationsOn(): string | undefined;
 }
 
 /** Starts the GraphQL API over HTTP (or HTTPS) on the given cluster. */
@@ -107,7 +117,10 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     ? https.createServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) })
     : http.createServer();
   const schema = applyFieldAuthorization(makeExecutableSchema({ typeDefs: loadSchemaSource(), resolvers }));
-  const accounting = new CostAccounting(limits, new RateLimiter());
+  const buckets = options.redisUrl ? new RedisBuckets(options.redisUrl, { logger }) : new RateLimiter();
+  if (buckets instanceof RedisBuckets && !(await buckets.ready()))
+    logger.warn('rate limits: Redis does not answer yet; each instance enforces its own buckets until it does');
+  const accounting = new CostAccounting(limits, buckets);
   const templates = options.compiledReads === false ? undefined : new ReadTemplates(schema);
   const fastLane = templates && new FastLane(schema, templates, accounting, options.cluster, metrics);
   const apollo = new ApolloServer<GraphQLContext>({
@@ -132,11 +145,11 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     ],
   });
   await apollo.start();
-  const keys = cachedKeyLookup((id) => new ApiKeyStore(options.cluster.route('read')).byId(id));
+  const keys = new KeyCache((id) => new ApiKeyStore(options.cluster.route('read')).byId(id));
   const auth = options.auth ?? DEFAULT_AUTH;
   const handler = createHttpHandler(apollo, options.cluster, {
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-    authenticator: new Authenticator(auth, keys, new AuthFailureLimiter(auth.failuresPerMinute ?? DEFAULT_FAILURES_PER_MINUTE)),
+    authenticator: new Authenticator(auth, keys.lookup, new AuthFailureLimiter(auth.failuresPerMinute ?? DEFAULT_FAILURES_PER_MINUTE)),
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     fastLane,
     metrics,
@@ -144,6 +157,8 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     logger,
     clients: new ClientAddresses(options.trustedProxies),
     cors: new CorsPolicy(options.corsOrigins ?? []),
+    // Schema tools are users, as for introspection; off together with it.
+    schemaForTools: options.introspection === false ? undefined : printSchemaForTools(),
   });
   serve(httpServer, handler, logger);
   const adminServer = options.admin && http.createServer();
@@ -158,18 +173,23 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     throw error;
   }
   const { port } = httpServer.address() as AddressInfo;
+  const revocations = options.listenForRevocations === false ? undefined : new RevocationListener(options.cluster, keys, { logger });
+  revocations?.start();
   return {
     url: `${options.tls ? 'https' : 'http'}://${displayHost(options.host)}:${port}/graphql`,
     port,
     adminUrl: adminServer && options.admin && `http://${displayHost(options.admin.host)}:${(adminServer.address() as AddressInfo).port}`,
     stop: async () => {
       await apollo.stop();
+      await revocations?.stop();
+      if (buckets instanceof RedisBuckets) await buckets.close();
       if (!adminServer?.listening) return;
       const closed = new Promise((resolve) => adminServer.close(resolve));
       // A scraper's idle keep-alive connection would hold the listener open.
       adminServer.closeAllConnections();
       await closed;
     },
+    listeningForRevocationsOn: () => revocations?.listeningOn,
   };
 }
 

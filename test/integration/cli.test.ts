@@ -111,3 +111,26 @@ describe('shopgraph start without DATABASE_URLS', () => {
     expect(await stop(second.child)).toBe(0);
   });
 });
+
+describe('a mistyped shopgraph command line', () => {
+  it('is refused before anything runs, naming the option that was meant and every valid one', async () => {
+    const backups = await fs.mkdtemp(path.join(os.tmpdir(), 'shopgraph-prune-'));
+    try {
+      await fs.writeFile(path.join(backups, 'untouched'), '');
+      const result = await runCli(['backup', 'prune', '--max-age', '30'], { SHOPGRAPH_BACKUP_DIR: backups });
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.split('\n')[0]).toBe('shopgraph: backup prune: unknown option --max-age; did you mean --max-age-days?');
+      expect(result.stderr).toContain('--keep N');
+      expect(await fs.readdir(backups)).toEqual(['untouched']);
+    } finally {
+      await fs.rm(backups, { recursive: true, force: true });
+    }
+  });
+
+  it('gets help with --help, whatever the configuration', async () => {
+    const result = await runCli(['backup', 'prune', '--help'], { DATABASE_URLS: 'mysql://db1/shop' });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: shopgraph backup prune \[--keep N\] \[--max-age-days D\] \[--json\]\n/);
+  });
+});

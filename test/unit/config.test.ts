@@ -139,3 +139,19 @@ describe('configuration of the edge: browsers, proxies, operators, traces', () =
     );
   });
 });
+
+describe('configuration for several instances', () => {
+  it('keeps rate-limit buckets in the process unless SHOPGRAPH_REDIS_URL is set', () => {
+    expect(loadConfig({}).instances).toEqual({});
+    expect(loadConfig({ SHOPGRAPH_REDIS_URL: 'redis://:secret@cache:6379/2' }).instances).toEqual({
+      redisUrl: 'redis://:secret@cache:6379/2',
+    });
+  });
+
+  it('refuses a SHOPGRAPH_REDIS_URL that is not a redis URL, without repeating it', () => {
+    expect(() => loadConfig({ SHOPGRAPH_REDIS_URL: 'http://:secret@cache:6379' })).toThrowError(
+      'SHOPGRAPH_REDIS_URL: must start with redis:// or rediss://.',
+    );
+    expect(() => loadConfig({ SHOPGRAPH_REDIS_URL: 'secret@cache' })).toThrowError(/^SHOPGRAPH_REDIS_URL: is not a URL; write redis:\/\//);
+  });
+});

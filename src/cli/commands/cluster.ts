@@ -1,47 +1,69 @@
 import type { Config } from '../../config.js';
 import { EmbeddedCluster } from '../../embedded/index.js';
 import type { Logger } from '../../log.js';
-import { UsageError, type ParsedArgs } from '../args.js';
+import { flag, UsageError, type Command } from '../args.js';
 import { openDatabase } from '../database.js';
 
-/** `shopgraph cluster up|down|status [--json]|failover|stop NODE|start NODE`. */
-export async function clusterCommand(config: Config, logger: Logger, args: ParsedArgs): Promise<void> {
-  const action = args.positionals[1];
-  switch (action) {
-    case 'up': {
+const NODE_ARGUMENT = { name: 'NODE', description: 'an embedded node, as cluster status names it (for example pg2)' };
+
+/** `shopgraph cluster up | down | status [--json] | failover | stop NODE | start NODE`. */
+export const clusterCommands: Command[] = [
+  {
+    words: ['cluster', 'up'],
+    summary: 'start the embedded cluster (it keeps running between commands)',
+    async run(config, logger) {
       const cluster = await openEmbedded(config, logger);
       const started = await cluster.up();
       logger.info(started.length > 0 ? `started ${started.join(', ')}` : 'every node was already running');
-      return;
-    }
-    case 'down': {
+    },
+  },
+  {
+    words: ['cluster', 'down'],
+    summary: 'stop every node of the embedded cluster',
+    async run(config, logger) {
       const cluster = await openEmbedded(config, logger);
       await cluster.down();
       logger.info('stopped every node');
-      return;
-    }
-    case 'status':
-      return clusterStatus(config, logger, args.options.has('json'));
-    case 'failover': {
+    },
+  },
+  {
+    words: ['cluster', 'status'],
+    options: { json: { type: 'boolean', description: "print the full status, with every node's URL and password, as JSON for scripts" } },
+    summary: "the cluster's mode and every node's role, health and replication lag",
+    run: (config, logger, args) => clusterStatus(config, logger, flag(args, 'json')),
+  },
+  {
+    words: ['cluster', 'failover'],
+    summary: 'promote the freshest replica of the embedded cluster and re-point the others to it',
+    async run(config, logger) {
       const cluster = await openEmbedded(config, logger);
       const { from, to } = await cluster.failover();
       logger.info(`failed over from ${from} to ${to}; start ${from} again to rebuild it as a replica`);
-      return;
-    }
-    case 'stop':
-    case 'start': {
-      const name = args.positionals[2];
-      if (!name) throw new UsageError(`cluster ${action} takes a node name, for example: shopgraph cluster ${action} pg2`);
+    },
+  },
+  {
+    words: ['cluster', 'stop'],
+    arguments: [NODE_ARGUMENT],
+    summary: 'stop one embedded node',
+    async run(config, logger, args) {
+      const name = args.positionals[0]!;
       const cluster = await openEmbedded(config, logger);
-      if (action === 'stop') await cluster.stopNode(name);
-      else await cluster.startNode(name);
-      logger.info(`${action === 'stop' ? 'stopped' : 'started'} ${name}`);
-      return;
-    }
-    default:
-      throw new UsageError(`cluster takes up, down, status, failover, stop NODE or start NODE, not ${action ?? 'nothing'}.`);
-  }
-}
+      await cluster.stopNode(name);
+      logger.info(`stopped ${name}`);
+    },
+  },
+  {
+    words: ['cluster', 'start'],
+    arguments: [NODE_ARGUMENT],
+    summary: 'start one embedded node (a former primary comes back rebuilt as a replica)',
+    async run(config, logger, args) {
+      const name = args.positionals[0]!;
+      const cluster = await openEmbedded(config, logger);
+      await cluster.startNode(name);
+      logger.info(`started ${name}`);
+    },
+  },
+];
 
 async function openEmbedded(config: Config, logger: Logger): Promise<EmbeddedCluster> {
   if (config.databaseNodes.length > 0) {

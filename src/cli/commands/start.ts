@@ -57,6 +57,7 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       corsOrigins: config.edge.corsOrigins,
       trustedProxies: config.edge.trustedProxies,
       admin: config.edge.admin,
+      redisUrl: config.instances.redisUrl,
     }).catch((error: unknown) => {
       const { code, port } = error as NodeJS.ErrnoException & { port?: number };
       if (code === 'EADDRINUSE') {

@@ -16,7 +16,8 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /**
    * A point in time, as an ISO 8601 string in UTC with millisecond precision,
-   * for example "2026-11-24T09:30:00.000Z". Inputs may use any offset.
+   * for example "2026-11-24T09:30:00.000Z". Inputs may use any offset. Follows the GraphQL
+   * Scalars date-time specification (RFC 3339 with an offset), so tools can map it to a string type.
    */
   DateTime: { input: Date; output: Date | string; }
 };

@@ -10,7 +10,7 @@ import {
   type Operation,
   type OperationShape,
 } from './cost.js';
-import type { BucketState, RateLimiter } from './rate-limiter.js';
+import type { Buckets, BucketState } from './rate-limiter.js';
 
 export interface RequestLimits {
   /** Most cost points one request may have. */
@@ -49,15 +49,15 @@ export class CostAccounting {
 
   constructor(
     private readonly limits: RequestLimits,
-    private readonly rateLimiter: RateLimiter,
+    private readonly rateLimiter: Buckets,
   ) {}
 
   /** Charges the caller for the operation; throws QueryTooComplexError or RateLimitedError instead. */
-  charge(operation: Operation, caller: Caller): Charge {
+  async charge(operation: Operation, caller: Caller): Promise<Charge> {
     const shape = this.shapeOf(operation);
     const refusal = this.overLimit(shape);
     if (refusal) throw refusal;
-    const taken = this.rateLimiter.take(caller.id, caller.ratePerSecond, shape.cost);
+    const taken = await this.rateLimiter.take(caller.id, caller.ratePerSecond, shape.cost);
     if (!taken.ok) {
       const capacity = this.rateLimiter.capacity(caller.ratePerSecond);
       if (shape.cost > capacity)
@@ -68,16 +68,16 @@ export class CostAccounting {
   }
 
   /** Gives back what the data shows was not used, and reports the cost. */
-  settle(charge: Charge, data: Record<string, unknown> | null | undefined): CostReport {
+  async settle(charge: Charge, data: Record<string, unknown> | null | undefined): Promise<CostReport> {
     const actual = Math.min(charge.requested, actualCost(charge.plan, data));
     const { caller } = charge;
-    const throttleStatus = this.rateLimiter.refund(caller.id, caller.ratePerSecond, charge.requested - actual);
+    const throttleStatus = await this.rateLimiter.refund(caller.id, caller.ratePerSecond, charge.requested - actual);
     return { requestedQueryCost: charge.requested, actualQueryCost: actual, throttleStatus };
   }
 
   /** Gives back the whole charge of a request that did not run after all. */
-  cancel(charge: Charge): void {
-    this.rateLimiter.refund(charge.caller.id, charge.caller.ratePerSecond, charge.requested);
+  async cancel(charge: Charge): Promise<void> {
+    await this.rateLimiter.refund(charge.caller.id, charge.caller.ratePerSecond, charge.requested);
   }
 
   /**

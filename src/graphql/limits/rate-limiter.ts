@@ -15,17 +15,38 @@ export interface BucketState {
 
 export type TakeResult = { ok: true; state: BucketState } | { ok: false; state: BucketState; retryAfterSeconds: number };
 
+/**
+ * Where the buckets are kept: in this process (RateLimiter), or in Redis for every instance
+ * at once (RedisBuckets). Both have the same rules.
+ */
+export interface Buckets {
+  /** Takes `cost` points from `caller`'s bucket if they are there; takes nothing otherwise. */
+  take(caller: string, ratePerSecond: number, cost: number): TakeResult | Promise<TakeResult>;
+  /** Gives back points a request reserved but did not use. */
+  refund(caller: string, ratePerSecond: number, points: number): BucketState | Promise<BucketState>;
+  /** The largest cost a request of this caller can ever have. */
+  capacity(ratePerSecond: number): number;
+}
+
+/** Buckets hold this many seconds of their rate. */
+export const BURST_SECONDS = 20;
+
+/** How long a refused request waits for `missing` points at `ratePerSecond`: whole seconds, at least 1. */
+export function retryAfter(missing: number, ratePerSecond: number): number {
+  return Math.max(1, Math.ceil(missing / ratePerSecond));
+}
+
 interface Bucket {
   available: number;
   updatedAt: number;
   rate: number;
 }
 
-export class RateLimiter {
+export class RateLimiter implements Buckets {
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(
-    private readonly burstSeconds = 20,
+    private readonly burstSeconds = BURST_SECONDS,
     private readonly clock: () => number = Date.now,
     /** Buckets kept at most; full (idle) ones are dropped first when over. */
     private readonly maxBuckets = 100_000,
@@ -37,7 +58,7 @@ export class RateLimiter {
     const capacity = this.capacity(ratePerSecond);
     if (cost > bucket.available) {
       const missing = cost - bucket.available;
-      return { ok: false, state: this.stateOf(bucket, capacity), retryAfterSeconds: Math.max(1, Math.ceil(missing / ratePerSecond)) };
+      return { ok: false, state: this.stateOf(bucket, capacity), retryAfterSeconds: retryAfter(missing, ratePerSecond) };
     }
     bucket.available -= cost;
     return { ok: true, state: this.stateOf(bucket, capacity) };

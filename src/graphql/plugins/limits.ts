@@ -23,7 +23,7 @@ export function limitsPlugin(accounting: CostAccounting): ApolloServerPlugin<Gra
           const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
           if (coerced.errors) return;
           try {
-            charge = accounting.charge(
+            charge = await accounting.charge(
               { schema, operation, fragments: fragmentsOf(document), variables: coerced.coerced },
               contextValue.caller,
             );
@@ -34,7 +34,10 @@ export function limitsPlugin(accounting: CostAccounting): ApolloServerPlugin<Gra
         async willSendResponse({ response }) {
           if (!charge || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, cost: accounting.settle(charge, result.data) };
+          // Read the extensions after the await: the other plugins' hooks run meanwhile and add
+          // theirs (routing). `cost` stays first, where responses have always had it.
+          const cost = await accounting.settle(charge, result.data);
+          result.extensions = { cost, ...result.extensions };
         },
       };
     },
