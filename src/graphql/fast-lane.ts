@@ -102,12 +102,16 @@ export class FastLane {
     if (!context) return undefined;
     const coerced = getVariableValues(this.schema, known.operation.variableDefinitions ?? [], request.variables);
     if (!coerced.coerced) return undefined;
-    const compiled = this.templates.statementFor(known.document, known.operation, coerced.coerced, context.caller);
-    if (!compiled) return undefined;
     const routeOptions = this.routeOptions(headers);
     if (!routeOptions) return undefined;
+    // Charged before planning, as on the full path: the limits bound the plan's size.
     const charge = this.charge(known, coerced.coerced, context);
     if (!charge) return undefined;
+    const compiled = this.templates.statementFor(known.document, known.operation, coerced.coerced, context.caller);
+    if (!compiled) {
+      this.accounting.cancel(charge);
+      return undefined;
+    }
     const route = this.cluster.route('read', { ...routeOptions, deadline: context.deadline });
     context.assignRoute(route);
     let data: string;

@@ -21,11 +21,20 @@ export function toGlobalId(type: NodeType, id: number): string {
 
 /** Decodes any global id; `field` names the argument in the error for a malformed one. */
 export function decodeGlobalId(globalId: string, field: string): DecodedId {
+  const decoded = parseGlobalId(globalId);
+  if (!decoded) throw new BadUserInputError(`${field} is not a valid id; use an id returned by this API.`, field);
+  return decoded;
+}
+
+/** The type a global id names, or undefined for a malformed one (what `node(id:)` will return). */
+export function nodeTypeOf(globalId: string): NodeType | undefined {
+  return parseGlobalId(globalId)?.type;
+}
+
+function parseGlobalId(globalId: string): DecodedId | undefined {
   const [type = '', raw = '', ...rest] = Buffer.from(globalId, 'base64url').toString('utf8').split(':');
   const id = Number(raw);
-  if (rest.length > 0 || !NODE_TYPES.has(type) || !/^\d+$/.test(raw) || id < 1 || id > MAX_ROW_ID) {
-    throw new BadUserInputError(`${field} is not a valid id; use an id returned by this API.`, field);
-  }
+  if (rest.length > 0 || !NODE_TYPES.has(type) || !/^\d+$/.test(raw) || id < 1 || id > MAX_ROW_ID) return undefined;
   return { type: type as NodeType, id };
 }
 

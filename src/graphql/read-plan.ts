@@ -1,29 +1,35 @@
 import {
   getArgumentValues,
   getNamedType,
+  isLeafType,
   isObjectType,
-  Kind,
-  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLObjectType,
   type GraphQLSchema,
   type OperationDefinitionNode,
-  type SelectionSetNode,
 } from 'graphql';
 import { DEFAULT_PAGE_SIZE, Slot, validateConnectionArgs, type ReadField } from '../db/index.js';
 import { hasScope, type Caller } from './auth/index.js';
 import { requiredScope } from './auth/field-authorization.js';
+import { FieldCollector, type CollectedField } from './collect.js';
 import { orderFilter, productFilter, productOrder } from './filters.js';
 import { decodeIdOf, type NodeType } from './ids.js';
 
 class NotPlanned extends Error {}
 
 /**
- * Plans a query for the compiled read path (src/db/read-compiler.ts): the selected fields in
- * response order, fragments and @skip/@include resolved, arguments checked and translated to
- * the stores' terms. Returns undefined whenever the resolvers must answer instead: a field
- * the caller may not see (they report FORBIDDEN per field), a customer token (row checks),
- * invalid arguments (they report BAD_USER_INPUT), or a shape the compiler does not cover.
+ * Fields one compiled statement may select in all. The cost limit keeps a request's tree far
+ * below this; it guards the unrolling of shared fragments into the plan.
+ */
+const MAX_PLANNED_FIELDS = 2000;
+
+/**
+ * Plans a query for the compiled read path (src/db/read-compiler.ts): the fields GraphQL's
+ * own collection selects (src/graphql/collect.ts), in response order, with their arguments
+ * checked and translated to the stores' terms. Returns undefined whenever the resolvers must
+ * answer instead: a field the caller may not see (they report FORBIDDEN per field), a
+ * customer token (row checks), invalid arguments (they report BAD_USER_INPUT), or a shape the
+ * compiler does not cover. It never leaves a selected field out.
  */
 export function planRead(
   schema: GraphQLSchema,
@@ -34,66 +40,29 @@ export function planRead(
 ): ReadField[] | undefined {
   const query = schema.getQueryType();
   if (operation.operation !== 'query' || !query || caller.customerId !== undefined) return undefined;
+  const collector = new FieldCollector(schema, fragments, variables);
+  let planned = 0;
   try {
-    return fieldsOf(query, [operation.selectionSet]);
+    return collector.fieldsOf(query, operation.selectionSet).map((field) => planField(query, field));
   } catch {
     // Not covered, or invalid arguments, which the resolvers report with the field named.
     return undefined;
   }
 
-  function fieldsOf(type: GraphQLObjectType, selectionSets: SelectionSetNode[]): ReadField[] {
-    const collected = new Map<string, FieldNode[]>();
-    for (const selectionSet of selectionSets) collect(type, selectionSet, collected, new Set());
-    return [...collected].map(([key, nodes]) => planField(type, key, nodes));
-  }
-
-  function collect(type: GraphQLObjectType, selectionSet: SelectionSetNode, into: Map<string, FieldNode[]>, spread: Set<string>): void {
-    for (const selection of selectionSet.selections) {
-      if (!included(selection.directives ?? [])) continue;
-      if (selection.kind === Kind.FIELD) {
-        const key = selection.alias?.value ?? selection.name.value;
-        into.set(key, [...(into.get(key) ?? []), selection]);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        if (!selection.typeCondition || selection.typeCondition.name.value === type.name)
-          collect(type, selection.selectionSet, into, spread);
-      } else {
-        const fragment = fragments[selection.name.value];
-        if (!fragment || spread.has(fragment.name.value)) throw new NotPlanned();
-        if (fragment.typeCondition.name.value === type.name)
-          collect(type, fragment.selectionSet, into, new Set([...spread, fragment.name.value]));
-      }
-    }
-  }
-
-  function included(
-    directives: readonly { name: { value: string }; arguments?: readonly { name: { value: string }; value: unknown }[] }[],
-  ): boolean {
-    for (const directive of directives) {
-      const name = directive.name.value;
-      if (name !== 'skip' && name !== 'include') throw new NotPlanned();
-      const condition = directive.arguments?.[0]?.value as { kind: string; value?: boolean; name?: { value: string } } | undefined;
-      const value = condition?.kind === Kind.VARIABLE ? variables[condition.name!.value] : condition?.value;
-      if (name === 'skip' && value === true) return false;
-      if (name === 'include' && value !== true) return false;
-    }
-    return true;
-  }
-
-  function planField(parent: GraphQLObjectType, key: string, nodes: FieldNode[]): ReadField {
-    const [node] = nodes as [FieldNode];
-    const name = node.name.value;
+  function planField(parent: GraphQLObjectType, field: CollectedField): ReadField {
+    planned += 1;
+    if (planned > MAX_PLANNED_FIELDS) throw new NotPlanned();
+    const { key, name, definition } = field;
     if (name === '__typename') return { key, name, args: {}, typename: parent.name };
-    const field = parent.getFields()[name];
-    if (!field) throw new NotPlanned();
-    // The same key selected twice (say, by two fragments) merges; with arguments, leave it to graphql-js.
-    if (nodes.length > 1 && nodes.some((other) => other.name.value !== name || (other.arguments?.length ?? 0) > 0)) throw new NotPlanned();
-    const scope = requiredScope(field);
+    if (!definition) throw new NotPlanned();
+    const scope = requiredScope(definition);
     if (scope && !hasScope(caller, scope)) throw new NotPlanned();
-    const args = translateArguments(`${parent.name}.${name}`, getArgumentValues(field, node, variables));
-    const type = getNamedType(field.type);
-    if (!isObjectType(type)) return { key, name, args };
-    const selectionSets = nodes.map((other) => other.selectionSet).filter((set): set is SelectionSetNode => set !== undefined);
-    return { key, name, args, fields: fieldsOf(type, selectionSets) };
+    const args = translateArguments(`${parent.name}.${name}`, getArgumentValues(definition, field.nodes[0]!, variables));
+    const type = getNamedType(definition.type);
+    if (isLeafType(type)) return { key, name, args };
+    // Interfaces (node, nodes) take the resolvers' path.
+    if (!isObjectType(type)) throw new NotPlanned();
+    return { key, name, args, fields: collector.subfieldsOf(type, field).map((child) => planField(type, child)) };
   }
 }
 

@@ -86,6 +86,13 @@ const CASES: [string, string, Record<string, unknown>][] = [
     { c: gid('Customer', 2), after: '2025-01-01T00:00:00Z' },
   ],
   ['warehouses', `{ warehouses { id code name city countryCode __typename } }`, {}],
+  ['a fragment on the Node interface', `{ product(sku: "SKU-000001") { sku ... on Node { id } } }`, {}],
+  ['a named fragment on the Node interface', `{ product(sku: "SKU-000001") { sku ...N } } fragment N on Node { id __typename }`, {}],
+  [
+    'one field selected twice, its selections merged',
+    `{ product(sku: "SKU-000002") { category { name } ... on Product { category { id parent { name } } } } }`,
+    {},
+  ],
   [
     'aliases, fragments, @include and @skip',
     `query($yes: Boolean!) { a: product(sku: "SKU-000001") { ...P n: name } b: product(sku: "SKU-000002") { sku @include(if: $yes) name @skip(if: $yes) } w: warehouses { code } }

@@ -4,8 +4,10 @@ import type { OperationDefinitionNode } from 'graphql';
 import {
   actualCost,
   analyseOperation,
+  measure,
   measuredVariables,
   type CostLimits,
+  type Measure,
   type CostPlan,
   type Operation,
   type OperationShape,
@@ -45,7 +47,10 @@ export interface CostReport {
  * not use is given back once its data is known.
  */
 export class CostAccounting {
-  private readonly shapes = new WeakMap<OperationDefinitionNode, { variables: string[]; shapes: Map<string, OperationShape> }>();
+  private readonly shapes = new WeakMap<
+    OperationDefinitionNode,
+    { variables: Map<string, Measure>; shapes: Map<string, OperationShape> }
+  >();
 
   constructor(
     private readonly limits: RequestLimits,
@@ -67,9 +72,13 @@ export class CostAccounting {
     return { plan: shape.plan, caller, requested: shape.cost };
   }
 
-  /** Gives back what the data shows was not used, and reports the cost. */
-  settle(charge: Charge, data: Record<string, unknown> | null | undefined): CostReport {
-    const actual = Math.min(charge.requested, actualCost(charge.plan, data));
+  /**
+   * Gives back what the data shows was not used, and reports the cost. A request that ran
+   * until its deadline gets nothing back: it held a node all that time, and its data (none)
+   * does not show what it used.
+   */
+  settle(charge: Charge, data: Record<string, unknown> | null | undefined, ranToDeadline = false): CostReport {
+    const actual = ranToDeadline ? charge.requested : Math.min(charge.requested, actualCost(charge.plan, data));
     const { caller } = charge;
     const throttleStatus = this.rateLimiter.refund(caller.id, caller.ratePerSecond, charge.requested - actual);
     return { requestedQueryCost: charge.requested, actualQueryCost: actual, throttleStatus };
@@ -81,8 +90,8 @@ export class CostAccounting {
   }
 
   /**
-   * The static analysis walks the whole document, and most requests repeat an operation with
-   * other ids: its result is kept per operation and values of the variables it reads.
+   * The static analysis collects the operation's fields, and most requests repeat an operation
+   * with other ids: its result is kept per operation and what it reads of the variables.
    */
   private shapeOf(operation: Operation): OperationShape {
     let entry = this.shapes.get(operation.operation);
@@ -90,7 +99,7 @@ export class CostAccounting {
       entry = { variables: measuredVariables(operation.operation, operation.fragments), shapes: new Map() };
       this.shapes.set(operation.operation, entry);
     }
-    const key = JSON.stringify(entry.variables.map((name) => operation.variables[name]));
+    const key = JSON.stringify([...entry.variables].map(([name, how]) => measure(operation.variables[name], how)));
     let shape = entry.shapes.get(key);
     if (!shape) {
       shape = analyseOperation(operation, this.costLimits());

@@ -1,22 +1,20 @@
 import {
-  getNamedType,
-  isCompositeType,
+  getArgumentValues,
+  isLeafType,
   isListType,
   isNonNullType,
+  isObjectType,
   Kind,
-  valueFromAST,
   visit,
   type ASTNode,
-  type DocumentNode,
-  type FieldNode,
   type FragmentDefinitionNode,
-  type GraphQLCompositeType,
-  type GraphQLField,
+  type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
-  type SelectionSetNode,
 } from 'graphql';
+import { FieldCollector, namedTypeOf, type CollectedField } from '../collect.js';
+import { nodeTypeOf } from '../ids.js';
 
 /**
  * What an operation costs, from the document and its variables alone (before it runs, so an
@@ -28,6 +26,11 @@ import {
  * every mutation field costs 10 more. Before running, a page has its `first`/`last` items
  * (20 by default), `nodes(ids:)` its ids, and other lists an assumed 10; after running, the
  * items actually returned.
+ *
+ * Both count the fields GraphQL's own collection selects (src/graphql/collect.ts), so a page
+ * inside a fragment costs a page, and a fragment on another type or a skipped field costs
+ * nothing. A value of an interface type (`node`, `nodes`) costs what its fields cost for the
+ * type its id names; for an id that names no type, the most any type could cost.
  */
 export interface CostLimits {
   maxPageSize: number;
@@ -55,10 +58,22 @@ export interface Operation {
   variables: Record<string, unknown>;
 }
 
+/**
+ * The collected fields of an operation, kept so that the actual cost of each response is a
+ * walk over its data alone, with the same collection the static cost counted.
+ */
+export interface CostPlan {
+  collector: FieldCollector;
+  root: GraphQLObjectType | undefined;
+  fields: readonly CollectedField[];
+  /** Mutation fields cost MUTATION_COST each when they return data. */
+  mutation: boolean;
+}
+
 const MUTATION_COST = 10;
 
 /** A document's fragments by name. */
-export function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+export function fragmentsOf(document: { definitions: readonly ASTNode[] }): Record<string, FragmentDefinitionNode> {
   const fragments: Record<string, FragmentDefinitionNode> = {};
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
@@ -66,219 +81,287 @@ export function fragmentsOf(document: DocumentNode): Record<string, FragmentDefi
   return fragments;
 }
 
-/** Arguments whose values the static analysis reads (page sizes and id lists); no other variable changes its result. */
-const MEASURED_ARGUMENTS: ReadonlySet<string> = new Set(['first', 'last', 'ids']);
+/** How the static analysis reads a variable: its value, or only the type of the global ids it holds. */
+export type Measure = 'value' | 'id-type';
+
+/** Arguments whose values the static analysis reads; `id` and `ids` only for the type their ids name. */
+const MEASURED_ARGUMENTS: ReadonlyMap<string, Measure> = new Map([
+  ['first', 'value'],
+  ['last', 'value'],
+  ['id', 'id-type'],
+  ['ids', 'id-type'],
+]);
 
 /**
- * The variables the static analysis of `operation` depends on: those inside its `first`,
- * `last` and `ids` arguments. Its result is the same for any two requests that agree on them.
+ * The variables the static analysis of `operation` depends on, and how: those of `@include`
+ * and `@skip`, of page sizes, and the id types of `id` and `ids`. Its result is the same for
+ * any two requests that agree on them (see `measure`).
  */
-export function measuredVariables(operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>): string[] {
-  const names = new Set<string>();
-  const collect = (node: ASTNode) =>
-    visit(node, {
+export function measuredVariables(
+  operation: OperationDefinitionNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+): Map<string, Measure> {
+  const measured = new Map<string, Measure>();
+  const note = (node: ASTNode, how: Measure) =>
+    visit(node, { Variable: (variable) => void measured.set(variable.name.value, measured.get(variable.name.value) ?? how) });
+  for (const definition of [operation, ...reachableFragments(operation, fragments)]) {
+    visit(definition, {
+      Directive(directive) {
+        for (const argument of directive.arguments ?? []) note(argument.value, 'value');
+        return false;
+      },
       Argument(argument) {
-        if (!MEASURED_ARGUMENTS.has(argument.name.value)) return false;
-        visit(argument.value, { Variable: (variable) => void names.add(variable.name.value) });
+        const how = MEASURED_ARGUMENTS.get(argument.name.value);
+        if (how) note(argument.value, how);
         return false;
       },
     });
-  collect(operation);
-  for (const fragment of Object.values(fragments)) collect(fragment);
-  return [...names];
+  }
+  return measured;
+}
+
+/** What the analysis reads of a variable's value (see measuredVariables). */
+export function measure(value: unknown, how: Measure): unknown {
+  if (how === 'value') return value;
+  return Array.isArray(value) ? value.map((id) => idTypeOf(id) ?? null) : (idTypeOf(value) ?? null);
 }
 
 /** The cost, depth and size of an operation before it runs, and its plan for the actual cost. */
-export function analyseOperation(operation: Operation, limits: CostLimits): OperationShape {
-  const shape = planOperation(operation, limits);
-  return { ...shape, cost: staticCost(shape.plan) };
+export function analyseOperation({ schema, operation, fragments, variables }: Operation, limits: CostLimits): OperationShape {
+  const { aliases, directives } = countInDocument(operation, fragments);
+  const collector = new FieldCollector(schema, fragments, variables);
+  const root = schema.getRootType(operation.operation) ?? undefined;
+  const mutation = operation.operation === 'mutation';
+  if (!root) return { cost: 0, depth: 0, aliases, directives, oversizedPages: [], plan: { collector, root, fields: [], mutation } };
+  const fields = collector.fieldsOf(root, operation.selectionSet);
+  const walk = new StaticWalk(collector, limits);
+  let cost = 0;
+  let depth = 0;
+  for (const field of fields) {
+    const figures = walk.field(field, field.key);
+    cost += figures.cost + (mutation && field.definition ? MUTATION_COST : 0);
+    depth = Math.max(depth, figures.depth);
+  }
+  return { cost, depth, aliases, directives, oversizedPages: walk.oversizedPages, plan: { collector, root, fields, mutation } };
 }
 
 /** What an operation cost, by the same model, with the lists as long as they came back. */
 export function actualCost(plan: CostPlan, data: Record<string, unknown> | null | undefined): number {
-  if (!data) return 0;
-  return fieldsCost(plan.fields, data) + MUTATION_COST * plan.mutationKeys.filter((key) => data[key] != null).length;
+  if (!data || !plan.root) return 0;
+  let total = 0;
+  for (const field of plan.fields) {
+    const value = data[field.key];
+    total += dataCost(plan.collector, field, value);
+    if (plan.mutation && field.definition && value != null) total += MUTATION_COST;
+  }
+  return total;
+}
+
+interface Figures {
+  cost: number;
+  depth: number;
 }
 
 /**
- * The fields of an operation that cost something (objects, lists, connections), with fragments
- * merged into the selection they apply to: built once per operation and page sizes, so the
- * actual cost of each response is a walk over its data alone.
+ * The static cost and depth of each collected field, memoised on the collector's objects, so
+ * a sub-selection shared by many paths is counted once however large its total.
  */
-export interface CostPlan {
-  fields: CostedField[];
-  /** Response keys of mutation fields, which cost MUTATION_COST each when they return data. */
-  mutationKeys: string[];
-}
+class StaticWalk {
+  readonly oversizedPages: OperationShape['oversizedPages'] = [];
+  private readonly figures = new Map<CollectedField, Figures>();
+  private readonly selections = new Map<CollectedField, Map<GraphQLObjectType, Figures>>();
 
-type CostedField =
-  | { kind: 'object'; key: string; fields: CostedField[] }
-  | { kind: 'list'; key: string; assumed: number; item: CostedField[] }
-  | { kind: 'connection'; key: string; fields: CostedField[]; pages: CostedPage[] };
+  constructor(
+    private readonly collector: FieldCollector,
+    private readonly limits: CostLimits,
+  ) {}
 
-interface CostedPage {
-  key: string;
-  assumed: number;
-  item: CostedField[];
+  field(field: CollectedField, path: string): Figures {
+    let figures = this.figures.get(field);
+    if (!figures) {
+      figures = this.compute(field, path);
+      this.figures.set(field, figures);
+    }
+    return figures;
+  }
+
+  private compute(field: CollectedField, path: string): Figures {
+    const type = namedTypeOf(field);
+    // Introspection is bounded by the schema's own size; its deep type references are no load.
+    if (!field.definition || !type) return { cost: 0, depth: 0 };
+    if (isLeafType(type)) return { cost: 0, depth: 1 };
+    if (isConnection(field)) {
+      const size = this.pageSize(field, path);
+      let cost = 2;
+      let depth = 0;
+      for (const part of this.collector.subfieldsOf(type as GraphQLObjectType, field)) {
+        const figures = isPage(type as GraphQLObjectType, part)
+          ? this.times(size, this.selection(part, path))
+          : this.field(part, `${path}.${part.key}`);
+        cost += figures.cost;
+        depth = Math.max(depth, figures.depth);
+      }
+      return { cost, depth: depth + 1 };
+    }
+    const items = this.selection(field, path);
+    if (!isList(field.definition.type)) return { cost: 1 + items.cost, depth: items.depth + 1 };
+    const args = argumentsOf(this.collector, field);
+    const length = Array.isArray(args.ids) ? args.ids.length : this.limits.defaultListSize;
+    return { cost: 1 + length * items.cost, depth: items.depth + 1 };
+  }
+
+  /** What one value of the field selects, for the type its id names, else the most of any type it may have. */
+  private selection(field: CollectedField, path: string): Figures {
+    const types = runtimeTypes(this.collector, field);
+    let cost = 0;
+    let depth = 0;
+    for (const type of types) {
+      const figures = this.selectionOf(type, field, path);
+      cost = Math.max(cost, figures.cost);
+      depth = Math.max(depth, figures.depth);
+    }
+    return { cost, depth };
+  }
+
+  private selectionOf(type: GraphQLObjectType, field: CollectedField, path: string): Figures {
+    let byType = this.selections.get(field);
+    if (!byType) this.selections.set(field, (byType = new Map()));
+    let figures = byType.get(type);
+    if (!figures) {
+      figures = { cost: 0, depth: 0 };
+      for (const child of this.collector.subfieldsOf(type, field)) {
+        const childFigures = this.field(child, `${path}.${child.key}`);
+        figures.cost += childFigures.cost;
+        figures.depth = Math.max(figures.depth, childFigures.depth);
+      }
+      byType.set(type, figures);
+    }
+    return figures;
+  }
+
+  private times(size: number, item: Figures): Figures {
+    return { cost: size * item.cost, depth: item.depth + 1 };
+  }
+
+  private pageSize(field: CollectedField, path: string): number {
+    const args = argumentsOf(this.collector, field);
+    let size = this.limits.defaultPageSize;
+    for (const argument of ['first', 'last'] as const) {
+      const value = args[argument];
+      if (typeof value !== 'number') continue;
+      if (value > this.limits.maxPageSize) this.oversizedPages.push({ path, argument, value });
+      size = Math.max(0, Math.min(value, this.limits.maxPageSize));
+    }
+    return size;
+  }
 }
 
 type Data = Record<string, unknown>;
 
-function staticCost(plan: CostPlan): number {
-  return staticFieldsCost(plan.fields) + MUTATION_COST * plan.mutationKeys.length;
+/** The actual cost of one field's value. A null value, or a field the data lacks, costs nothing. */
+function dataCost(collector: FieldCollector, field: CollectedField, value: unknown): number {
+  const type = namedTypeOf(field);
+  if (value === null || value === undefined || !field.definition || !type || isLeafType(type)) return 0;
+  if (isConnection(field)) {
+    let total = 2;
+    for (const part of collector.subfieldsOf(type as GraphQLObjectType, field)) {
+      const partValue = (value as Data)[part.key];
+      total += isPage(type as GraphQLObjectType, part) ? itemsCost(collector, part, partValue) : dataCost(collector, part, partValue);
+    }
+    return total;
+  }
+  if (Array.isArray(value)) return 1 + itemsCost(collector, field, value);
+  return 1 + itemCost(collector, field, value as Data, 0);
 }
 
-function staticFieldsCost(fields: CostedField[]): number {
+function itemsCost(collector: FieldCollector, field: CollectedField, items: unknown): number {
+  if (!Array.isArray(items)) return 0;
   let total = 0;
-  for (const field of fields) {
-    if (field.kind === 'object') total += 1 + staticFieldsCost(field.fields);
-    else if (field.kind === 'list') total += 1 + field.assumed * staticFieldsCost(field.item);
-    else {
-      total += 2 + staticFieldsCost(field.fields);
-      for (const page of field.pages) total += page.assumed * staticFieldsCost(page.item);
-    }
-  }
+  items.forEach((item, index) => {
+    if (item !== null && item !== undefined) total += itemCost(collector, field, item as Data, index);
+  });
   return total;
 }
 
-/** A field the data lacks (a fragment on another type) or null costs nothing, and so does a null item. */
-function fieldsCost(fields: CostedField[], value: Data): number {
-  let total = 0;
-  for (const field of fields) {
-    const result = value[field.key];
-    if (result === null || result === undefined) continue;
-    if (field.kind === 'object') total += 1 + fieldsCost(field.fields, result as Data);
-    else if (field.kind === 'list') total += 1 + itemsCost(field.item, result as Data[]);
-    else {
-      total += 2 + fieldsCost(field.fields, result as Data);
-      for (const page of field.pages) total += itemsCost(page.item, ((result as Data)[page.key] ?? []) as Data[]);
-    }
+/** What one item selected, for its type: the type its id names, else the most of any type it may have. */
+function itemCost(collector: FieldCollector, field: CollectedField, item: Data, index: number): number {
+  let most = 0;
+  for (const type of runtimeTypes(collector, field, index)) {
+    let total = 0;
+    for (const child of collector.subfieldsOf(type, field)) total += dataCost(collector, child, item[child.key]);
+    most = Math.max(most, total);
   }
-  return total;
+  return most;
 }
 
-function itemsCost(fields: CostedField[], items: (Data | null)[]): number {
-  let total = 0;
-  for (const item of items) if (item) total += fieldsCost(fields, item);
-  return total;
+/**
+ * The object types a value of the field may have. For an interface (`node`, `nodes`) the
+ * type is the one its global id names (see `nodeTypeOf`), which is what `Node.__resolveType`
+ * will answer; `index` picks the id of one item of a list.
+ */
+function runtimeTypes(collector: FieldCollector, field: CollectedField, index?: number): readonly GraphQLObjectType[] {
+  const possible = collector.possibleTypes(field);
+  if (possible.length <= 1) return possible;
+  const args = argumentsOf(collector, field);
+  const ids = Array.isArray(args.ids) ? (index === undefined ? args.ids : [args.ids[index]]) : [args.id];
+  const named = ids.map(idTypeOf);
+  if (named.some((name) => name === undefined)) return possible;
+  return possible.filter((type) => named.includes(type.name));
 }
 
-function planOperation({ schema, operation, fragments, variables }: Operation, limits: CostLimits): Omit<OperationShape, 'cost'> {
-  const shape: Omit<OperationShape, 'cost' | 'plan'> = { depth: 0, aliases: 0, directives: 0, oversizedPages: [] };
-  const plan: CostPlan = { fields: [], mutationKeys: [] };
-  const root =
-    operation.operation === 'mutation'
-      ? schema.getMutationType()
-      : operation.operation === 'subscription'
-        ? schema.getSubscriptionType()
-        : schema.getQueryType();
-  if (!root) return { ...shape, plan };
-  shape.directives += operation.directives?.length ?? 0;
-  plan.fields = selectionPlan(root, operation.selectionSet, 1, '', new Set());
-  if (operation.operation === 'mutation') {
-    const fields = operation.selectionSet.selections.filter((selection): selection is FieldNode => selection.kind === Kind.FIELD);
-    plan.mutationKeys = fields.map(responseKey);
-  }
-  return { ...shape, plan };
-
-  function selectionPlan(
-    parent: GraphQLCompositeType,
-    selectionSet: SelectionSetNode,
-    depth: number,
-    path: string,
-    seen: Set<string>,
-  ): CostedField[] {
-    const planned: CostedField[] = [];
-    for (const selection of selectionSet.selections) {
-      shape.directives += selection.directives?.length ?? 0;
-      if (selection.kind === Kind.FIELD) {
-        const field = fieldPlan(parent, selection, depth, path, seen);
-        if (field) planned.push(field);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const type = selection.typeCondition ? (schema.getType(selection.typeCondition.name.value) as GraphQLCompositeType) : parent;
-        planned.push(...selectionPlan(type ?? parent, selection.selectionSet, depth, path, seen));
-      } else {
-        const fragment = fragments[selection.name.value];
-        // A fragment spread inside itself is a validation error; guard anyway.
-        if (!fragment || seen.has(fragment.name.value)) continue;
-        shape.directives += fragment.directives?.length ?? 0;
-        const type = schema.getType(fragment.typeCondition.name.value) as GraphQLCompositeType | undefined;
-        planned.push(...selectionPlan(type ?? parent, fragment.selectionSet, depth, path, new Set([...seen, fragment.name.value])));
-      }
-    }
-    return planned;
-  }
-
-  function fieldPlan(
-    parent: GraphQLCompositeType,
-    node: FieldNode,
-    depth: number,
-    path: string,
-    seen: Set<string>,
-  ): CostedField | undefined {
-    if (node.alias) shape.aliases += 1;
-    const name = node.name.value;
-    // Introspection is bounded by the schema's own size; its deep type references are no load.
-    if (name.startsWith('__')) return undefined;
-    shape.depth = Math.max(shape.depth, depth);
-    const field = 'getFields' in parent ? parent.getFields()[name] : undefined;
-    if (!field || !node.selectionSet) return undefined;
-    const type = getNamedType(field.type) as GraphQLCompositeType;
-    if (!isCompositeType(type)) return undefined;
-    const key = responseKey(node);
-    const fieldPath = path ? `${path}.${key}` : key;
-
-    if (type.name.endsWith('Connection')) {
-      const pageSize = pageSizeOf(field, node, fieldPath);
-      const connection: CostedField = { kind: 'connection', key, fields: [], pages: [] };
-      for (const selection of node.selectionSet.selections) {
-        const isPage = selection.kind === Kind.FIELD && (selection.name.value === 'edges' || selection.name.value === 'nodes');
-        if (!isPage) {
-          connection.fields.push(...selectionPlan(type, { kind: Kind.SELECTION_SET, selections: [selection] }, depth + 1, fieldPath, seen));
-          continue;
-        }
-        shape.depth = Math.max(shape.depth, depth + 1);
-        const page = 'getFields' in type ? type.getFields()[selection.name.value] : undefined;
-        if (!page || !selection.selectionSet) continue;
-        const item = selectionPlan(getNamedType(page.type) as GraphQLCompositeType, selection.selectionSet, depth + 2, fieldPath, seen);
-        connection.pages.push({ key: responseKey(selection), assumed: pageSize, item });
-      }
-      return connection;
-    }
-    if (isList(field.type)) {
-      const ids = argumentValues(field, node).ids;
-      const item = selectionPlan(type, node.selectionSet, depth + 1, fieldPath, seen);
-      return { kind: 'list', key, assumed: Array.isArray(ids) ? ids.length : limits.defaultListSize, item };
-    }
-    return { kind: 'object', key, fields: selectionPlan(type, node.selectionSet, depth + 1, fieldPath, seen) };
-  }
-
-  function pageSizeOf(field: GraphQLField<unknown, unknown>, node: FieldNode, path: string): number {
-    const args = argumentValues(field, node);
-    let size = limits.defaultPageSize;
-    for (const argument of ['first', 'last'] as const) {
-      const value = args[argument];
-      if (typeof value !== 'number') continue;
-      if (value > limits.maxPageSize) shape.oversizedPages.push({ path, argument, value });
-      size = Math.max(0, Math.min(value, limits.maxPageSize));
-    }
-    return size;
-  }
-
-  function argumentValues(field: GraphQLField<unknown, unknown>, node: FieldNode): Record<string, unknown> {
-    const values: Record<string, unknown> = {};
-    for (const argument of node.arguments ?? []) {
-      const definition = field.args.find((candidate) => candidate.name === argument.name.value);
-      if (definition) values[definition.name] = valueFromAST(argument.value, definition.type, variables);
-    }
-    return values;
-  }
+function idTypeOf(id: unknown): string | undefined {
+  return typeof id === 'string' ? nodeTypeOf(id) : undefined;
 }
 
-function responseKey(node: FieldNode): string {
-  return node.alias?.value ?? node.name.value;
+function argumentsOf(collector: FieldCollector, field: CollectedField): Record<string, unknown> {
+  return getArgumentValues(field.definition!, field.nodes[0]!, collector.variables);
+}
+
+/** A Relay connection: its type is named *Connection (every one of this schema is). */
+function isConnection(field: CollectedField): boolean {
+  const type = namedTypeOf(field);
+  return type !== undefined && isObjectType(type) && type.name.endsWith('Connection');
+}
+
+/** The fields of a connection that hold its page: `edges` and `nodes`. */
+function isPage(connection: GraphQLObjectType, field: CollectedField): boolean {
+  return connection.name.endsWith('Connection') && (field.name === 'edges' || field.name === 'nodes');
 }
 
 function isList(type: GraphQLOutputType): boolean {
   return isListType(isNonNullType(type) ? type.ofType : type);
+}
+
+/** Aliases and directives written in the operation and the fragments it spreads, each counted once. */
+function countInDocument(operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>) {
+  let aliases = 0;
+  let directives = 0;
+  for (const definition of [operation, ...reachableFragments(operation, fragments)]) {
+    visit(definition, {
+      Field: (field) => void (field.alias && (aliases += 1)),
+      Directive: () => void (directives += 1),
+    });
+  }
+  return { aliases, directives };
+}
+
+/** The fragments an operation spreads, directly or through other fragments, each once. */
+function reachableFragments(
+  operation: OperationDefinitionNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+): FragmentDefinitionNode[] {
+  const reached = new Map<string, FragmentDefinitionNode>();
+  const pending: ASTNode[] = [operation];
+  while (pending.length > 0) {
+    visit(pending.pop()!, {
+      FragmentSpread(spread) {
+        const fragment = fragments[spread.name.value];
+        if (fragment && !reached.has(fragment.name.value)) {
+          reached.set(fragment.name.value, fragment);
+          pending.push(fragment);
+        }
+      },
+    });
+  }
+  return [...reached.values()];
 }

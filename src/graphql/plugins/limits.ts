@@ -31,10 +31,10 @@ export function limitsPlugin(accounting: CostAccounting): ApolloServerPlugin<Gra
             throw error instanceof ShopGraphError ? requestError(error) : error;
           }
         },
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, contextValue }) {
           if (!charge || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, cost: accounting.settle(charge, result.data) };
+          result.extensions = { ...result.extensions, cost: accounting.settle(charge, result.data, contextValue.deadline.passed) };
         },
       };
     },
