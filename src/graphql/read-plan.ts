@@ -28,8 +28,9 @@ const MAX_PLANNED_FIELDS = 2000;
  * own collection selects (src/graphql/collect.ts), in response order, with their arguments
  * checked and translated to the stores' terms. Returns undefined whenever the resolvers must
  * answer instead: a field the caller may not see (they report FORBIDDEN per field), a
- * customer token (row checks), invalid arguments (they report BAD_USER_INPUT), or a shape the
- * compiler does not cover. It never leaves a selected field out.
+ * customer token (row checks), or a shape the compiler does not cover. Throws for invalid
+ * arguments (the resolvers report them, with the field named). It never leaves a selected
+ * field out.
  */
 export function planRead(
   schema: GraphQLSchema,
@@ -44,9 +45,9 @@ export function planRead(
   let planned = 0;
   try {
     return collector.fieldsOf(query, operation.selectionSet).map((field) => planField(query, field));
-  } catch {
-    // Not covered, or invalid arguments, which the resolvers report with the field named.
-    return undefined;
+  } catch (error) {
+    if (error instanceof NotPlanned) return undefined;
+    throw error;
   }
 
   function planField(parent: GraphQLObjectType, field: CollectedField): ReadField {

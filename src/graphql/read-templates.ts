@@ -48,7 +48,7 @@ interface OperationEntry {
   fragments: Record<string, FragmentDefinitionNode>;
   /** Variables used only where a slot may stand (SLOT_ARGUMENTS). */
   slots: ReadonlyMap<string, Slot>;
-  /** By caller scopes and the values of the variables that are not slots; null: not compiled. */
+  /** By template key (see templateKeyOf); null: not compiled. */
   templates: Map<string, Template | null>;
 }
 
@@ -79,27 +79,24 @@ export class ReadTemplates {
     // customers, so planning for one must not leave an entry that other callers would share.
     if (operation.operation !== 'query' || caller.customerId !== undefined) return undefined;
     const entry = this.entryFor(document, operation);
-    const planned: Record<string, unknown> = {};
-    const key: unknown[] = [[...caller.scopes].sort().join(' ')];
-    for (const [name, value] of Object.entries(variables)) {
-      const slot = entry.slots.get(name);
-      // A null id or page size changes the plan, not only a parameter: it is part of the key.
-      if (slot && value != null) planned[name] = slot;
-      else {
-        planned[name] = value;
-        key.push(name, value);
-      }
-    }
-    const templateKey = JSON.stringify(key);
-    let template = entry.templates.get(templateKey);
+    const { planned, key } = templateKeyOf(operation, entry.slots, variables, caller);
+    let template = key === undefined ? undefined : entry.templates.get(key);
     if (template === undefined) {
-      const plan = planRead(this.schema, operation, entry.fragments, planned, caller);
+      let plan: ReadField[] | undefined;
+      try {
+        plan = planRead(this.schema, operation, entry.fragments, planned, caller);
+      } catch {
+        // Invalid arguments: the resolvers refuse them with the field named, and nothing refused is kept.
+        return undefined;
+      }
       const statement = plan && compileRead(plan);
       template = statement
-        ? { statement, slots: [...new Set([...slotsOf(plan), ...statement.parameters.filter((value) => value instanceof Slot)])] }
+        ? { statement, slots: [...new Set([...slotsOf(plan!), ...statement.parameters.filter((value) => value instanceof Slot)])] }
         : null;
-      if (entry.templates.size >= MAX_TEMPLATES_PER_OPERATION) entry.templates.clear();
-      entry.templates.set(templateKey, template);
+      if (key !== undefined) {
+        if (entry.templates.size >= MAX_TEMPLATES_PER_OPERATION) entry.templates.clear();
+        entry.templates.set(key, template);
+      }
     }
     if (!template) return undefined;
     let filled: Map<Slot, unknown>;
@@ -124,6 +121,48 @@ export class ReadTemplates {
     return entry;
   }
 }
+
+/** Longest template key kept: a request whose other variables hold more is planned for itself alone. */
+const MAX_KEY_LENGTH = 2048;
+
+/**
+ * What a request's statement is planned from (`planned`: its variables, with slots for those
+ * that only become parameters) and the key of that plan: the caller's scopes and, for every
+ * variable of the operation, whether it is absent, null or a filled slot, or its value. Two
+ * requests with the same key get the same SQL text; `key` is undefined when it is too long to
+ * keep.
+ */
+function templateKeyOf(
+  operation: OperationDefinitionNode,
+  slots: ReadonlyMap<string, Slot>,
+  variables: Record<string, unknown>,
+  caller: Caller,
+): { planned: Record<string, unknown>; key: string | undefined } {
+  const planned: Record<string, unknown> = {};
+  const key: unknown[] = [[...caller.scopes].sort().join(' ')];
+  for (const definition of operation.variableDefinitions ?? []) {
+    const name = definition.variable.name.value;
+    const slot = slots.get(name);
+    if (!(name in variables)) key.push(ABSENT);
+    else if (variables[name] === null) {
+      planned[name] = null;
+      key.push(NULL);
+    } else if (slot) {
+      planned[name] = slot;
+      key.push(SLOT);
+    } else {
+      planned[name] = variables[name];
+      key.push([variables[name]]);
+    }
+  }
+  const text = JSON.stringify(key);
+  return { planned, key: text.length <= MAX_KEY_LENGTH ? text : undefined };
+}
+
+/** The states of a variable in a template key; a value is wrapped in an array, so none of them can pass for it. */
+const ABSENT = 0;
+const NULL = 1;
+const SLOT = 2;
 
 /**
  * The variables that appear only as the whole value of a slot argument, anywhere in the

@@ -148,6 +148,36 @@ describe('compiled reads', () => {
     }
   });
 
+  it.each([
+    [
+      'a search',
+      'query S($s: String) { products(first: 3, filter: { search: $s }) { totalCount nodes { sku } } }',
+      [{}, { s: 'zz-no-such-product' }, { s: null }, { s: 'oak' }],
+    ],
+    [
+      "a customer's orders",
+      'query O($c: ID) { orders(first: 5, filter: { customerId: $c }) { totalCount nodes { id } } }',
+      [{}, { c: gid('Customer', 3) }, { c: null }],
+    ],
+    [
+      'a product by sku or by id',
+      'query P($id: ID, $sku: String) { product(id: $id, sku: $sku) { sku } }',
+      [{ sku: 'SKU-000004' }, { id: gid('Product', 5) }, { sku: 'SKU-000006' }],
+    ],
+  ])("answer %s with each caller's own variables, absent, null or given, as the resolvers do", async (_, query, requests) => {
+    for (const variables of requests as Record<string, unknown>[]) {
+      for (const lane of ['full', 'fast']) {
+        const answer = await compiled.request(query, variables);
+        const reference = await resolvers.request(query, variables);
+        expect({ lane, variables, answer: JSON.stringify(answer.data) }).toEqual({
+          lane,
+          variables,
+          answer: JSON.stringify(reference.data),
+        });
+      }
+    }
+  });
+
   it('still refuse an invalid id or page size in an operation they answered before, naming the field', async () => {
     const query = `query($id: ID!, $n: Int) { product(id: $id) { reviews(first: $n) { totalCount } } }`;
     expect((await compiled.request(query, { id: gid('Product', 1), n: 2 })).errors).toBeUndefined();
