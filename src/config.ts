@@ -24,6 +24,7 @@ export interface Config {
   routing: RoutingConfig;
   auth: AuthSettings;
   server: ServerSettings;
+  queries: QuerySettings;
   backup: BackupSettings;
   /** `LOG_LEVEL`: debug, info (default), warn or error. */
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -76,6 +77,14 @@ export interface ServerSettings {
     /** `SHOPGRAPH_MAX_TOKENS`, default 5000. */
     maxTokens: number;
   };
+}
+
+/** Query texts, and what the server keeps of them: parsed documents, statements, cost plans, persisted queries. */
+export interface QuerySettings {
+  /** `SHOPGRAPH_MAX_QUERY_BYTES`, default 65536: the longest query text accepted. */
+  maxQueryBytes: number;
+  /** `SHOPGRAPH_QUERY_CACHE_BYTES`, default 64 MiB: what those caches may hold together. */
+  cacheBytes: number;
 }
 
 /** Who may call, and how much (see src/graphql/auth). */
@@ -162,6 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     auth: readAuth(env),
     server: readServer(env),
+    queries: readQueries(env),
     backup: readBackup(env),
     logLevel: readChoice(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     shutdownGraceMs: readInteger(env, 'SHOPGRAPH_SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }),
@@ -250,6 +260,13 @@ function readServer(env: Env): ServerSettings {
       maxDirectives: readInteger(env, 'SHOPGRAPH_MAX_DIRECTIVES', 50, { min: 0, max: 10_000 }),
       maxTokens: readInteger(env, 'SHOPGRAPH_MAX_TOKENS', 5000, { min: 100, max: 1_000_000 }),
     },
+  };
+}
+
+function readQueries(env: Env): QuerySettings {
+  return {
+    maxQueryBytes: readInteger(env, 'SHOPGRAPH_MAX_QUERY_BYTES', 64 * 1024, { min: 1024, max: 100 * 1024 * 1024 }),
+    cacheBytes: readInteger(env, 'SHOPGRAPH_QUERY_CACHE_BYTES', 64 * 1024 * 1024, { min: 1024 * 1024, max: 2 ** 40 }),
   };
 }
 

@@ -14,6 +14,7 @@ import {
 // analysis and the fast lane must see exactly the fields the resolvers would.
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields.js';
 import { QueryTooComplexError } from '../errors.js';
+import { textBytes } from './byte-cache.js';
 
 /** One response key of an object, with every field node merged under it. */
 export interface CollectedField {
@@ -34,6 +35,9 @@ export interface CollectedField {
  */
 export const MAX_SELECTIONS = 5000;
 
+/** A CollectedField, its array slot and its share of the memo's bookkeeping, roughly. */
+const COLLECTED_FIELD_BYTES = 160;
+
 /**
  * The fields an operation selects, by GraphQL's rules: graphql-js's `collectFields` and
  * `collectSubfields` (type conditions matched by possible types, so `... on Node` applies to a
@@ -49,6 +53,7 @@ export class FieldCollector {
   private readonly subfields = new Map<string, readonly CollectedField[]>();
   private readonly nodeIds = new Map<FieldNode, number>();
   private collections = 0;
+  private heap = 512;
 
   constructor(
     readonly schema: GraphQLSchema,
@@ -60,7 +65,9 @@ export class FieldCollector {
   /** The fields of a selection set on an object type (an operation's root selection). */
   fieldsOf(type: GraphQLObjectType, selectionSet: SelectionSetNode): readonly CollectedField[] {
     this.count();
-    return this.described(type, collectFields(this.schema, this.fragments, this.variables, type, selectionSet));
+    const fields = this.described(type, collectFields(this.schema, this.fragments, this.variables, type, selectionSet));
+    this.heap += fields.length * COLLECTED_FIELD_BYTES;
+    return fields;
   }
 
   /** The fields selected under `field` when its value is of the object type `type`. */
@@ -71,8 +78,14 @@ export class FieldCollector {
       this.count();
       fields = this.described(type, collectSubfields(this.schema, this.fragments, this.variables, type, field.nodes));
       this.subfields.set(key, fields);
+      this.heap += textBytes(key) + fields.length * COLLECTED_FIELD_BYTES;
     }
     return fields;
+  }
+
+  /** Heap bytes the memoised collections hold, roughly (the document they point into not counted). */
+  get bytes(): number {
+    return this.heap;
   }
 
   /** The object types a value of `field` may have at run time. */

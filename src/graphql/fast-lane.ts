@@ -9,6 +9,7 @@ import {
 import type { ConnectionManager, RouteOptions } from '../cluster/index.js';
 import type { GraphQLContext } from './context.js';
 import { runCompiled } from './executor.js';
+import { ByteBoundedCache, documentBytes, textBytes } from './byte-cache.js';
 import type { Charge, CostAccounting } from './limits/accounting.js';
 import { fragmentsOf } from './limits/cost.js';
 import type { Metrics } from './metrics.js';
@@ -16,8 +17,6 @@ import { reportOperation } from './plugins/observability.js';
 import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER, readRouteOptions, routingExtensions } from './plugins/routing.js';
 import type { ReadTemplates } from './read-templates.js';
 
-/** Queries remembered; a request's query text is the key, so this bounds memory with the next. */
-const MAX_OPERATIONS = 256;
 /** Longer query texts are not remembered (they always take the full path). */
 const MAX_QUERY_LENGTH = 16 * 1024;
 
@@ -65,7 +64,8 @@ const CACHE_CONTROL = 'no-store';
  * which produces its error exactly as before; nothing is answered differently, only sooner.
  */
 export class FastLane {
-  private readonly operations = new Map<string, KnownOperation>();
+  /** By operation name and query text; each holds its parsed document. */
+  readonly operations: ByteBoundedCache<string, KnownOperation>;
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -73,14 +73,16 @@ export class FastLane {
     private readonly accounting: CostAccounting,
     private readonly cluster: ConnectionManager,
     private readonly metrics: Metrics,
-  ) {}
+    maxBytes: number,
+  ) {
+    this.operations = new ByteBoundedCache('fast-lane', maxBytes, (key, known) => textBytes(key) + documentBytes(known.document));
+  }
 
   /** Called by the executor when Apollo ran this request's query as a compiled read. */
   learn(request: { query?: string; operationName?: string | null }, document: DocumentNode, operation: OperationDefinitionNode): void {
     if (request.query === undefined || request.query.length > MAX_QUERY_LENGTH) return;
     const key = keyOf(request.query, request.operationName);
-    if (this.operations.has(key)) return;
-    if (this.operations.size >= MAX_OPERATIONS) this.operations.delete(this.operations.keys().next().value!);
+    if (this.operations.get(key)) return;
     this.operations.set(key, { document, operation, fragments: fragmentsOf(document) });
   }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { Deadline, type ConnectionManager } from '../cluster/index.js';
-import { UnauthenticatedError } from '../errors.js';
+import { QueryTooComplexError, UnauthenticatedError } from '../errors.js';
 import type { Authenticator, Caller } from './auth/index.js';
 import { GraphQLContext } from './context.js';
 import { requestError } from './errors.js';
@@ -15,6 +15,8 @@ import type { Logger, RequestFacts } from '../log.js';
 export interface HttpHandlerOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. */
   maxBodyBytes: number;
+  /** Longest query text accepted, in bytes; longer ones get 400 QUERY_TOO_COMPLEX before anything parses them. */
+  maxQueryBytes: number;
   authenticator: Authenticator;
   /** Time a request may take, in ms; its SQL is cancelled after. */
   requestTimeoutMs: number;
@@ -77,6 +79,11 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
     } catch (error) {
       if (error instanceof RequestBodyError) sendError(res, error.status, 'BAD_REQUEST', error.message);
       else sendError(res, 400, 'BAD_REQUEST', 'The request body could not be read.');
+      return;
+    }
+    const tooLong = queryTooLong(queryText(body, url.search), options.maxQueryBytes);
+    if (tooLong) {
+      sendJson(res, 400, { errors: [{ message: tooLong.message, extensions: { code: tooLong.code, ...tooLong.details } }] });
       return;
     }
     let context: GraphQLContext | undefined;
@@ -169,6 +176,22 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<unknown
   } catch {
     throw new RequestBodyError(400, 'The request body is not valid JSON.');
   }
+}
+
+/** The query text of a request: the `query` of a JSON body, or of a GET's query string. */
+function queryText(body: unknown, search: string): string | undefined {
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+    const { query } = body as { query?: unknown };
+    return typeof query === 'string' ? query : undefined;
+  }
+  return search === '' ? undefined : (new URLSearchParams(search).get('query') ?? undefined);
+}
+
+function queryTooLong(query: string | undefined, maxBytes: number): QueryTooComplexError | undefined {
+  // Characters are at most 3 bytes of UTF-8 here (4 for a surrogate pair, which is 2 characters).
+  if (query === undefined || query.length * 3 <= maxBytes) return undefined;
+  const bytes = Buffer.byteLength(query);
+  return bytes > maxBytes ? new QueryTooComplexError('The query text has this many bytes', 'queryBytes', bytes, maxBytes) : undefined;
 }
 
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {

@@ -10,6 +10,7 @@ import {
 } from 'graphql';
 import { compileRead, Slot, type CompiledRead, type ReadField } from '../db/index.js';
 import type { Caller } from './auth/index.js';
+import { ByteBoundedCache, identityOf, textBytes } from './byte-cache.js';
 import { fragmentsOf } from './limits/cost.js';
 import { planRead } from './read-plan.js';
 
@@ -34,9 +35,6 @@ const SLOT_ARGUMENTS: ReadonlySet<string> = new Set([
   'Query.orders(filter.customerId)',
 ]);
 
-/** Statements kept per operation; more means its other variables take many values (say, an order status). */
-const MAX_TEMPLATES_PER_OPERATION = 100;
-
 interface Template {
   /** The statement, with slots among its parameters. */
   statement: CompiledRead;
@@ -48,8 +46,6 @@ interface OperationEntry {
   fragments: Record<string, FragmentDefinitionNode>;
   /** Variables used only where a slot may stand (SLOT_ARGUMENTS). */
   slots: ReadonlyMap<string, Slot>;
-  /** By template key (see templateKeyOf); null: not compiled. */
-  templates: Map<string, Template | null>;
 }
 
 /**
@@ -58,12 +54,19 @@ interface OperationEntry {
  * scopes and some of the variables: ids, skus, page sizes and most filter fields only become
  * parameters. So an operation is compiled once per scopes and values of its other variables,
  * with slots where those parameters go, and each request fills the slots from its own
- * variables.
+ * variables. The statements are kept within a byte bound, least recently used out first.
  */
 export class ReadTemplates {
   private readonly operations = new WeakMap<OperationDefinitionNode, OperationEntry>();
+  /** By operation and template key (see templateKeyOf); null: not compiled. */
+  readonly cache: ByteBoundedCache<string, Template | null>;
 
-  constructor(private readonly schema: GraphQLSchema) {}
+  constructor(
+    private readonly schema: GraphQLSchema,
+    maxBytes: number,
+  ) {
+    this.cache = new ByteBoundedCache('templates', maxBytes, templateBytes);
+  }
 
   /**
    * The statement for this request, or undefined when the resolvers must answer it.
@@ -79,8 +82,9 @@ export class ReadTemplates {
     // customers, so planning for one must not leave an entry that other callers would share.
     if (operation.operation !== 'query' || caller.customerId !== undefined) return undefined;
     const entry = this.entryFor(document, operation);
-    const { planned, key } = templateKeyOf(operation, entry.slots, variables, caller);
-    let template = key === undefined ? undefined : entry.templates.get(key);
+    const { planned, key: templateKey } = templateKeyOf(operation, entry.slots, variables, caller);
+    const key = templateKey === undefined ? undefined : `${identityOf(operation)}:${templateKey}`;
+    let template = key === undefined ? undefined : this.cache.get(key);
     if (template === undefined) {
       let plan: ReadField[] | undefined;
       try {
@@ -93,10 +97,7 @@ export class ReadTemplates {
       template = statement
         ? { statement, slots: [...new Set([...slotsOf(plan!), ...statement.parameters.filter((value) => value instanceof Slot)])] }
         : null;
-      if (key !== undefined) {
-        if (entry.templates.size >= MAX_TEMPLATES_PER_OPERATION) entry.templates.clear();
-        entry.templates.set(key, template);
-      }
+      if (key !== undefined) this.cache.set(key, template);
     }
     if (!template) return undefined;
     let filled: Map<Slot, unknown>;
@@ -115,7 +116,7 @@ export class ReadTemplates {
     if (!entry) {
       const fragments = fragmentsOf(document);
       const slots = new Map([...slotVariables(this.schema, document)].map((name) => [name, new Slot((variables) => variables[name])]));
-      entry = { fragments, slots, templates: new Map() };
+      entry = { fragments, slots };
       this.operations.set(operation, entry);
     }
     return entry;
@@ -124,6 +125,12 @@ export class ReadTemplates {
 
 /** Longest template key kept: a request whose other variables hold more is planned for itself alone. */
 const MAX_KEY_LENGTH = 2048;
+
+/** Heap bytes of a kept template: its key, its SQL text, and its parameters and slots, roughly. */
+function templateBytes(key: string, template: Template | null): number {
+  const entries = template ? template.statement.parameters.length + template.slots.length : 0;
+  return textBytes(key) + (template ? textBytes(template.statement.text) : 0) + 64 * entries + 128;
+}
 
 /**
  * What a request's statement is planned from (`planned`: its variables, with slots for those

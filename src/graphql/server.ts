@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { DocumentNode } from 'graphql';
 import type { ConnectionManager } from '../cluster/index.js';
 import { ApiKeyStore, MAX_PAGE_SIZE } from '../db/index.js';
 import { ForbiddenError } from '../errors.js';
@@ -26,6 +27,7 @@ import { errorReportingPlugin } from './plugins/error-reporting.js';
 import { limitsPlugin } from './plugins/limits.js';
 import { routingPlugin } from './plugins/routing.js';
 import { ReadTemplates } from './read-templates.js';
+import { ByteBoundedCache, documentBytes, textBytes } from './byte-cache.js';
 import { resolvers } from './resolvers/index.js';
 import { loadSchemaSource } from './schema-source.js';
 
@@ -58,7 +60,17 @@ export interface GraphQLServerOptions {
   backups?: () => BackupHealth | undefined;
   /** On stop, how long in-flight requests may take to finish before their connections are cut (default 10 s). */
   shutdownGraceMs?: number;
+  /** Longest query text accepted, in bytes (default 64 KiB); longer ones are refused before parsing. */
+  maxQueryBytes?: number;
+  /** What the caches of queries, statements and cost plans may hold together, in bytes (default 64 MiB). */
+  queryCacheBytes?: number;
 }
+
+/**
+ * How the query cache bytes are shared. Parsed documents are the largest entries (about 320
+ * bytes per token); compiled statements and persisted query texts come next.
+ */
+const CACHE_SHARES = { documents: 0.4, templates: 0.2, fastLane: 0.15, persistedQueries: 0.15, cost: 0.1 };
 
 export interface ServerLimits extends RequestLimits {
   /** Most lexical tokens a document may have (checked while parsing). */
@@ -95,9 +107,23 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     ? https.createServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) })
     : http.createServer();
   const schema = applyFieldAuthorization(makeExecutableSchema({ typeDefs: loadSchemaSource(), resolvers }));
-  const accounting = new CostAccounting(limits, new RateLimiter());
-  const templates = options.compiledReads === false ? undefined : new ReadTemplates(schema);
-  const fastLane = templates && new FastLane(schema, templates, accounting, options.cluster, metrics);
+  const cacheBytes = (share: keyof typeof CACHE_SHARES) => Math.floor((options.queryCacheBytes ?? 64 * 1024 * 1024) * CACHE_SHARES[share]);
+  const accounting = new CostAccounting(limits, new RateLimiter(), cacheBytes('cost'));
+  const templates = options.compiledReads === false ? undefined : new ReadTemplates(schema, cacheBytes('templates'));
+  const fastLane = templates && new FastLane(schema, templates, accounting, options.cluster, metrics, cacheBytes('fastLane'));
+  const documents = new ByteBoundedCache<string, DocumentNode>(
+    'documents',
+    cacheBytes('documents'),
+    (key, document) => textBytes(key) + documentBytes(document),
+  );
+  const persistedQueries = persistedQueryCache(registry, !options.registeredOperationsOnly, cacheBytes('persistedQueries'));
+  metrics.watchCaches([
+    documents,
+    persistedQueries.learned,
+    accounting.shapes,
+    ...(templates ? [templates.cache] : []),
+    ...(fastLane ? [fastLane.operations] : []),
+  ]);
   const apollo = new ApolloServer<GraphQLContext>({
     gateway: shopGraphExecutor(schema, {
       templates,
@@ -109,7 +135,13 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     // The process owner (the CLI) handles signals, so shutdown happens in one order.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
-    persistedQueries: { cache: persistedQueryCache(registry, !options.registeredOperationsOnly) },
+    // Apollo's own store sizes a document without its source text, which holds comments and all.
+    documentStore: {
+      get: async (key) => documents.get(key),
+      set: async (key, document) => documents.set(key, document),
+      delete: async (key) => documents.delete(key),
+    },
+    persistedQueries: { cache: persistedQueries },
     plugins: [
       ...(options.registeredOperationsOnly && registry ? [registeredOperationsOnlyPlugin(registry)] : []),
       limitsPlugin(accounting),
@@ -123,6 +155,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   const keys = cachedKeyLookup((id) => new ApiKeyStore(options.cluster.route('read')).byId(id));
   const handler = createHttpHandler(apollo, options.cluster, {
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    maxQueryBytes: options.maxQueryBytes ?? 64 * 1024,
     authenticator: new Authenticator(options.auth ?? DEFAULT_AUTH, keys),
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     fastLane,

@@ -1,7 +1,7 @@
 import type { ConnectionManager } from '../../src/cluster/index.js';
 import { ApiKeyStore } from '../../src/db/index.js';
 import { generateApiKey, type AuthConfig, type Scope } from '../../src/graphql/auth/index.js';
-import { startGraphQLServer } from '../../src/graphql/index.js';
+import { startGraphQLServer, type GraphQLServerOptions } from '../../src/graphql/index.js';
 
 export interface GraphQLResponse<Data = Record<string, any>> {
   status: number;
@@ -34,15 +34,9 @@ export interface TestServer {
 /** The real HTTP server on a free loopback port, on the given cluster. */
 export async function startTestServer(
   cluster: ConnectionManager,
-  options: { auth?: AuthConfig; compiledReads?: boolean } = {},
+  options: Omit<Partial<GraphQLServerOptions>, 'cluster' | 'port' | 'host'> & { auth?: AuthConfig } = {},
 ): Promise<TestServer> {
-  const server = await startGraphQLServer({
-    cluster,
-    port: 0,
-    host: '127.0.0.1',
-    auth: options.auth,
-    compiledReads: options.compiledReads,
-  });
+  const server = await startGraphQLServer({ ...options, cluster, port: 0, host: '127.0.0.1' });
   const createKey = async (scopes: Scope[], ratePerSecond = 100_000) => {
     const { id, key, secretHash } = generateApiKey();
     await new ApiKeyStore(cluster.route('write')).insert({ id, name: 'test', secretHash, scopes, ratePerSecond });

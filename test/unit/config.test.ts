@@ -59,4 +59,13 @@ describe('configuration', () => {
       'DATABASE_URLS: entry 1 of 1 must start with postgres:// or postgresql://.',
     );
   });
+
+  it('limits query texts to 64 KiB and the query caches to 64 MiB unless told otherwise', () => {
+    expect(loadConfig({}).queries).toEqual({ maxQueryBytes: 65536, cacheBytes: 67108864 });
+    expect(loadConfig({ SHOPGRAPH_MAX_QUERY_BYTES: '8192', SHOPGRAPH_QUERY_CACHE_BYTES: '2097152' }).queries).toEqual({
+      maxQueryBytes: 8192,
+      cacheBytes: 2097152,
+    });
+    expect(() => loadConfig({ SHOPGRAPH_MAX_QUERY_BYTES: '10' })).toThrowError(/SHOPGRAPH_MAX_QUERY_BYTES: "10" is not a number from 1024/);
+  });
 });

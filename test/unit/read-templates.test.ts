@@ -33,7 +33,7 @@ beforeEach(() => vi.clearAllMocks());
 
 describe('read templates', () => {
   it('plan one statement for searches that differ in text, prices and category, with their values as parameters', () => {
-    const templates = new ReadTemplates(schema);
+    const templates = new ReadTemplates(schema, 1024 * 1024);
     const oak = statementFor(templates, SEARCH, { text: 'oak', min: '1.00', max: '900', c: gid('Category', 9) })!;
     const steel = statementFor(templates, SEARCH, { text: 'steel', min: '20', max: '300.5', c: gid('Category', 10) })!;
     expect(compileRead).toHaveBeenCalledTimes(1);
@@ -43,7 +43,7 @@ describe('read templates', () => {
   });
 
   it('plan a search whose text is absent apart from one whose text is given, so neither answers for the other', () => {
-    const templates = new ReadTemplates(schema);
+    const templates = new ReadTemplates(schema, 1024 * 1024);
     const query = parse('query S($s: String) { products(first: 3, filter: { search: $s }) { totalCount } }');
     const absent = statementFor(templates, query, {})!;
     const given = statementFor(templates, query, { s: 'zz-no-such-product' })!;
@@ -54,7 +54,7 @@ describe('read templates', () => {
   });
 
   it('plan a lookup by sku apart from a lookup by id of the same operation', () => {
-    const templates = new ReadTemplates(schema);
+    const templates = new ReadTemplates(schema, 1024 * 1024);
     const query = parse('query P($id: ID, $sku: String) { product(id: $id, sku: $sku) { name } }');
     const bySku = statementFor(templates, query, { sku: 'SKU-000001' })!;
     const byId = statementFor(templates, query, { id: gid('Product', 7) })!;
@@ -64,7 +64,7 @@ describe('read templates', () => {
   });
 
   it('keep nothing for a request refused for its arguments, and keep that an operation is not compiled', () => {
-    const templates = new ReadTemplates(schema);
+    const templates = new ReadTemplates(schema, 1024 * 1024);
     const refused = parse('query($f: ProductFilter) { products(first: 3, filter: $f) { totalCount } }');
     for (let i = 0; i < 2; i += 1) expect(statementFor(templates, refused, { f: { search: 'x'.repeat(101) } })).toBeUndefined();
     expect(planRead).toHaveBeenCalledTimes(2);

@@ -1,5 +1,6 @@
 import { QueryTooComplexError, RateLimitedError } from '../../errors.js';
 import type { Caller } from '../auth/index.js';
+import { ByteBoundedCache, documentBytes, identityOf, textBytes } from '../byte-cache.js';
 import type { OperationDefinitionNode } from 'graphql';
 import {
   actualCost,
@@ -23,9 +24,6 @@ export interface RequestLimits {
   maxPageSize: number;
 }
 
-/** Static analyses kept per operation (one per distinct set of page sizes and id-list values). */
-const MAX_SHAPES_PER_OPERATION = 100;
-
 /** What a request was charged before it ran. */
 export interface Charge {
   plan: CostPlan;
@@ -47,15 +45,26 @@ export interface CostReport {
  * not use is given back once its data is known.
  */
 export class CostAccounting {
-  private readonly shapes = new WeakMap<
-    OperationDefinitionNode,
-    { variables: Map<string, Measure>; shapes: Map<string, OperationShape> }
-  >();
+  private readonly measured = new WeakMap<OperationDefinitionNode, Map<string, Measure>>();
+  /** Static analyses by operation and what they read of the variables. */
+  readonly shapes: ByteBoundedCache<string, OperationShape>;
 
   constructor(
     private readonly limits: RequestLimits,
     private readonly rateLimiter: RateLimiter,
-  ) {}
+    maxBytes: number,
+  ) {
+    // A shape's collected fields point into its document, which it keeps alive.
+    this.shapes = new ByteBoundedCache(
+      'cost',
+      maxBytes,
+      (key, shape) =>
+        textBytes(key) +
+        shape.plan.collector.bytes +
+        textBytes(JSON.stringify(shape.plan.collector.variables)) +
+        documentBytes(shape.plan.operation),
+    );
+  }
 
   /** Charges the caller for the operation; throws QueryTooComplexError or RateLimitedError instead. */
   charge(operation: Operation, caller: Caller): Charge {
@@ -94,17 +103,21 @@ export class CostAccounting {
    * with other ids: its result is kept per operation and what it reads of the variables.
    */
   private shapeOf(operation: Operation): OperationShape {
-    let entry = this.shapes.get(operation.operation);
-    if (!entry) {
-      entry = { variables: measuredVariables(operation.operation, operation.fragments), shapes: new Map() };
-      this.shapes.set(operation.operation, entry);
+    let variables = this.measured.get(operation.operation);
+    if (!variables) {
+      variables = measuredVariables(operation.operation, operation.fragments);
+      this.measured.set(operation.operation, variables);
     }
-    const key = JSON.stringify([...entry.variables].map(([name, how]) => measure(operation.variables[name], how)));
-    let shape = entry.shapes.get(key);
+    const measures = [...variables].map(([name, how]) => measure(operation.variables[name], how));
+    const key = `${identityOf(operation.operation)}:${JSON.stringify(measures)}`;
+    let shape = this.shapes.get(key);
     if (!shape) {
-      shape = analyseOperation(operation, this.costLimits());
-      if (entry.shapes.size >= MAX_SHAPES_PER_OPERATION) entry.shapes.clear();
-      entry.shapes.set(key, shape);
+      // The kept analysis holds only the variables it reads, not, say, a long search text.
+      const read = Object.fromEntries(
+        [...variables.keys()].filter((name) => name in operation.variables).map((name) => [name, operation.variables[name]]),
+      );
+      shape = analyseOperation({ ...operation, variables: read }, this.costLimits());
+      this.shapes.set(key, shape);
     }
     return shape;
   }

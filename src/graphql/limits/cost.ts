@@ -1,5 +1,4 @@
 import {
-  getArgumentValues,
   isLeafType,
   isListType,
   isNonNullType,
@@ -12,6 +11,7 @@ import {
   type GraphQLOutputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  valueFromAST,
 } from 'graphql';
 import { FieldCollector, namedTypeOf, type CollectedField } from '../collect.js';
 import { nodeTypeOf } from '../ids.js';
@@ -63,6 +63,8 @@ export interface Operation {
  * walk over its data alone, with the same collection the static cost counted.
  */
 export interface CostPlan {
+  /** The operation, whose document the collected fields point into. */
+  operation: OperationDefinitionNode;
   collector: FieldCollector;
   root: GraphQLObjectType | undefined;
   fields: readonly CollectedField[];
@@ -132,7 +134,8 @@ export function analyseOperation({ schema, operation, fragments, variables }: Op
   const collector = new FieldCollector(schema, fragments, variables);
   const root = schema.getRootType(operation.operation) ?? undefined;
   const mutation = operation.operation === 'mutation';
-  if (!root) return { cost: 0, depth: 0, aliases, directives, oversizedPages: [], plan: { collector, root, fields: [], mutation } };
+  if (!root)
+    return { cost: 0, depth: 0, aliases, directives, oversizedPages: [], plan: { operation, collector, root, fields: [], mutation } };
   const fields = collector.fieldsOf(root, operation.selectionSet);
   const walk = new StaticWalk(collector, limits);
   let cost = 0;
@@ -142,7 +145,7 @@ export function analyseOperation({ schema, operation, fragments, variables }: Op
     cost += figures.cost + (mutation && field.definition ? MUTATION_COST : 0);
     depth = Math.max(depth, figures.depth);
   }
-  return { cost, depth, aliases, directives, oversizedPages: walk.oversizedPages, plan: { collector, root, fields, mutation } };
+  return { cost, depth, aliases, directives, oversizedPages: walk.oversizedPages, plan: { operation, collector, root, fields, mutation } };
 }
 
 /** What an operation cost, by the same model, with the lists as long as they came back. */
@@ -205,8 +208,8 @@ class StaticWalk {
     }
     const items = this.selection(field, path);
     if (!isList(field.definition.type)) return { cost: 1 + items.cost, depth: items.depth + 1 };
-    const args = argumentsOf(this.collector, field);
-    const length = Array.isArray(args.ids) ? args.ids.length : this.limits.defaultListSize;
+    const ids = argumentOf(this.collector, field, 'ids');
+    const length = Array.isArray(ids) ? ids.length : this.limits.defaultListSize;
     return { cost: 1 + length * items.cost, depth: items.depth + 1 };
   }
 
@@ -244,10 +247,9 @@ class StaticWalk {
   }
 
   private pageSize(field: CollectedField, path: string): number {
-    const args = argumentsOf(this.collector, field);
     let size = this.limits.defaultPageSize;
     for (const argument of ['first', 'last'] as const) {
-      const value = args[argument];
+      const value = argumentOf(this.collector, field, argument);
       if (typeof value !== 'number') continue;
       if (value > this.limits.maxPageSize) this.oversizedPages.push({ path, argument, value });
       size = Math.max(0, Math.min(value, this.limits.maxPageSize));
@@ -302,8 +304,8 @@ function itemCost(collector: FieldCollector, field: CollectedField, item: Data, 
 function runtimeTypes(collector: FieldCollector, field: CollectedField, index?: number): readonly GraphQLObjectType[] {
   const possible = collector.possibleTypes(field);
   if (possible.length <= 1) return possible;
-  const args = argumentsOf(collector, field);
-  const ids = Array.isArray(args.ids) ? (index === undefined ? args.ids : [args.ids[index]]) : [args.id];
+  const list = argumentOf(collector, field, 'ids');
+  const ids = Array.isArray(list) ? (index === undefined ? list : [list[index]]) : [argumentOf(collector, field, 'id')];
   const named = ids.map(idTypeOf);
   if (named.some((name) => name === undefined)) return possible;
   return possible.filter((type) => named.includes(type.name));
@@ -313,8 +315,15 @@ function idTypeOf(id: unknown): string | undefined {
   return typeof id === 'string' ? nodeTypeOf(id) : undefined;
 }
 
-function argumentsOf(collector: FieldCollector, field: CollectedField): Record<string, unknown> {
-  return getArgumentValues(field.definition!, field.nodes[0]!, collector.variables);
+/**
+ * One argument of a field as graphql-js coerces it: only that argument's variables are read,
+ * so the analysis depends on no other (see measuredVariables).
+ */
+function argumentOf(collector: FieldCollector, field: CollectedField, name: string): unknown {
+  const definition = field.definition!.args.find((argument) => argument.name === name);
+  const node = field.nodes[0]!.arguments?.find((argument) => argument.name.value === name);
+  if (!definition || !node) return definition?.defaultValue;
+  return valueFromAST(node.value, definition.type, collector.variables);
 }
 
 /** A Relay connection: its type is named *Connection (every one of this schema is). */
