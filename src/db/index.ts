@@ -17,6 +17,7 @@ export { compileRead, Slot, type CompiledRead, type ReadField } from './read-com
 export { ReviewStore, type NewReview, type RatingSummary } from './review-store.js';
 export { seedDatabase, generateSeedData, type SeedCounts, type SeedOutcome } from './seed/index.js';
 export { createStores, type Stores } from './stores.js';
+export { isStorableText, parseStorableTime } from './values.js';
 export type {
   ApiKeyRow,
   CategoryRow,

@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { BadUserInputError } from '../errors.js';
+import { isStorableText, parseStorableTime } from './values.js';
 
 /** Relay connection arguments as a client sends them. */
 export interface ConnectionArgs {
@@ -69,8 +70,8 @@ export function pageRequest<Row>(args: ConnectionArgs, order: SortOrder<Row>): P
   validateConnectionArgs(args);
   const { first, last, after, before } = args;
   const request: PageRequest = { limit: last ?? first ?? DEFAULT_PAGE_SIZE, backward: last != null };
-  if (after != null) request.after = decodeCursor(after, order.name, 'after');
-  if (before != null) request.before = decodeCursor(before, order.name, 'before');
+  if (after != null) request.after = decodeCursor(after, order, 'after');
+  if (before != null) request.before = decodeCursor(before, order, 'before');
   return request;
 }
 
@@ -122,7 +123,7 @@ function encodeCursor(orderName: string, key: CursorKey): string {
   return Buffer.from(JSON.stringify({ o: orderName, k: key })).toString('base64url');
 }
 
-function decodeCursor(cursor: string, orderName: string, field: 'after' | 'before'): CursorKey {
+function decodeCursor<Row>(cursor: string, order: SortOrder<Row>, field: 'after' | 'before'): CursorKey {
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -131,17 +132,36 @@ function decodeCursor(cursor: string, orderName: string, field: 'after' | 'befor
   }
   const candidate = decoded as { o?: unknown; k?: unknown } | undefined;
   const key = candidate?.k;
-  if (
-    !candidate ||
-    !Array.isArray(key) ||
-    key.length !== 2 ||
-    !(typeof key[0] === 'string' || typeof key[0] === 'number') ||
-    !Number.isInteger(key[1])
-  ) {
+  if (!candidate || !Array.isArray(key) || key.length !== 2 || !isCursorValue(order.sqlType, key[0]) || !isRowId(key[1])) {
     throw new BadUserInputError(`${field} is not a cursor of this connection; pass a cursor from pageInfo or an edge.`, field);
   }
-  if (candidate.o !== orderName) {
+  if (candidate.o !== order.name) {
     throw new BadUserInputError(`${field} is a cursor of another sort order; cursors only work with the orderBy they came from.`, field);
   }
-  return [key[0], key[1] as number];
+  return [key[0] as string | number, key[1] as number];
+}
+
+const DECIMAL = /^-?\d{1,20}(\.\d{1,20})?$/;
+const INT4 = 2 ** 31;
+
+/**
+ * Whether a cursor holds a value of the order's column as `cursorValue` writes it, one that
+ * PostgreSQL takes as that type: a forged cursor is the client's mistake, not a failed
+ * statement.
+ */
+function isCursorValue(sqlType: SortOrder<unknown>['sqlType'], value: unknown): boolean {
+  switch (sqlType) {
+    case 'text':
+      return typeof value === 'string' && isStorableText(value);
+    case 'numeric':
+      return typeof value === 'string' && DECIMAL.test(value);
+    case 'timestamptz':
+      return parseStorableTime(value) !== undefined;
+    case 'int4':
+      return isRowId(value);
+  }
+}
+
+function isRowId(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= -INT4 && value < INT4;
 }

@@ -40,7 +40,8 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
         async executor(requestContext) {
           const context = requestContext.context as GraphQLContext;
           const { document, operation, request } = requestContext;
-          const compiled = templates && compiledStatement(templates, requestContext);
+          // No operation (an unknown operationName): graphql-js says so, which Apollo answers with 400.
+          const compiled = templates && operation && compiledStatement(templates, requestContext);
           if (compiled) {
             onCompiledRead?.(request, document, operation);
             try {
@@ -57,7 +58,7 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
             document,
             contextValue: context,
             variableValues: request.variables,
-            operationName: request.operationName ?? operation.name?.value,
+            operationName: request.operationName ?? operation?.name?.value,
           });
         },
       };

@@ -37,10 +37,15 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
     const started = performance.now();
+    res.setHeader('x-request-id', requestId);
     const url = requestTarget(req.url);
+    if (!url) {
+      options.metrics.recordHttpRequest(req.method ?? 'GET', 400, (performance.now() - started) / 1000);
+      sendError(res, 400, 'BAD_REQUEST', 'The request target is not a path; send requests to /graphql.');
+      return;
+    }
     // One log line per request, with what the GraphQL layer learnt about it (no credentials).
     const log: RequestFacts = {};
-    res.setHeader('x-request-id', requestId);
     res.once('finish', () => {
       const seconds = (performance.now() - started) / 1000;
       options.metrics.recordHttpRequest(req.method ?? 'GET', res.statusCode, seconds);
@@ -129,11 +134,13 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
 }
 
 /**
- * The path and query string of a request. Clients send the path itself (origin form), which
- * needs no URL parser, the cost of which shows in a profile; other forms are parsed.
+ * The path and query string of a request, or undefined for a target that is not a URL (the
+ * client's mistake). Clients send the path itself (origin form), which needs no URL parser,
+ * the cost of which shows in a profile; other forms are parsed.
  */
-function requestTarget(target = '/'): { pathname: string; search: string } {
+function requestTarget(target = '/'): { pathname: string; search: string } | undefined {
   if (!target.startsWith('/') || target.includes('/.') || target.includes('#')) {
+    if (!URL.canParse(target, 'http://localhost')) return undefined;
     const { pathname, search } = new URL(target, 'http://localhost');
     return { pathname, search };
   }

@@ -14,6 +14,7 @@ import { requiredScope } from './auth/field-authorization.js';
 import { FieldCollector, type CollectedField } from './collect.js';
 import { orderFilter, productFilter, productOrder } from './filters.js';
 import { decodeIdOf, type NodeType } from './ids.js';
+import { storableText } from './inputs.js';
 
 class NotPlanned extends Error {}
 
@@ -72,7 +73,9 @@ function translateArguments(field: string, args: Record<string, unknown>): Recor
   switch (field) {
     case 'Query.product':
       if ((args.id == null) === (args.sku == null)) throw new NotPlanned();
-      return args.id != null ? { id: idOf('Product', args.id) } : { sku: args.sku };
+      return args.id != null
+        ? { id: idOf('Product', args.id) }
+        : { sku: translated(args.sku, (sku) => storableText(sku as string, 'sku')) };
     case 'Query.category':
       return { id: idOf('Category', args.id) };
     case 'Query.customer':
@@ -107,6 +110,11 @@ function withSlots<Input, Filter>(translate: (input: Input) => Filter, input: un
       filter[name] = value.map((filled) => (translate({ [name]: filled } as Input) as Record<string, unknown>)[name]);
   }
   return filter as Filter;
+}
+
+/** `value` translated now, or when its slot is filled. */
+function translated(value: unknown, translate: (value: unknown) => unknown): unknown {
+  return value instanceof Slot ? value.map(translate) : translate(value);
 }
 
 function idOf(type: NodeType, value: unknown): number | Slot {

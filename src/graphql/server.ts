@@ -29,6 +29,7 @@ import { routingPlugin } from './plugins/routing.js';
 import { ReadTemplates } from './read-templates.js';
 import { ByteBoundedCache, documentBytes, textBytes } from './byte-cache.js';
 import { resolvers } from './resolvers/index.js';
+import { knownOperationTypesRule } from './validation.js';
 import { loadSchemaSource } from './schema-source.js';
 
 export interface GraphQLServerOptions {
@@ -135,6 +136,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     // The process owner (the CLI) handles signals, so shutdown happens in one order.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: [knownOperationTypesRule],
     // Apollo's own store sizes a document without its source text, which holds comments and all.
     documentStore: {
       get: async (key) => documents.get(key),
