@@ -78,6 +78,8 @@ export class Route {
   /** The pinned node's position when it was chosen: a replacement must be at least there. */
   private floor: Lsn | undefined;
   private wrote = false;
+  /** Whether this route cancelled its statements because one passed the read timeout. */
+  private cancelledSlow = false;
   /** Statements sent through this route, so a deadline can cancel the ones still running. */
   private readonly statements = new Set<{ cancel(): unknown }>();
   private readonly clients = new Map<ClusterNode, { pool: Sql; client: Sql }>();
@@ -133,7 +135,7 @@ export class Route {
     try {
       return await this.attempt(node, work, options);
     } catch (error) {
-      const kind = classifyFailure(error);
+      const kind = this.failureOf(error);
       if (kind === 'statement') throw error;
       this.host.reportFailure(node, kind);
       if (!this.mayRetry(kind, error, options)) throw this.giveUp(kind, error, options);
@@ -142,7 +144,7 @@ export class Route {
       try {
         return await this.attempt(replacement, work, options);
       } catch (retryError) {
-        const retryKind = classifyFailure(retryError);
+        const retryKind = this.failureOf(retryError);
         if (retryKind === 'statement') throw retryError;
         this.host.reportFailure(replacement, retryKind);
         throw this.giveUp(retryKind, retryError, options);
@@ -184,6 +186,10 @@ export class Route {
       const result = await (options.kind === 'write' ? running : withTimeout(running, this.host.statementTimeoutMs));
       if (options.kind === 'write') this.wrote = true;
       return result;
+    } catch (error) {
+      // A read past the read timeout is cancelled on its node, not abandoned to run on there.
+      if (error instanceof StatementTimeoutError) this.cancelSlow();
+      throw error;
     } finally {
       node.inFlight -= 1;
       node.observeLatency(performance.now() - started);
@@ -217,8 +223,22 @@ export class Route {
     });
   }
 
+  /** How `error` failed; a cancellation this route sent after the read timeout counts as that timeout. */
+  private failureOf(error: unknown): FailureKind {
+    return this.cancelledSlow && isCancellation(error) ? 'timed-out' : classifyFailure(error);
+  }
+
+  /**
+   * Cancels the route's statements (those of a read route all run on the slow node). A cancel
+   * request that cannot reach the node fails on its own; the probes deal with the node.
+   */
+  private cancelSlow(): void {
+    this.cancelledSlow = true;
+    for (const statement of this.statements) Promise.resolve(statement.cancel()).catch(() => {});
+  }
+
   private mayRetry(kind: FailureKind, error: unknown, options: RunOptions): boolean {
-    if (options.kind !== 'write') return isNodeFailure(kind) || kind === 'read-only';
+    if (options.kind !== 'write') return isNodeFailure(kind) || kind === 'read-only' || kind === 'timed-out';
     // A write may run again only if it cannot have run the first time, or if running it
     // twice does no harm.
     if (kind === 'not-connected' || kind === 'read-only') return true;
@@ -226,6 +246,7 @@ export class Route {
   }
 
   private giveUp(kind: FailureKind, error: unknown, options: RunOptions): Error {
+    if (kind === 'timed-out') return new RequestTimeoutError(this.host.statementTimeoutMs, { cause: error });
     if (options.kind === 'write' && kind === 'connection-lost' && !isRolledBack(error))
       return new WriteOutcomeUnknownError({ cause: error });
     if (this.intent === 'write' || this.options.primary)

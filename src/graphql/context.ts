@@ -18,6 +18,11 @@ interface Routed {
  */
 export class GraphQLContext {
   private routed: Routed | undefined;
+  /**
+   * The failure of the compiled read the fast lane sent for this request (retried on its
+   * route as any read is). The full path reports it instead of sending the read again.
+   */
+  failedRead: unknown;
 
   constructor(
     readonly requestId: string,

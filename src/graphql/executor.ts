@@ -41,16 +41,15 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
           const context = requestContext.context as GraphQLContext;
           const { document, operation, request } = requestContext;
           // No operation (an unknown operationName): graphql-js says so, which Apollo answers with 400.
+          // The fast lane sent this request's read and saw it fail: a read is sent twice at most.
+          if (context.failedRead !== undefined) return failedResult(context.failedRead);
           const compiled = templates && operation && compiledStatement(templates, requestContext);
           if (compiled) {
             onCompiledRead?.(request, document, operation);
             try {
               return { data: JSON.parse(await runCompiled(context, compiled)) as Record<string, unknown> };
             } catch (error) {
-              return {
-                data: null,
-                errors: [new GraphQLError(error instanceof Error ? error.message : 'read failed', { originalError: error as Error })],
-              };
+              return failedResult(error);
             }
           }
           return execute({
@@ -64,6 +63,14 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
       };
     },
     async stop() {},
+  };
+}
+
+/** The result of a compiled read that failed (formatError gives it its code). */
+function failedResult(error: unknown) {
+  return {
+    data: null,
+    errors: [new GraphQLError(error instanceof Error ? error.message : 'read failed', { originalError: error as Error })],
   };
 }
 

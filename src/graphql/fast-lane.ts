@@ -119,8 +119,9 @@ export class FastLane {
     let data: string;
     try {
       data = await runCompiled(context, compiled);
-    } catch {
-      // The full path runs the read again on a new route and reports the failure its way.
+    } catch (error) {
+      // The full path reports the failure its way, without sending the read a third time.
+      context.failedRead = error;
       this.accounting.cancel(charge);
       this.metrics.recordFastLane('handed-over');
       return undefined;
