@@ -113,8 +113,11 @@ export class CatalogStore extends Store {
     return this.keysetPage(products, productConditions(filter), productSortOrder(order), args);
   }
 
-  /** One page of products for each category, with the same filter and order for all. */
-  productsPagesByCategory(
+  /**
+   * One page of products for each category, with the same filter and order for all. Async, so a bad cursor fails the
+   * DataLoader batch as a rejection (BAD_USER_INPUT), not as a synchronous throw it reports as its own fault.
+   */
+  async productsPagesByCategory(
     categoryIds: readonly number[],
     filter: ProductFilter,
     order: ProductOrder,

@@ -64,8 +64,11 @@ export class OrderStore extends Store {
     });
   }
 
-  /** One page of orders, newest first, for each customer. */
-  ordersPagesByCustomer(customerIds: readonly number[], args: ConnectionArgs): Promise<Page<OrderRow>[]> {
+  /**
+   * One page of orders, newest first, for each customer. Async, so a bad cursor fails the
+   * DataLoader batch as a rejection (BAD_USER_INPUT), not as a synchronous throw it reports as its own fault.
+   */
+  async ordersPagesByCustomer(customerIds: readonly number[], args: ConnectionArgs): Promise<Page<OrderRow>[]> {
     const request = pageRequest(args, newestFirst);
     return this.run((db) =>
       pagesByParent(db, {

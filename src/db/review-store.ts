@@ -34,8 +34,11 @@ export class ReviewStore extends Store {
     return this.rowsByIds(reviews, ids);
   }
 
-  /** One page of reviews, newest first, for each product. */
-  reviewsPagesByProduct(productIds: readonly number[], args: ConnectionArgs): Promise<Page<ReviewRow>[]> {
+  /**
+   * One page of reviews, newest first, for each product. Async, so a bad cursor fails the
+   * DataLoader batch as a rejection (BAD_USER_INPUT), not as a synchronous throw it reports as its own fault.
+   */
+  async reviewsPagesByProduct(productIds: readonly number[], args: ConnectionArgs): Promise<Page<ReviewRow>[]> {
     const request = pageRequest(args, newestFirst);
     return this.run((db) =>
       pagesByParent(db, {
