@@ -82,7 +82,7 @@ export class Route {
   private cancelledSlow = false;
   /** Statements sent through this route, so a deadline can cancel the ones still running. */
   private readonly statements = new Set<{ cancel(): unknown }>();
-  private readonly clients = new Map<ClusterNode, { pool: Sql; client: Sql }>();
+  private readonly clients = new Map<ClusterNode, { pool: Sql; client: Sql; unnamed: Sql }>();
 
   constructor(
     private readonly host: RouteHost,
@@ -117,17 +117,19 @@ export class Route {
 
   /**
    * The node's pool as this route uses it: the same connections, but every statement is
-   * remembered so the request's deadline can cancel it on the server.
+   * remembered so the request's deadline can cancel it on the server. Its statements are named
+   * prepared statements, planned once per connection; with `prepare: false` they are unnamed,
+   * planned with each execution's values.
    */
-  clientFor(node: ClusterNode): Sql {
+  clientFor(node: ClusterNode, { prepare = true }: { prepare?: boolean } = {}): Sql {
     const pool = node.sql;
     let entry = this.clients.get(node);
     // A node that went down gets a new pool; wrap the one in use now.
     if (!entry || entry.pool !== pool) {
-      entry = { pool, client: trackStatements(pool, this.statements) };
+      entry = { pool, client: trackStatements(pool, this.statements, true), unnamed: trackStatements(pool, this.statements, false) };
       this.clients.set(node, entry);
     }
-    return entry.client;
+    return prepare ? entry.client : entry.unnamed;
   }
 
   async run<T>(work: (node: ClusterNode) => Promise<T>, options: RunOptions = {}): Promise<T> {
@@ -269,14 +271,14 @@ function isCancellation(error: unknown): boolean {
  * postgres.js statements are lazy thenables, so they are only collected here, never awaited
  * or chained, which would change how they run.
  */
-function trackStatements(sql: Sql, statements: Set<{ cancel(): unknown }>): Sql {
+function trackStatements(sql: Sql, statements: Set<{ cancel(): unknown }>, prepare: boolean): Sql {
   return new Proxy(sql, {
     get(target, property, receiver) {
       if (property === 'unsafe') {
         return (query: string, parameters?: unknown[], options?: Record<string, unknown>) => {
           // Named prepared statements: the server parses and plans each distinct statement
           // once per connection instead of on every call (drizzle asks for unnamed ones).
-          const statement = target.unsafe(query, parameters as never, { ...options, prepare: true });
+          const statement = target.unsafe(query, parameters as never, { ...options, prepare });
           statements.add(statement);
           return statement;
         };
@@ -284,7 +286,7 @@ function trackStatements(sql: Sql, statements: Set<{ cancel(): unknown }>): Sql 
       if (property === 'begin') {
         return (...args: unknown[]) => {
           const callback = args.pop() as (tx: Sql) => unknown;
-          return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: Sql) => callback(trackStatements(tx, statements)));
+          return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: Sql) => callback(trackStatements(tx, statements, prepare)));
         };
       }
       return Reflect.get(target, property, receiver) as unknown;

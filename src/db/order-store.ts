@@ -6,6 +6,7 @@ import { amountToCents, centsToAmount } from './money.js';
 import { pagesByParent } from './pages-by-parent.js';
 import { pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
 import { violatedConstraint } from './postgres-errors.js';
+import type { Planned } from './slot.js';
 import { byKey, groupByKey, inTransaction, Store } from './store.js';
 import { inventoryLevels, orderItems, orders, products, type OrderItemRow, type OrderRow, type OrderStatus } from './tables/index.js';
 
@@ -36,15 +37,25 @@ export interface PlacedOrder {
 
 const CANCELLABLE: readonly OrderStatus[] = ['PENDING', 'PAID'];
 
-const newestFirst: SortOrder<OrderRow> = {
-  name: 'CREATED_AT_DESC',
-  column: orders.createdAt,
-  id: orders.id,
-  descending: true,
-  sqlType: 'timestamptz',
-  valueOf: (row) => row.createdAt,
-  idOf: (row) => row.id,
-};
+/** Orders newest first: the one definition the store and the compiled reads use. */
+export function orderSortOrder(table = orders): SortOrder<OrderRow> {
+  return {
+    name: 'CREATED_AT_DESC',
+    column: table.createdAt,
+    id: table.id,
+    descending: true,
+    sqlType: 'timestamptz',
+    valueOf: (row) => row.createdAt,
+    idOf: (row) => row.id,
+  };
+}
+
+const newestFirst = orderSortOrder();
+
+/** An order's lines as it lists them: in the order they were written. */
+export function orderItemOrder(table = orderItems): SQL[] {
+  return [asc(table.id)];
+}
 
 /** Orders, their items, placing and cancelling them. */
 export class OrderStore extends Store {
@@ -99,7 +110,7 @@ export class OrderStore extends Store {
         .select()
         .from(orderItems)
         .where(inArray(orderItems.orderId, [...orderIds]))
-        .orderBy(asc(orderItems.orderId), asc(orderItems.id));
+        .orderBy(asc(orderItems.orderId), ...orderItemOrder());
       return groupByKey(orderIds, rows, (row) => row.orderId);
     });
   }
@@ -168,12 +179,21 @@ export class OrderStore extends Store {
   }
 }
 
-function orderConditions(filter: OrderFilter): SQL | undefined {
+/** Order filter fields that only ever become a parameter: slots of a compiled read. */
+export const ORDER_FILTER_PARAMETERS = ['customerId', 'status', 'createdAfter', 'createdBefore'] as const;
+
+export type PlannedOrderFilter = Planned<OrderFilter, (typeof ORDER_FILTER_PARAMETERS)[number]>;
+
+/** Filter fields whose selectivity depends on their value (a time window may be narrow or wide); see VALUE_SENSITIVE_PRODUCT_FILTERS. */
+export const VALUE_SENSITIVE_ORDER_FILTERS: readonly (keyof OrderFilter)[] = ['createdAfter', 'createdBefore'];
+
+/** The conditions of an order filter on `table`: the one definition the store and the compiled reads use. */
+export function orderConditions(filter: PlannedOrderFilter, table = orders): SQL | undefined {
   return and(
-    filter.customerId === undefined ? undefined : eq(orders.customerId, filter.customerId),
-    filter.status === undefined ? undefined : eq(orders.status, filter.status),
-    filter.createdAfter === undefined ? undefined : gte(orders.createdAt, filter.createdAfter),
-    filter.createdBefore === undefined ? undefined : lt(orders.createdAt, filter.createdBefore),
+    filter.customerId === undefined ? undefined : eq(table.customerId, filter.customerId),
+    filter.status === undefined ? undefined : eq(table.status, filter.status),
+    filter.createdAfter === undefined ? undefined : gte(table.createdAt, filter.createdAfter),
+    filter.createdBefore === undefined ? undefined : lt(table.createdAt, filter.createdBefore),
   );
 }
 

@@ -1,7 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { BadUserInputError } from '../errors.js';
-import { isStorableText, parseStorableTime } from './values.js';
+import { Slot, translated, type Planned } from './slot.js';
+import { base64urlSql, isoTime, isoTimeSql, isStorableText, parseStorableTime } from './values.js';
 
 /** Relay connection arguments as a client sends them. */
 export interface ConnectionArgs {
@@ -41,6 +42,9 @@ export interface PageRequest {
   before?: CursorKey;
 }
 
+/** A page request of a planned statement: its size and cursors may be slots, its direction is known. */
+export type PlannedPageRequest = Planned<PageRequest, 'limit' | 'after' | 'before'>;
+
 export interface Page<Row> {
   rows: Row[];
   hasNextPage: boolean;
@@ -56,27 +60,39 @@ export function validateConnectionArgs({ first, last }: ConnectionArgs): void {
   if (first != null && last != null) {
     throw new BadUserInputError('Pass either first or last, not both.', 'last');
   }
-  for (const [field, value] of [
-    ['first', first],
-    ['last', last],
-  ] as const) {
-    if (value != null && (value < 0 || value > MAX_PAGE_SIZE)) {
-      throw new BadUserInputError(`${field} must be between 0 and ${MAX_PAGE_SIZE}; page through larger results with cursors.`, field);
-    }
-  }
+  if (first != null) checkedPageSize(first, 'first');
+  if (last != null) checkedPageSize(last, 'last');
 }
 
-export function pageRequest<Row>(args: ConnectionArgs, order: SortOrder<Row>): PageRequest {
-  validateConnectionArgs(args);
+function checkedPageSize(value: number, field: 'first' | 'last'): number {
+  if (value < 0 || value > MAX_PAGE_SIZE) {
+    throw new BadUserInputError(`${field} must be between 0 and ${MAX_PAGE_SIZE}; page through larger results with cursors.`, field);
+  }
+  return value;
+}
+
+/**
+ * The page a client asks for, checked and with its cursors decoded. For a planned statement
+ * (src/db/read-compiler.ts) any argument may be a slot: which arguments are given decides
+ * the shape of the page now, and the values are checked when the slots are filled.
+ */
+export function pageRequest<Row>(args: ConnectionArgs, order: SortOrder<Row>): PageRequest;
+export function pageRequest<Row>(args: Planned<ConnectionArgs>, order: SortOrder<Row>): PlannedPageRequest;
+export function pageRequest<Row>(args: Planned<ConnectionArgs>, order: SortOrder<Row>): PlannedPageRequest {
   const { first, last, after, before } = args;
-  const request: PageRequest = { limit: last ?? first ?? DEFAULT_PAGE_SIZE, backward: last != null };
-  if (after != null) request.after = decodeCursor(after, order, 'after');
-  if (before != null) request.before = decodeCursor(before, order, 'before');
+  if (first != null && last != null) throw new BadUserInputError('Pass either first or last, not both.', 'last');
+  const size = (value: number | Slot, field: 'first' | 'last') => translated(value, (filled: number) => checkedPageSize(filled, field));
+  const request: PlannedPageRequest = {
+    limit: last != null ? size(last, 'last') : first != null ? size(first, 'first') : DEFAULT_PAGE_SIZE,
+    backward: last != null,
+  };
+  if (after != null) request.after = translated(after, (cursor: string) => decodeCursor(cursor, order, 'after'));
+  if (before != null) request.before = translated(before, (cursor: string) => decodeCursor(cursor, order, 'before'));
   return request;
 }
 
 /** The keyset condition of a page request, or undefined for the first page. */
-export function keysetCondition<Row>(order: SortOrder<Row>, request: PageRequest): SQL | undefined {
+export function keysetCondition<Row>(order: SortOrder<Row>, request: PlannedPageRequest): SQL | undefined {
   const bounds: SQL[] = [];
   // "After" means "greater" in an ascending order and "smaller" in a descending one.
   if (request.after) bounds.push(compare(order, request.after, order.descending ? '<' : '>'));
@@ -86,15 +102,25 @@ export function keysetCondition<Row>(order: SortOrder<Row>, request: PageRequest
 }
 
 /** ORDER BY for the request: a backward page is fetched in reverse and turned round later. */
-export function keysetOrderBy<Row>(order: SortOrder<Row>, request: PageRequest): SQL[] {
+export function keysetOrderBy<Row>(order: SortOrder<Row>, request: { backward: boolean }): SQL[] {
   const descending = order.descending !== request.backward;
   const direction = descending ? sql`desc` : sql`asc`;
   return [sql`${order.column} ${direction}`, sql`${order.id} ${direction}`];
 }
 
 /** Rows to fetch: one more than the page, to learn whether another page follows. */
-export function fetchSize(request: PageRequest): number {
+export function fetchSize(request: { limit: number }): number {
   return request.limit + 1;
+}
+
+/**
+ * Whether a page has a next and a previous page: known from the request, or `'more'` when it
+ * depends on whether the fetch found a row past the page.
+ */
+export function pageNeighbours(request: PlannedPageRequest): { hasNextPage: boolean | 'more'; hasPreviousPage: boolean | 'more' } {
+  return request.backward
+    ? { hasNextPage: request.before !== undefined, hasPreviousPage: 'more' }
+    : { hasNextPage: 'more', hasPreviousPage: request.after !== undefined };
 }
 
 /** Turns the fetched rows (in fetch order, one extra at most) into a page. */
@@ -102,26 +128,52 @@ export function toPage<Row>(fetched: Row[], order: SortOrder<Row>, request: Page
   const more = fetched.length > request.limit;
   const rows = fetched.slice(0, request.limit);
   if (request.backward) rows.reverse();
+  const neighbours = pageNeighbours(request);
   return {
     rows,
-    hasNextPage: request.backward ? request.before !== undefined : more,
-    hasPreviousPage: request.backward ? more : request.after !== undefined,
+    hasNextPage: neighbours.hasNextPage === 'more' ? more : neighbours.hasNextPage,
+    hasPreviousPage: neighbours.hasPreviousPage === 'more' ? more : neighbours.hasPreviousPage,
     cursorOf: (row) => encodeCursor(order.name, [cursorValue(order.valueOf(row)), order.idOf(row)]),
   };
 }
 
-function compare<Row>(order: SortOrder<Row>, [value, id]: CursorKey, operator: '<' | '>'): SQL {
+/**
+ * The cursor of the row whose columns `order` names, as `cursorOf` writes it, computed by
+ * PostgreSQL: the same JSON layout (taken from encodeCursor's own JSON.stringify), the value
+ * as `cursorValue` writes it, and the same base64url.
+ */
+export function cursorSql<Row>(order: SortOrder<Row>): SQL {
+  const [opening, closing] = cursorJson(order.name).split(CURSOR_KEY_MARK) as [string, string];
+  const value =
+    order.sqlType === 'timestamptz'
+      ? isoTimeSql(order.column)
+      : order.sqlType === 'numeric'
+        ? sql`${order.column}::text`
+        : sql`${order.column}`;
+  return base64urlSql(sql`${opening}::text || to_json(${value})::text || ',' || ${order.id}::text || ${closing}::text`);
+}
+
+function compare<Row>(order: SortOrder<Row>, key: CursorKey | Slot, operator: '<' | '>'): SQL {
   const type = sql.raw(order.sqlType);
+  const [value, id] =
+    key instanceof Slot ? [key.map((filled) => (filled as CursorKey)[0]), key.map((filled) => (filled as CursorKey)[1])] : key;
   return sql`(${order.column}, ${order.id}) ${sql.raw(operator)} (${value}::${type}, ${id}::int4)`;
 }
 
 function cursorValue(value: string | number | Date): string | number {
-  return value instanceof Date ? value.toISOString() : value;
+  return value instanceof Date ? isoTime(value) : value;
 }
 
 function encodeCursor(orderName: string, key: CursorKey): string {
   return Buffer.from(JSON.stringify({ o: orderName, k: key })).toString('base64url');
 }
+
+/** A cursor's JSON with CURSOR_KEY_MARK where its key's value and id go (see cursorSql). */
+function cursorJson(orderName: string): string {
+  return JSON.stringify({ o: orderName, k: [CURSOR_KEY_MARK] }).replace(JSON.stringify(CURSOR_KEY_MARK), CURSOR_KEY_MARK);
+}
+
+const CURSOR_KEY_MARK = '\u0000key\u0000';
 
 function decodeCursor<Row>(cursor: string, order: SortOrder<Row>, field: 'after' | 'before'): CursorKey {
   let decoded: unknown;

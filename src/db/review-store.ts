@@ -19,15 +19,20 @@ export interface RatingSummary {
   count: number;
 }
 
-const newestFirst: SortOrder<ReviewRow> = {
-  name: 'CREATED_AT_DESC',
-  column: reviews.createdAt,
-  id: reviews.id,
-  descending: true,
-  sqlType: 'timestamptz',
-  valueOf: (row) => row.createdAt,
-  idOf: (row) => row.id,
-};
+/** Reviews newest first: the one definition the store and the compiled reads use. */
+export function reviewSortOrder(table = reviews): SortOrder<ReviewRow> {
+  return {
+    name: 'CREATED_AT_DESC',
+    column: table.createdAt,
+    id: table.id,
+    descending: true,
+    sqlType: 'timestamptz',
+    valueOf: (row) => row.createdAt,
+    idOf: (row) => row.id,
+  };
+}
+
+const newestFirst = reviewSortOrder();
 
 export class ReviewStore extends Store {
   reviewsByIds(ids: readonly number[]): Promise<(ReviewRow | undefined)[]> {

@@ -1,3 +1,5 @@
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+
 /**
  * What PostgreSQL can store of a client's values, checked before they reach a statement: a
  * value it would refuse is the client's mistake (BAD_USER_INPUT), not a failed statement.
@@ -28,4 +30,20 @@ export function parseStorableTime(value: unknown): Date | undefined {
   if (typeof value !== 'string' || !ISO_8601.test(value)) return undefined;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) || !isStorableTime(date) ? undefined : date;
+}
+
+/** An instant as the API writes it: ISO 8601 in UTC with milliseconds (Date.prototype.toISOString). */
+export function isoTime(date: Date): string {
+  return date.toISOString();
+}
+
+/** `isoTime` computed by PostgreSQL, for a timestamptz of years 1 to 9999 (see isStorableTime). */
+export function isoTimeSql(column: SQLWrapper): SQL {
+  return sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
+/** Base64url without padding of a text's UTF-8 bytes (Buffer's 'base64url'), computed by PostgreSQL. */
+export function base64urlSql(text: SQL): SQL {
+  // encode() breaks its output into lines of 76 characters: translate drops the line breaks.
+  return sql`rtrim(translate(encode(convert_to(${text}, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')`;
 }

@@ -8,9 +8,8 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import type { CompiledRead } from '../db/index.js';
 import type { GraphQLContext } from './context.js';
-import type { ReadTemplates } from './read-templates.js';
+import type { ReadStatement, ReadTemplates } from './read-templates.js';
 
 export interface ExecutorOptions {
   /** Compiled reads; without them every operation runs through the resolvers. */
@@ -78,7 +77,7 @@ function failedResult(error: unknown) {
 function compiledStatement(
   templates: ReadTemplates,
   { schema, document, operation, request, context }: GatewayGraphQLRequestContext,
-): CompiledRead | undefined {
+): ReadStatement | undefined {
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
   // Variables that do not coerce: graphql-js reports them.
   if (!coerced.coerced) return undefined;
@@ -86,11 +85,12 @@ function compiledStatement(
 }
 
 /** Runs the statement on the operation's route: the node it picked, retried and cancelled like any read. */
-export function runCompiled(context: GraphQLContext, compiled: CompiledRead): Promise<string> {
+export function runCompiled(context: GraphQLContext, compiled: ReadStatement): Promise<string> {
   const route = context.route;
   return route.run(async (node) => {
     node.countStatement();
-    const [row] = await route.clientFor(node).unsafe<{ data: string }[]>(compiled.text, compiled.parameters as never[]);
+    const client = route.clientFor(node, { prepare: compiled.prepare });
+    const [row] = await client.unsafe<{ data: string }[]>(compiled.text, compiled.parameters as never[]);
     return row!.data;
   });
 }

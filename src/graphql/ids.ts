@@ -1,3 +1,5 @@
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { base64urlSql } from '../db/index.js';
 import { BadUserInputError } from '../errors.js';
 
 /** Types that have global ids (every implementation of the Node interface). */
@@ -16,7 +18,16 @@ export interface DecodedId {
  * enough for `node(id:)` to know where to look.
  */
 export function toGlobalId(type: NodeType, id: number): string {
-  return Buffer.from(`${type}:${id}`).toString('base64url');
+  return Buffer.from(globalIdText(type, id)).toString('base64url');
+}
+
+/** `toGlobalId` computed by PostgreSQL from a row's id column (compiled reads). */
+export function globalIdSql(type: string, id: SQLWrapper): SQL {
+  return base64urlSql(sql`${globalIdText(type, '')}::text || ${id}`);
+}
+
+function globalIdText(type: string, id: number | ''): string {
+  return `${type}:${id}`;
 }
 
 /** Decodes any global id; `field` names the argument in the error for a malformed one. */

@@ -8,13 +8,27 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE, Slot, validateConnectionArgs, type ReadField } from '../db/index.js';
+import {
+  categorySortOrder,
+  CUSTOMER_FILTER_PARAMETERS,
+  customerSortOrder,
+  ORDER_FILTER_PARAMETERS,
+  orderSortOrder,
+  pageRequest,
+  PRODUCT_FILTER_PARAMETERS,
+  productSortOrder,
+  reviewSortOrder,
+  Slot,
+  translated,
+  type ReadField,
+} from '../db/index.js';
+import { BadUserInputError } from '../errors.js';
 import { hasScope, type Caller } from './auth/index.js';
 import { requiredScope } from './auth/field-authorization.js';
 import { FieldCollector, type CollectedField } from './collect.js';
 import { orderFilter, productFilter, productOrder } from './filters.js';
 import { decodeIdOf, type NodeType } from './ids.js';
-import { storableText } from './inputs.js';
+import { storableText, text } from './inputs.js';
 
 class NotPlanned extends Error {}
 
@@ -68,32 +82,77 @@ export function planRead(
   }
 }
 
+/** How a field's arguments are planned. */
+interface PlannedField {
+  /**
+   * Arguments, and fields of input arguments (`filter.search`), whose value only ever becomes
+   * a parameter of the statement: a variable there is a slot, and the statement is planned
+   * once for all its values.
+   */
+  slots: readonly string[];
+  /** The arguments in the stores' terms, translated and checked as the resolvers do. */
+  translate(args: Record<string, unknown>): Record<string, unknown>;
+}
+
+const PAGE = ['first', 'last', 'after', 'before'];
+const inFilter = (names: readonly string[]) => names.map((name) => `filter.${name}`);
+
+/** Product connections, of Query or of a Category (which ignores the filter's categoryId). */
+const PRODUCTS: PlannedField = {
+  slots: [...PAGE, ...inFilter(PRODUCT_FILTER_PARAMETERS)],
+  translate: ({ filter, orderBy, ...page }) => {
+    const order = productOrder(orderBy as never);
+    return { filter: withSlots(productFilter, filter), order, page: pageRequest(page, productSortOrder(order)) };
+  },
+};
+
+/**
+ * Every field with arguments that compiled reads plan (src/db/read-compiler.ts compiles
+ * these and the fields without arguments), with its slots and its translation: the one list
+ * the planner, the read templates (which variables are slots) and the compiler agree on. A
+ * field with arguments that is not here takes the resolvers' path.
+ */
+export const PLANNED_FIELDS: Readonly<Record<string, PlannedField>> = {
+  'Query.product': {
+    slots: ['id', 'sku'],
+    translate: ({ id, sku }) => {
+      if ((id == null) === (sku == null)) throw new BadUserInputError('Pass exactly one of id and sku.', id == null ? 'id' : 'sku');
+      return id != null ? { id: idOf('Product', id, 'id') } : { sku: translated(sku as string, (value) => storableText(value, 'sku')) };
+    },
+  },
+  'Query.category': { slots: ['id'], translate: ({ id }) => ({ id: idOf('Category', id, 'id') }) },
+  'Query.customer': { slots: ['id'], translate: ({ id }) => ({ id: idOf('Customer', id, 'id') }) },
+  'Query.order': { slots: ['id'], translate: ({ id }) => ({ id: idOf('Order', id, 'id') }) },
+  'Query.products': PRODUCTS,
+  'Category.products': PRODUCTS,
+  'Query.categories': {
+    slots: [...PAGE, 'parentId'],
+    translate: ({ parentId, ...page }) => ({
+      parentId: parentId == null ? null : idOf('Category', parentId, 'parentId'),
+      page: pageRequest(page, categorySortOrder()),
+    }),
+  },
+  'Query.customers': {
+    slots: [...PAGE, ...CUSTOMER_FILTER_PARAMETERS],
+    translate: ({ search, ...page }) => ({
+      filter: search == null ? {} : { search: translated(search as string, (value) => text(value, 'search', { max: 100 })) },
+      page: pageRequest(page, customerSortOrder()),
+    }),
+  },
+  'Query.orders': {
+    slots: [...PAGE, ...inFilter(ORDER_FILTER_PARAMETERS)],
+    translate: ({ filter, ...page }) => ({ filter: withSlots(orderFilter, filter), page: pageRequest(page, orderSortOrder()) }),
+  },
+  'Product.reviews': { slots: PAGE, translate: (page) => ({ page: pageRequest(page, reviewSortOrder()) }) },
+  'Customer.orders': { slots: PAGE, translate: (page) => ({ page: pageRequest(page, orderSortOrder()) }) },
+};
+
 /** Arguments as the resolvers translate them (src/graphql/resolvers), in the stores' terms. */
 function translateArguments(field: string, args: Record<string, unknown>): Record<string, unknown> {
-  switch (field) {
-    case 'Query.product':
-      if ((args.id == null) === (args.sku == null)) throw new NotPlanned();
-      return args.id != null
-        ? { id: idOf('Product', args.id) }
-        : { sku: translated(args.sku, (sku) => storableText(sku as string, 'sku')) };
-    case 'Query.category':
-      return { id: idOf('Category', args.id) };
-    case 'Query.customer':
-      return { id: idOf('Customer', args.id) };
-    case 'Query.order':
-      return { id: idOf('Order', args.id) };
-    case 'Query.products':
-    case 'Category.products':
-      return { ...page(args), filter: withSlots(productFilter, args.filter), order: productOrder(args.orderBy as never) };
-    case 'Query.orders':
-      return { ...page(args), filter: withSlots(orderFilter, args.filter) };
-    case 'Product.reviews':
-    case 'Customer.orders':
-      return page(args);
-    default:
-      if (Object.keys(args).length > 0) throw new NotPlanned();
-      return {};
-  }
+  const planned = PLANNED_FIELDS[field];
+  if (planned) return planned.translate(args);
+  if (Object.keys(args).length > 0) throw new NotPlanned();
+  return {};
 }
 
 /**
@@ -112,23 +171,6 @@ function withSlots<Input, Filter>(translate: (input: Input) => Filter, input: un
   return filter as Filter;
 }
 
-/** `value` translated now, or when its slot is filled. */
-function translated(value: unknown, translate: (value: unknown) => unknown): unknown {
-  return value instanceof Slot ? value.map(translate) : translate(value);
-}
-
-function idOf(type: NodeType, value: unknown): number | Slot {
-  const decode = (id: unknown) => decodeIdOf(type, id as string, 'id');
-  return value instanceof Slot ? value.map(decode) : decode(value);
-}
-
-/** Forward pages from the start only; cursors and backward pages take the resolvers' path. */
-function page(args: Record<string, unknown>): { first: number | Slot } {
-  if (args.after != null || args.before != null || args.last != null) throw new NotPlanned();
-  return { first: args.first instanceof Slot ? args.first.map(pageSize) : pageSize(args.first) };
-}
-
-function pageSize(first: unknown): number {
-  validateConnectionArgs({ first: first as number | null | undefined });
-  return (first as number | null | undefined) ?? DEFAULT_PAGE_SIZE;
+function idOf(type: NodeType, value: unknown, field: string): number | Slot {
+  return translated(value as string, (id) => decodeIdOf(type, id, field));
 }

@@ -8,36 +8,33 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { compileRead, Slot, type CompiledRead, type ReadField } from '../db/index.js';
+import { compileRead, isoTime, Slot, type CompiledRead, type ReadField, type ReadFormats } from '../db/index.js';
 import type { Caller } from './auth/index.js';
 import { ByteBoundedCache, identityOf, textBytes } from './byte-cache.js';
 import { fragmentsOf } from './limits/cost.js';
-import { planRead } from './read-plan.js';
+import { globalIdSql } from './ids.js';
+import { planRead, PLANNED_FIELDS } from './read-plan.js';
 
-/**
- * Arguments, and fields of filter arguments, whose value only ever becomes an SQL parameter
- * of a compiled read (when it is not null: null leaves a condition out).
- */
-const SLOT_ARGUMENTS: ReadonlySet<string> = new Set([
-  'Query.product(id)',
-  'Query.product(sku)',
-  'Query.category(id)',
-  'Query.customer(id)',
-  'Query.order(id)',
-  'Query.products(first)',
-  'Query.orders(first)',
-  'Category.products(first)',
-  'Product.reviews(first)',
-  'Customer.orders(first)',
-  ...['Query.products', 'Category.products'].flatMap((field) =>
-    ['categoryId', 'search', 'minPrice', 'maxPrice'].map((name) => `${field}(filter.${name})`),
-  ),
-  'Query.orders(filter.customerId)',
-]);
+/** Where a slot may stand: `Type.field(argument)` or `Type.field(argument.inputField)`, from PLANNED_FIELDS. */
+const SLOT_ARGUMENTS: ReadonlySet<string> = new Set(
+  Object.entries(PLANNED_FIELDS).flatMap(([field, planned]) => planned.slots.map((slot) => `${field}(${slot})`)),
+);
+
+/** How compiled statements write what the GraphQL layer defines. */
+const FORMATS: ReadFormats = { globalId: globalIdSql };
+
+/** A compiled read ready to run for one request. */
+export interface ReadStatement {
+  text: string;
+  parameters: unknown[];
+  /** Run it as a named prepared statement (planned once per connection), or unnamed (planned on each execution). */
+  prepare: boolean;
+}
 
 interface Template {
   /** The statement, with slots among its parameters. */
   statement: CompiledRead;
+  prepare: boolean;
   /** Every slot of the plan, in the statement or not: each is checked for every request. */
   slots: Slot[];
 }
@@ -60,12 +57,14 @@ export class ReadTemplates {
   private readonly operations = new WeakMap<OperationDefinitionNode, OperationEntry>();
   /** By operation and template key (see templateKeyOf); null: not compiled. */
   readonly cache: ByteBoundedCache<string, Template | null>;
+  readonly prepared: PreparedTexts;
 
   constructor(
     private readonly schema: GraphQLSchema,
-    maxBytes: number,
+    bounds: { templateBytes: number; preparedBytes: number },
   ) {
-    this.cache = new ByteBoundedCache('templates', maxBytes, templateBytes);
+    this.cache = new ByteBoundedCache('templates', bounds.templateBytes, templateBytes);
+    this.prepared = new PreparedTexts(bounds.preparedBytes);
   }
 
   /**
@@ -77,7 +76,7 @@ export class ReadTemplates {
     operation: OperationDefinitionNode,
     variables: Record<string, unknown>,
     caller: Caller,
-  ): CompiledRead | undefined {
+  ): ReadStatement | undefined {
     // A customer token's row rules need the resolvers; and the key below names scopes, not
     // customers, so planning for one must not leave an entry that other callers would share.
     if (operation.operation !== 'query' || caller.customerId !== undefined) return undefined;
@@ -93,9 +92,13 @@ export class ReadTemplates {
         // Invalid arguments: the resolvers refuse them with the field named, and nothing refused is kept.
         return undefined;
       }
-      const statement = plan && compileRead(plan);
+      const statement = plan && compileRead(plan, FORMATS);
       template = statement
-        ? { statement, slots: [...new Set([...slotsOf(plan!), ...statement.parameters.filter((value) => value instanceof Slot)])] }
+        ? {
+            statement,
+            prepare: statement.plan === 'generic' && this.prepared.admits(statement.text),
+            slots: [...new Set([...slotsOf(plan!), ...statement.parameters.filter((value) => value instanceof Slot)])],
+          }
         : null;
       if (key !== undefined) this.cache.set(key, template);
     }
@@ -108,7 +111,11 @@ export class ReadTemplates {
       return undefined;
     }
     const { text, parameters } = template.statement;
-    return { text, parameters: parameters.map((value) => (value instanceof Slot ? filled.get(value) : value)) };
+    return {
+      text,
+      parameters: parameters.map((value) => (value instanceof Slot ? driverValue(filled.get(value)) : value)),
+      prepare: template.prepare,
+    };
   }
 
   private entryFor(document: DocumentNode, operation: OperationDefinitionNode): OperationEntry {
@@ -121,6 +128,46 @@ export class ReadTemplates {
     }
     return entry;
   }
+}
+
+/**
+ * The statement texts compiled reads run as named prepared statements. postgres.js keeps every
+ * named statement of each connection, and PostgreSQL its plan, for as long as the connection
+ * lives, with no bound; so only texts up to a byte bound are prepared, first come. Any other
+ * text runs unnamed: planned on each execution, as a custom plan is anyway.
+ */
+export class PreparedTexts {
+  readonly name = 'prepared-statements';
+  private readonly texts = new Set<string>();
+  private used = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  /** Whether `text` may run as a named prepared statement (it may from now on if it fits). */
+  admits(text: string): boolean {
+    if (this.texts.has(text)) return true;
+    const bytes = textBytes(text);
+    if (this.used + bytes > this.maxBytes) return false;
+    this.texts.add(text);
+    this.used += bytes;
+    return true;
+  }
+
+  get bytes(): number {
+    return this.used;
+  }
+
+  get size(): number {
+    return this.texts.size;
+  }
+}
+
+/**
+ * A filled slot's value as the column would have encoded it for the driver: drizzle encodes
+ * the values it is given (a Date as its ISO text), not the placeholders it passes through.
+ */
+function driverValue(value: unknown): unknown {
+  return value instanceof Date ? isoTime(value) : value;
 }
 
 /** Longest template key kept: a request whose other variables hold more is planned for itself alone. */

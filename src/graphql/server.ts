@@ -71,7 +71,7 @@ export interface GraphQLServerOptions {
  * How the query cache bytes are shared. Parsed documents are the largest entries (about 320
  * bytes per token); compiled statements and persisted query texts come next.
  */
-const CACHE_SHARES = { documents: 0.4, templates: 0.2, fastLane: 0.15, persistedQueries: 0.15, cost: 0.1 };
+const CACHE_SHARES = { documents: 0.35, templates: 0.2, fastLane: 0.15, persistedQueries: 0.15, cost: 0.1, prepared: 0.05 };
 
 export interface ServerLimits extends RequestLimits {
   /** Most lexical tokens a document may have (checked while parsing). */
@@ -110,7 +110,10 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   const schema = applyFieldAuthorization(makeExecutableSchema({ typeDefs: loadSchemaSource(), resolvers }));
   const cacheBytes = (share: keyof typeof CACHE_SHARES) => Math.floor((options.queryCacheBytes ?? 64 * 1024 * 1024) * CACHE_SHARES[share]);
   const accounting = new CostAccounting(limits, new RateLimiter(), cacheBytes('cost'));
-  const templates = options.compiledReads === false ? undefined : new ReadTemplates(schema, cacheBytes('templates'));
+  const templates =
+    options.compiledReads === false
+      ? undefined
+      : new ReadTemplates(schema, { templateBytes: cacheBytes('templates'), preparedBytes: cacheBytes('prepared') });
   const fastLane = templates && new FastLane(schema, templates, accounting, options.cluster, metrics, cacheBytes('fastLane'));
   const documents = new ByteBoundedCache<string, DocumentNode>(
     'documents',
@@ -122,7 +125,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     documents,
     persistedQueries.learned,
     accounting.shapes,
-    ...(templates ? [templates.cache] : []),
+    ...(templates ? [templates.cache, templates.prepared] : []),
     ...(fastLane ? [fastLane.operations] : []),
   ]);
   const apollo = new ApolloServer<GraphQLContext>({

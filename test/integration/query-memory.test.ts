@@ -81,7 +81,7 @@ describe('query memory', () => {
     for (let start = 0; start < requests.length; start += 8)
       await Promise.all(requests.slice(start, start + 8).map((request) => request()));
     const sizes = await caches();
-    expect([...sizes.keys()].sort()).toEqual(['cost', 'documents', 'fast-lane', 'persisted-queries', 'templates']);
+    expect([...sizes.keys()].sort()).toEqual(['cost', 'documents', 'fast-lane', 'persisted-queries', 'prepared-statements', 'templates']);
     for (const [name, { bytes, max }] of sizes) expect({ name, within: bytes <= max }).toEqual({ name, within: true });
     expect(sizes.get('documents')!.bytes).toBeGreaterThan(sizes.get('documents')!.max / 2);
     expect(sizes.get('persisted-queries')!.bytes).toBeGreaterThan(0);

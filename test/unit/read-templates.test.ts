@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { compileRead } from '../../src/db/index.js';
 import type { Caller } from '../../src/graphql/auth/index.js';
 import { planRead } from '../../src/graphql/read-plan.js';
-import { ReadTemplates } from '../../src/graphql/read-templates.js';
+import { PreparedTexts, ReadTemplates } from '../../src/graphql/read-templates.js';
 import { loadSchemaSource } from '../../src/graphql/schema-source.js';
 import { gid } from '../support/ids.js';
 
@@ -33,7 +33,7 @@ beforeEach(() => vi.clearAllMocks());
 
 describe('read templates', () => {
   it('plan one statement for searches that differ in text, prices and category, with their values as parameters', () => {
-    const templates = new ReadTemplates(schema, 1024 * 1024);
+    const templates = new ReadTemplates(schema, { templateBytes: 1024 * 1024, preparedBytes: 1024 * 1024 });
     const oak = statementFor(templates, SEARCH, { text: 'oak', min: '1.00', max: '900', c: gid('Category', 9) })!;
     const steel = statementFor(templates, SEARCH, { text: 'steel', min: '20', max: '300.5', c: gid('Category', 10) })!;
     expect(compileRead).toHaveBeenCalledTimes(1);
@@ -43,7 +43,7 @@ describe('read templates', () => {
   });
 
   it('plan a search whose text is absent apart from one whose text is given, so neither answers for the other', () => {
-    const templates = new ReadTemplates(schema, 1024 * 1024);
+    const templates = new ReadTemplates(schema, { templateBytes: 1024 * 1024, preparedBytes: 1024 * 1024 });
     const query = parse('query S($s: String) { products(first: 3, filter: { search: $s }) { totalCount } }');
     const absent = statementFor(templates, query, {})!;
     const given = statementFor(templates, query, { s: 'zz-no-such-product' })!;
@@ -54,7 +54,7 @@ describe('read templates', () => {
   });
 
   it('plan a lookup by sku apart from a lookup by id of the same operation', () => {
-    const templates = new ReadTemplates(schema, 1024 * 1024);
+    const templates = new ReadTemplates(schema, { templateBytes: 1024 * 1024, preparedBytes: 1024 * 1024 });
     const query = parse('query P($id: ID, $sku: String) { product(id: $id, sku: $sku) { name } }');
     const bySku = statementFor(templates, query, { sku: 'SKU-000001' })!;
     const byId = statementFor(templates, query, { id: gid('Product', 7) })!;
@@ -64,7 +64,7 @@ describe('read templates', () => {
   });
 
   it('keep nothing for a request refused for its arguments, and keep that an operation is not compiled', () => {
-    const templates = new ReadTemplates(schema, 1024 * 1024);
+    const templates = new ReadTemplates(schema, { templateBytes: 1024 * 1024, preparedBytes: 1024 * 1024 });
     const refused = parse('query($f: ProductFilter) { products(first: 3, filter: $f) { totalCount } }');
     for (let i = 0; i < 2; i += 1) expect(statementFor(templates, refused, { f: { search: 'x'.repeat(101) } })).toBeUndefined();
     expect(planRead).toHaveBeenCalledTimes(2);
@@ -72,5 +72,19 @@ describe('read templates', () => {
     const uncovered = parse('{ node(id: "x") { id } }');
     for (let i = 0; i < 2; i += 1) expect(statementFor(templates, uncovered, {})).toBeUndefined();
     expect(planRead).toHaveBeenCalledTimes(1);
+  });
+
+  it('plan a search with the values of each execution, and a lookup by id once, as a named prepared statement', () => {
+    const templates = new ReadTemplates(schema, { templateBytes: 1024 * 1024, preparedBytes: 1024 * 1024 });
+    expect(statementFor(templates, SEARCH, { text: 'oak' })!.prepare).toBe(false);
+    expect(statementFor(templates, parse('query($id: ID!) { product(id: $id) { name } }'), { id: gid('Product', 3) })!.prepare).toBe(true);
+  });
+
+  it('prepare statement texts up to their byte bound, first come, and run the others unnamed', () => {
+    const prepared = new PreparedTexts(100);
+    expect(prepared.admits('x'.repeat(30))).toBe(true);
+    expect(prepared.admits('y'.repeat(30))).toBe(false);
+    expect(prepared.admits('x'.repeat(30))).toBe(true);
+    expect([prepared.size, prepared.bytes]).toEqual([1, 60]);
   });
 });
