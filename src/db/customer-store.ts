@@ -1,6 +1,6 @@
 import { count, ilike, or, type SQL } from 'drizzle-orm';
 import { containsPattern } from './like.js';
-import type { ConnectionArgs, Page, SortOrder } from './pagination.js';
+import { newestFirst, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
 import { translated, type Planned } from './slot.js';
 import { Store } from './store.js';
 import { customers, type CustomerRow } from './tables/index.js';
@@ -12,18 +12,10 @@ export interface CustomerFilter {
 
 /** Customers newest first: the one definition the store and the compiled reads use. */
 export function customerSortOrder(table = customers): SortOrder<CustomerRow> {
-  return {
-    name: 'CREATED_AT_DESC',
-    column: table.createdAt,
-    id: table.id,
-    descending: true,
-    sqlType: 'timestamptz',
-    valueOf: (row) => row.createdAt,
-    idOf: (row) => row.id,
-  };
+  return newestFirst<CustomerRow>(table);
 }
 
-const newestFirst = customerSortOrder();
+const newest = customerSortOrder();
 
 export class CustomerStore extends Store {
   customersByIds(ids: readonly number[]): Promise<(CustomerRow | undefined)[]> {
@@ -32,7 +24,7 @@ export class CustomerStore extends Store {
 
   /** Customers, newest first. */
   customersPage(filter: CustomerFilter, args: ConnectionArgs): Promise<Page<CustomerRow>> {
-    return this.keysetPage(customers, customerConditions(filter), newestFirst, args);
+    return this.keysetPage(customers, customerConditions(filter), newest, args);
   }
 
   customersCount(filter: CustomerFilter): Promise<number> {

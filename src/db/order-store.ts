@@ -4,7 +4,7 @@ import { BadUserInputError, InsufficientStockError, InvalidStateError, NotFoundE
 import type { Executor } from './database.js';
 import { amountToCents, centsToAmount } from './money.js';
 import { pagesByParent } from './pages-by-parent.js';
-import { pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import { newestFirst, pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
 import { violatedConstraint } from './postgres-errors.js';
 import type { Planned } from './slot.js';
 import { byKey, groupByKey, inTransaction, Store } from './store.js';
@@ -39,18 +39,10 @@ const CANCELLABLE: readonly OrderStatus[] = ['PENDING', 'PAID'];
 
 /** Orders newest first: the one definition the store and the compiled reads use. */
 export function orderSortOrder(table = orders): SortOrder<OrderRow> {
-  return {
-    name: 'CREATED_AT_DESC',
-    column: table.createdAt,
-    id: table.id,
-    descending: true,
-    sqlType: 'timestamptz',
-    valueOf: (row) => row.createdAt,
-    idOf: (row) => row.id,
-  };
+  return newestFirst<OrderRow>(table);
 }
 
-const newestFirst = orderSortOrder();
+const newest = orderSortOrder();
 
 /** An order's lines as it lists them: in the order they were written. */
 export function orderItemOrder(table = orderItems): SQL[] {
@@ -65,7 +57,7 @@ export class OrderStore extends Store {
 
   /** Orders, newest first. */
   ordersPage(filter: OrderFilter, args: ConnectionArgs): Promise<Page<OrderRow>> {
-    return this.keysetPage(orders, orderConditions(filter), newestFirst, args);
+    return this.keysetPage(orders, orderConditions(filter), newest, args);
   }
 
   ordersCount(filter: OrderFilter): Promise<number> {
@@ -80,14 +72,14 @@ export class OrderStore extends Store {
    * DataLoader batch as a rejection (BAD_USER_INPUT), not as a synchronous throw it reports as its own fault.
    */
   async ordersPagesByCustomer(customerIds: readonly number[], args: ConnectionArgs): Promise<Page<OrderRow>[]> {
-    const request = pageRequest(args, newestFirst);
+    const request = pageRequest(args, newest);
     return this.run((db) =>
       pagesByParent(db, {
         table: orders,
         parentColumn: orders.customerId,
         parentIds: customerIds,
         parentOf: (row: OrderRow) => row.customerId,
-        order: newestFirst,
+        order: newest,
         request,
       }),
     );

@@ -34,6 +34,22 @@ export interface SortOrder<Row> {
 
 type CursorKey = [value: string | number, id: number];
 
+/** Newest first, by creation time then id: how orders, reviews and customers are listed. */
+export function newestFirst<Row extends { id: number; createdAt: Date }>(table: {
+  createdAt: AnyPgColumn;
+  id: AnyPgColumn;
+}): SortOrder<Row> {
+  return {
+    name: 'CREATED_AT_DESC',
+    column: table.createdAt,
+    id: table.id,
+    descending: true,
+    sqlType: 'timestamptz',
+    valueOf: (row) => row.createdAt,
+    idOf: (row) => row.id,
+  };
+}
+
 /** What a store needs to fetch one page: validated, decoded, with the direction settled. */
 export interface PageRequest {
   limit: number;

@@ -1,7 +1,7 @@
 import { avg, count, inArray } from 'drizzle-orm';
 import { BadUserInputError, NotFoundError } from '../errors.js';
 import { pagesByParent } from './pages-by-parent.js';
-import { pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import { newestFirst, pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
 import { violatedConstraint } from './postgres-errors.js';
 import { byKey, Store } from './store.js';
 import { reviews, type ReviewRow } from './tables/index.js';
@@ -21,18 +21,10 @@ export interface RatingSummary {
 
 /** Reviews newest first: the one definition the store and the compiled reads use. */
 export function reviewSortOrder(table = reviews): SortOrder<ReviewRow> {
-  return {
-    name: 'CREATED_AT_DESC',
-    column: table.createdAt,
-    id: table.id,
-    descending: true,
-    sqlType: 'timestamptz',
-    valueOf: (row) => row.createdAt,
-    idOf: (row) => row.id,
-  };
+  return newestFirst<ReviewRow>(table);
 }
 
-const newestFirst = reviewSortOrder();
+const newest = reviewSortOrder();
 
 export class ReviewStore extends Store {
   reviewsByIds(ids: readonly number[]): Promise<(ReviewRow | undefined)[]> {
@@ -44,14 +36,14 @@ export class ReviewStore extends Store {
    * DataLoader batch as a rejection (BAD_USER_INPUT), not as a synchronous throw it reports as its own fault.
    */
   async reviewsPagesByProduct(productIds: readonly number[], args: ConnectionArgs): Promise<Page<ReviewRow>[]> {
-    const request = pageRequest(args, newestFirst);
+    const request = pageRequest(args, newest);
     return this.run((db) =>
       pagesByParent(db, {
         table: reviews,
         parentColumn: reviews.productId,
         parentIds: productIds,
         parentOf: (row: ReviewRow) => row.productId,
-        order: newestFirst,
+        order: newest,
         request,
       }),
     );
