@@ -1,5 +1,5 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
-import { parseStorableTime } from '../db/index.js';
+import { isoTime, parseStorableTime } from '../db/index.js';
 
 function parseDateTime(value: unknown): Date {
   const date = parseStorableTime(value);
@@ -16,8 +16,7 @@ export const DateTime = new GraphQLScalarType<Date, string>({
   name: 'DateTime',
   description: 'An ISO 8601 timestamp in UTC with millisecond precision.',
   serialize(value) {
-    if (value instanceof Date) return value.toISOString();
-    return parseDateTime(value).toISOString();
+    return isoTime(value instanceof Date ? value : parseDateTime(value));
   },
   parseValue: parseDateTime,
   parseLiteral(ast) {

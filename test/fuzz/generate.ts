@@ -79,6 +79,7 @@ class OperationWriter {
     if (this.random.chance(0.15)) parts.push(this.leaf('__typename'));
     if (depth > 0 && this.random.chance(0.2)) parts.push(this.inlineFragment(type, depth));
     if (depth > 0 && this.random.chance(0.15)) parts.push(...this.fragmentSpreads(type, depth));
+    if (this.random.chance(0.03)) parts.push(this.doublingChain(type));
     const repeatable = picked.filter((field) => field.args.length === 0 && !isLeafType(getNamedType(field.type)));
     // The same field again under its own name: GraphQL merges the two selections.
     if (depth > 0 && repeatable.length > 0 && this.random.chance(0.2))
@@ -141,9 +142,16 @@ class OperationWriter {
         );
       } else parts.push(part);
     }
-    // A page inside a fragment on the connection (what Relay's generated queries do).
+    // A page inside a fragment on the connection, inline or named (what Relay's generated queries do).
     if (depth > 0 && this.random.chance(0.2))
       parts.push(`... on ${type.name} { nodes ${this.composite(item, depth - 1, { inFragment: true })} }`);
+    if (depth > 0 && this.random.chance(0.1)) {
+      const name = `P${(this.counter += 1)}`;
+      this.fragments.push(
+        `fragment ${name} on ${type.name} { edges { node ${this.composite(item, depth - 1, { inFragment: true })} } totalCount }`,
+      );
+      parts.push(`...${name}`);
+    }
     return `{ ${parts.join(' ')} }`;
   }
 
@@ -175,6 +183,18 @@ class OperationWriter {
     this.fragments.push(`fragment ${name} on ${on.name} ${body}`);
     const spread = `...${name}${this.random.chance(0.2) ? ` ${this.condition()}` : ''}`;
     return this.random.chance(0.3) ? [spread, `...${name}`] : [spread];
+  }
+
+  /** Fragments that each spread the next twice, the last selecting a few fields: 2^n selections unrolled, one collected. */
+  private doublingChain(type: GraphQLObjectType): string {
+    const names = Array.from({ length: this.random.int(3, 8) }, () => `D${(this.counter += 1)}`);
+    const leaves = Object.values(type.getFields()).filter((field) => isLeafType(getNamedType(field.type)) && field.args.length === 0);
+    names.forEach((name, index) => {
+      const next = names[index + 1];
+      const body = next ? `...${next} ...${next}` : ['__typename', ...this.random.some(leaves, 2).map((field) => field.name)].join(' ');
+      this.fragments.push(`fragment ${name} on ${type.name} { ${body} }`);
+    });
+    return `...${names[0]}`;
   }
 
   /** `@include` or `@skip` with a literal or a Boolean variable, absent (its default) or given. */
