@@ -15,7 +15,7 @@ import { fragmentsOf } from './limits/cost.js';
 import type { Metrics } from './metrics.js';
 import { reportOperation } from './plugins/observability.js';
 import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER, readRouteOptions, routingExtensions } from './plugins/routing.js';
-import type { ReadTemplates } from './read-templates.js';
+import type { ReadStatement, ReadTemplates } from './read-templates.js';
 
 /** Longer query texts are not remembered (they always take the full path). */
 const MAX_QUERY_LENGTH = 16 * 1024;
@@ -109,7 +109,7 @@ export class FastLane {
     // Charged before planning, as on the full path: the limits bound the plan's size.
     const charge = this.charge(known, coerced.coerced, context);
     if (!charge) return undefined;
-    const compiled = this.templates.statementFor(known.document, known.operation, coerced.coerced, context.caller);
+    const compiled = this.statementFor(known, coerced.coerced, context);
     if (!compiled) {
       this.accounting.cancel(charge);
       return undefined;
@@ -146,6 +146,15 @@ export class FastLane {
   private routeOptions(headers: IncomingHttpHeaders): RouteOptions | undefined {
     try {
       return readRouteOptions(routingHeaders(headers));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The request's statement; anything that goes wrong planning it is the full path's to report. */
+  private statementFor(known: KnownOperation, variables: Record<string, unknown>, context: GraphQLContext): ReadStatement | undefined {
+    try {
+      return this.templates.statementFor(known.document, known.operation, variables, context.caller);
     } catch {
       return undefined;
     }

@@ -1,4 +1,5 @@
 import {
+  GraphQLError,
   Kind,
   TypeInfo,
   visit,
@@ -9,6 +10,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { compileRead, isoTime, Slot, type CompiledRead, type ReadField, type ReadFormats } from '../db/index.js';
+import { ShopGraphError } from '../errors.js';
 import type { Caller } from './auth/index.js';
 import { ByteBoundedCache, identityOf, textBytes } from './byte-cache.js';
 import { fragmentsOf } from './limits/cost.js';
@@ -34,6 +36,7 @@ export interface ReadStatement {
 interface Template {
   /** The statement, with slots among its parameters. */
   statement: CompiledRead;
+  /** Whether it runs as a named prepared statement: a generic plan, within the PreparedTexts bound. */
   prepare: boolean;
   /** Every slot of the plan, in the statement or not: each is checked for every request. */
   slots: Slot[];
@@ -88,9 +91,10 @@ export class ReadTemplates {
       let plan: ReadField[] | undefined;
       try {
         plan = planRead(this.schema, operation, entry.fragments, planned, caller);
-      } catch {
+      } catch (error) {
         // Invalid arguments: the resolvers refuse them with the field named, and nothing refused is kept.
-        return undefined;
+        if (error instanceof ShopGraphError || error instanceof GraphQLError) return undefined;
+        throw error;
       }
       const statement = plan && compileRead(plan, FORMATS);
       template = statement
