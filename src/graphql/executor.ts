@@ -39,9 +39,9 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
         async executor(requestContext) {
           const context = requestContext.context as GraphQLContext;
           const { document, operation, request } = requestContext;
-          // No operation (an unknown operationName): graphql-js says so, which Apollo answers with 400.
           // The fast lane sent this request's read and saw it fail: a read is sent twice at most.
           if (context.failedRead !== undefined) return failedResult(context.failedRead);
+          // No operation (an unknown operationName): graphql-js says so, which Apollo answers with 400.
           const compiled = templates && operation && compiledStatement(templates, requestContext);
           if (compiled) {
             onCompiledRead?.(request, document, operation);
