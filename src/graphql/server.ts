@@ -69,7 +69,8 @@ export interface GraphQLServerOptions {
 
 /**
  * How the query cache bytes are shared. Parsed documents are the largest entries (about 320
- * bytes per token); compiled statements and persisted query texts come next.
+ * bytes per token); compiled statements and persisted query texts come next. `prepared`
+ * bounds the texts run as named prepared statements, which each connection keeps.
  */
 const CACHE_SHARES = { documents: 0.35, templates: 0.2, fastLane: 0.15, persistedQueries: 0.15, cost: 0.1, prepared: 0.05 };
 
