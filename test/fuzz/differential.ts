@@ -116,15 +116,17 @@ async function post(endpoint: Endpoint, caller: 'admin' | 'catalog', operation: 
 
 /**
  * What must be the same on every path: the status, the data and the errors, without request
- * ids. Errors are compared in a fixed order: graphql-js lists them as they happen, and which
- * of two failing DataLoader batches settles first is up to timing, not to the path.
+ * ids. graphql-js reports errors as they happen, so which of two failing DataLoader batches
+ * comes first, and which item of a list reports the error that nulls the whole list (the
+ * first of its items to fail), is up to timing, not to the path: errors are compared in a
+ * fixed order, and without the list indexes of their paths.
  */
 function comparable({ status, body }: Answer): string {
   const errors = body.errors
     ?.map((error) => {
-      if (!error.extensions?.requestId) return JSON.stringify(error);
-      const { requestId: _, ...extensions } = error.extensions;
-      return JSON.stringify({ ...error, extensions });
+      const { requestId: _, ...extensions } = error.extensions ?? {};
+      const path = (error as { path?: (string | number)[] }).path?.map((segment) => (typeof segment === 'number' ? '#' : segment));
+      return JSON.stringify({ ...error, ...(path ? { path } : {}), extensions });
     })
     .sort();
   return JSON.stringify({ status, data: body.data, errors });
