@@ -59,18 +59,29 @@ export interface Operation {
 }
 
 /**
- * The collected fields of an operation, kept so that the actual cost of each response is a
- * walk over its data alone, with the same collection the static cost counted.
+ * The fields of an operation that cost something (objects, lists, connections), as GraphQL's
+ * own collection selects them: built once per operation and what it reads of the variables,
+ * so the actual cost of each response is a walk over its data alone. Sub-selections shared
+ * by many paths are shared here too.
  */
 export interface CostPlan {
   /** The operation, whose document the collected fields point into. */
   operation: OperationDefinitionNode;
   collector: FieldCollector;
-  root: GraphQLObjectType | undefined;
-  fields: readonly CollectedField[];
-  /** Mutation fields cost MUTATION_COST each when they return data. */
-  mutation: boolean;
+  fields: readonly CostNode[];
+  /** Response keys of mutation fields, which cost MUTATION_COST each when they return data. */
+  mutationKeys: readonly string[];
 }
+
+type CostNode =
+  | { kind: 'object' | 'list'; key: string; item: ItemPlan }
+  | { kind: 'connection'; key: string; parts: readonly CostNode[]; pages: readonly { key: string; item: ItemPlan }[] };
+
+/**
+ * What an item of a field's value selects, by its position in a list: one set of fields, or
+ * for an interface whose ids name no type, one per type it may have (it costs the most of them).
+ */
+type ItemPlan = (index: number) => readonly (readonly CostNode[])[];
 
 const MUTATION_COST = 10;
 
@@ -133,30 +144,28 @@ export function analyseOperation({ schema, operation, fragments, variables }: Op
   const { aliases, directives } = countInDocument(operation, fragments);
   const collector = new FieldCollector(schema, fragments, variables);
   const root = schema.getRootType(operation.operation) ?? undefined;
-  const mutation = operation.operation === 'mutation';
-  if (!root)
-    return { cost: 0, depth: 0, aliases, directives, oversizedPages: [], plan: { operation, collector, root, fields: [], mutation } };
+  const shape = { cost: 0, depth: 0, aliases, directives, oversizedPages: [] as OperationShape['oversizedPages'] };
+  if (!root) return { ...shape, plan: { operation, collector, fields: [], mutationKeys: [] } };
   const fields = collector.fieldsOf(root, operation.selectionSet);
   const walk = new StaticWalk(collector, limits);
-  let cost = 0;
-  let depth = 0;
+  const planned: CostNode[] = [];
+  const mutationKeys = operation.operation === 'mutation' ? fields.filter((field) => field.definition).map((field) => field.key) : [];
   for (const field of fields) {
-    const figures = walk.field(field, field.key);
-    cost += figures.cost + (mutation && field.definition ? MUTATION_COST : 0);
-    depth = Math.max(depth, figures.depth);
+    const walked = walk.field(field, field.key);
+    shape.cost += walked.cost;
+    shape.depth = Math.max(shape.depth, walked.depth);
+    if (walked.node) planned.push(walked.node);
   }
-  return { cost, depth, aliases, directives, oversizedPages: walk.oversizedPages, plan: { operation, collector, root, fields, mutation } };
+  shape.cost += MUTATION_COST * mutationKeys.length;
+  return { ...shape, oversizedPages: walk.oversizedPages, plan: { operation, collector, fields: planned, mutationKeys } };
 }
 
 /** What an operation cost, by the same model, with the lists as long as they came back. */
 export function actualCost(plan: CostPlan, data: Record<string, unknown> | null | undefined): number {
-  if (!data || !plan.root) return 0;
+  if (!data) return 0;
   let total = 0;
-  for (const field of plan.fields) {
-    const value = data[field.key];
-    total += dataCost(plan.collector, field, value);
-    if (plan.mutation && field.definition && value != null) total += MUTATION_COST;
-  }
+  for (const node of plan.fields) total += nodeCost(node, data[node.key]);
+  for (const key of plan.mutationKeys) if (data[key] != null) total += MUTATION_COST;
   return total;
 }
 
@@ -165,85 +174,116 @@ interface Figures {
   depth: number;
 }
 
+interface Walked extends Figures {
+  /** How the field's value is costed after it ran; none for scalars and introspection. */
+  node?: CostNode;
+}
+
+interface Selection extends Figures {
+  fields: CostNode[];
+}
+
 /**
- * The static cost and depth of each collected field, memoised on the collector's objects, so
- * a sub-selection shared by many paths is counted once however large its total.
+ * The static cost and depth of each collected field, and its cost plan, memoised on the
+ * collector's objects, so a sub-selection shared by many paths is counted once however large
+ * its total.
  */
 class StaticWalk {
   readonly oversizedPages: OperationShape['oversizedPages'] = [];
-  private readonly figures = new Map<CollectedField, Figures>();
-  private readonly selections = new Map<CollectedField, Map<GraphQLObjectType, Figures>>();
+  private readonly walked = new Map<CollectedField, Walked>();
+  private readonly selections = new Map<CollectedField, Map<GraphQLObjectType, Selection>>();
 
   constructor(
     private readonly collector: FieldCollector,
     private readonly limits: CostLimits,
   ) {}
 
-  field(field: CollectedField, path: string): Figures {
-    let figures = this.figures.get(field);
-    if (!figures) {
-      figures = this.compute(field, path);
-      this.figures.set(field, figures);
+  field(field: CollectedField, path: string): Walked {
+    let walked = this.walked.get(field);
+    if (!walked) {
+      walked = this.compute(field, path);
+      this.walked.set(field, walked);
     }
-    return figures;
+    return walked;
   }
 
-  private compute(field: CollectedField, path: string): Figures {
+  private compute(field: CollectedField, path: string): Walked {
     const type = namedTypeOf(field);
     // Introspection is bounded by the schema's own size; its deep type references are no load.
     if (!field.definition || !type) return { cost: 0, depth: 0 };
     if (isLeafType(type)) return { cost: 0, depth: 1 };
+    const { key } = field;
     if (isConnection(field)) {
+      const connection = type as GraphQLObjectType;
       const size = this.pageSize(field, path);
       let cost = 2;
       let depth = 0;
-      for (const part of this.collector.subfieldsOf(type as GraphQLObjectType, field)) {
-        const figures = isPage(type as GraphQLObjectType, part)
-          ? this.times(size, this.selection(part, path))
-          : this.field(part, `${path}.${part.key}`);
-        cost += figures.cost;
-        depth = Math.max(depth, figures.depth);
+      const parts: CostNode[] = [];
+      const pages: { key: string; item: ItemPlan }[] = [];
+      for (const part of this.collector.subfieldsOf(connection, field)) {
+        if (isPage(connection, part)) {
+          const items = this.items(part, path);
+          cost += size * items.cost;
+          depth = Math.max(depth, items.depth + 1);
+          pages.push({ key: part.key, item: items.plan });
+        } else {
+          const walked = this.field(part, `${path}.${part.key}`);
+          cost += walked.cost;
+          depth = Math.max(depth, walked.depth);
+          if (walked.node) parts.push(walked.node);
+        }
       }
-      return { cost, depth: depth + 1 };
+      return { cost, depth: depth + 1, node: { kind: 'connection', key, parts, pages } };
     }
-    const items = this.selection(field, path);
-    if (!isList(field.definition.type)) return { cost: 1 + items.cost, depth: items.depth + 1 };
+    const items = this.items(field, path);
+    if (!isList(field.definition.type))
+      return { cost: 1 + items.cost, depth: items.depth + 1, node: { kind: 'object', key, item: items.plan } };
     const ids = argumentOf(this.collector, field, 'ids');
     const length = Array.isArray(ids) ? ids.length : this.limits.defaultListSize;
-    return { cost: 1 + length * items.cost, depth: items.depth + 1 };
+    return { cost: 1 + length * items.cost, depth: items.depth + 1, node: { kind: 'list', key, item: items.plan } };
   }
 
-  /** What one value of the field selects, for the type its id names, else the most of any type it may have. */
-  private selection(field: CollectedField, path: string): Figures {
-    const types = runtimeTypes(this.collector, field);
+  /**
+   * What one value of the field selects, and its plan: for the type its id names, else the
+   * most of any type it may have.
+   */
+  private items(field: CollectedField, path: string): Figures & { plan: ItemPlan } {
+    const possible = this.collector.possibleTypes(field);
+    const selections = new Map(possible.map((type) => [type, this.selectionOf(type, field, path)]));
+    const of = (types: readonly GraphQLObjectType[]) => types.map((type) => selections.get(type)!.fields);
     let cost = 0;
     let depth = 0;
-    for (const type of types) {
-      const figures = this.selectionOf(type, field, path);
-      cost = Math.max(cost, figures.cost);
-      depth = Math.max(depth, figures.depth);
+    for (const type of runtimeTypes(this.collector, field)) {
+      cost = Math.max(cost, selections.get(type)!.cost);
+      depth = Math.max(depth, selections.get(type)!.depth);
     }
-    return { cost, depth };
+    if (possible.length <= 1) {
+      const fields = of(possible);
+      return { cost, depth, plan: () => fields };
+    }
+    const ids = argumentOf(this.collector, field, 'ids');
+    const byIndex = Array.isArray(ids)
+      ? ids.map((_, index) => of(runtimeTypes(this.collector, field, index)))
+      : [of(runtimeTypes(this.collector, field))];
+    const anyType = of(possible);
+    return { cost, depth, plan: (index) => byIndex[Array.isArray(ids) ? index : 0] ?? anyType };
   }
 
-  private selectionOf(type: GraphQLObjectType, field: CollectedField, path: string): Figures {
+  private selectionOf(type: GraphQLObjectType, field: CollectedField, path: string): Selection {
     let byType = this.selections.get(field);
     if (!byType) this.selections.set(field, (byType = new Map()));
-    let figures = byType.get(type);
-    if (!figures) {
-      figures = { cost: 0, depth: 0 };
+    let selection = byType.get(type);
+    if (!selection) {
+      selection = { cost: 0, depth: 0, fields: [] };
       for (const child of this.collector.subfieldsOf(type, field)) {
-        const childFigures = this.field(child, `${path}.${child.key}`);
-        figures.cost += childFigures.cost;
-        figures.depth = Math.max(figures.depth, childFigures.depth);
+        const walked = this.field(child, `${path}.${child.key}`);
+        selection.cost += walked.cost;
+        selection.depth = Math.max(selection.depth, walked.depth);
+        if (walked.node) selection.fields.push(walked.node);
       }
-      byType.set(type, figures);
+      byType.set(type, selection);
     }
-    return figures;
-  }
-
-  private times(size: number, item: Figures): Figures {
-    return { cost: size * item.cost, depth: item.depth + 1 };
+    return selection;
   }
 
   private pageSize(field: CollectedField, path: string): number {
@@ -261,36 +301,37 @@ class StaticWalk {
 type Data = Record<string, unknown>;
 
 /** The actual cost of one field's value. A null value, or a field the data lacks, costs nothing. */
-function dataCost(collector: FieldCollector, field: CollectedField, value: unknown): number {
-  const type = namedTypeOf(field);
-  if (value === null || value === undefined || !field.definition || !type || isLeafType(type)) return 0;
-  if (isConnection(field)) {
-    let total = 2;
-    for (const part of collector.subfieldsOf(type as GraphQLObjectType, field)) {
-      const partValue = (value as Data)[part.key];
-      total += isPage(type as GraphQLObjectType, part) ? itemsCost(collector, part, partValue) : dataCost(collector, part, partValue);
+function nodeCost(node: CostNode, value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  switch (node.kind) {
+    case 'object':
+      return 1 + itemCost(node.item, value as Data, 0);
+    case 'list':
+      return 1 + itemsCost(node.item, value);
+    case 'connection': {
+      let total = 2;
+      for (const part of node.parts) total += nodeCost(part, (value as Data)[part.key]);
+      for (const page of node.pages) total += itemsCost(page.item, (value as Data)[page.key]);
+      return total;
     }
-    return total;
   }
-  if (Array.isArray(value)) return 1 + itemsCost(collector, field, value);
-  return 1 + itemCost(collector, field, value as Data, 0);
 }
 
-function itemsCost(collector: FieldCollector, field: CollectedField, items: unknown): number {
+function itemsCost(plan: ItemPlan, items: unknown): number {
   if (!Array.isArray(items)) return 0;
   let total = 0;
-  items.forEach((item, index) => {
-    if (item !== null && item !== undefined) total += itemCost(collector, field, item as Data, index);
-  });
+  for (let index = 0; index < items.length; index += 1) {
+    const item = items[index] as Data | null | undefined;
+    if (item !== null && item !== undefined) total += itemCost(plan, item, index);
+  }
   return total;
 }
 
-/** What one item selected, for its type: the type its id names, else the most of any type it may have. */
-function itemCost(collector: FieldCollector, field: CollectedField, item: Data, index: number): number {
+function itemCost(plan: ItemPlan, item: Data, index: number): number {
   let most = 0;
-  for (const type of runtimeTypes(collector, field, index)) {
+  for (const fields of plan(index)) {
     let total = 0;
-    for (const child of collector.subfieldsOf(type, field)) total += dataCost(collector, child, item[child.key]);
+    for (const field of fields) total += nodeCost(field, item[field.key]);
     most = Math.max(most, total);
   }
   return most;
