@@ -116,20 +116,37 @@ async function post(endpoint: Endpoint, caller: 'admin' | 'catalog', operation: 
 
 /**
  * What must be the same on every path: the status, the data and the errors, without request
- * ids. graphql-js reports errors as they happen, so which of two failing DataLoader batches
- * comes first, and which item of a list reports the error that nulls the whole list (the
- * first of its items to fail), is up to timing, not to the path: errors are compared in a
- * fixed order, and without the list indexes of their paths.
+ * ids. graphql-js reports errors as they happen, and when several fields under one nullable
+ * field fail, it reports the first to fail and nulls that field (the others' errors are
+ * dropped): which one is first is up to timing, also on the resolvers alone. So an error
+ * that nulled an ancestor counts only as "something nulled that ancestor" (the null itself is
+ * in the data, compared exactly), the others are compared in full, in a fixed order, with
+ * the list indexes of their paths left out.
  */
 function comparable({ status, body }: Answer): string {
-  const errors = body.errors
-    ?.map((error) => {
-      const { requestId: _, ...extensions } = error.extensions ?? {};
-      const path = (error as { path?: (string | number)[] }).path?.map((segment) => (typeof segment === 'number' ? '#' : segment));
-      return JSON.stringify({ ...error, ...(path ? { path } : {}), extensions });
-    })
-    .sort();
-  return JSON.stringify({ status, data: body.data, errors });
+  const errors = body.errors?.map((error) => {
+    const { requestId: _, ...extensions } = error.extensions ?? {};
+    const path = (error as { path?: (string | number)[] }).path;
+    const nulled = path && nulledAncestor(body.data, path);
+    if (nulled) return JSON.stringify({ nulled: withoutIndexes(nulled) });
+    return JSON.stringify({ ...error, ...(path ? { path: withoutIndexes(path) } : {}), extensions });
+  });
+  return JSON.stringify({ status, data: body.data, errors: errors && [...new Set(errors)].sort() });
+}
+
+/** The path of the outermost null above the end of `path` in `data`, if the error's null went up to one. */
+function nulledAncestor(data: unknown, path: (string | number)[]): (string | number)[] | undefined {
+  let value = data;
+  for (let depth = 0; depth < path.length - 1; depth += 1) {
+    if (value === null || value === undefined) return path.slice(0, depth);
+    value = (value as Record<string | number, unknown>)[path[depth]!];
+    if (value === null) return path.slice(0, depth + 1);
+  }
+  return undefined;
+}
+
+function withoutIndexes(path: (string | number)[]): string[] {
+  return path.map((segment) => (typeof segment === 'number' ? '#' : segment));
 }
 
 /** Prints a mismatch so it can be run again by hand. */
