@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { compileRead } from '../../src/db/index.js';
 import type { Caller } from '../../src/graphql/auth/index.js';
 import { globalIdSql } from '../../src/graphql/ids.js';
+import { fragmentsOf } from '../../src/graphql/limits/cost.js';
 import { planRead, PLANNED_FIELDS } from '../../src/graphql/read-plan.js';
 import { DateTime } from '../../src/graphql/scalars.js';
 import { loadSchemaSource } from '../../src/graphql/schema-source.js';
@@ -16,7 +17,7 @@ const admin: Caller = { kind: 'api-key', id: 'key:test', label: 'test', scopes: 
 function compiled(query: string) {
   const document = parse(query);
   const operation = document.definitions.find((definition) => definition.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
-  const plan = planRead(schema, operation, {}, {}, admin);
+  const plan = planRead(schema, operation, fragmentsOf(document), {}, admin);
   return plan && compileRead(plan, { globalId: globalIdSql });
 }
 
@@ -58,5 +59,18 @@ describe('the planning table', () => {
       const args = field.name === 'nodes' ? '(ids: ["x"])' : '(id: "x")';
       expect(compiled(`{ ${field.name}${args} ${selection} }`)).toBeUndefined();
     }
+  });
+
+  it('leaves to the resolvers an operation whose shared fragments unroll into more fields than one statement selects', () => {
+    const chain = (length: number) => {
+      const levels = Array.from(
+        { length },
+        (_, i) => `fragment C${i} on Category { a: parent { ...C${i + 1} } b: parent { ...C${i + 1} } }`,
+      );
+      return `{ category(id: "${gid('Category', 1)}") { ...C0 } }\n${levels.join('\n')}\nfragment C${length} on Category { id }`;
+    };
+    // 2^6 fields in the statement; 2^12 are more than it takes.
+    expect(compiled(chain(5))).toMatchObject({ text: expect.stringContaining('select') });
+    expect(compiled(chain(11))).toBeUndefined();
   });
 });
