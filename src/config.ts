@@ -26,6 +26,7 @@ export interface Config {
   routing: RoutingConfig;
   auth: AuthSettings;
   server: ServerSettings;
+  queries: QuerySettings;
   backup: BackupSettings;
   edge: EdgeSettings;
   /** OpenTelemetry traces; undefined: none are recorded. */
@@ -91,6 +92,14 @@ export interface ServerSettings {
     /** `SHOPGRAPH_MAX_TOKENS`, default 5000. */
     maxTokens: number;
   };
+}
+
+/** Query texts, and what the server keeps of them: parsed documents, statements, cost plans, persisted queries. */
+export interface QuerySettings {
+  /** `SHOPGRAPH_MAX_QUERY_BYTES`, default 65536: the longest query text accepted. */
+  maxQueryBytes: number;
+  /** `SHOPGRAPH_QUERY_CACHE_BYTES`, default 64 MiB: what those caches may hold together. */
+  cacheBytes: number;
 }
 
 /** Who may call, and how much (see src/graphql/auth). */
@@ -226,6 +235,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     auth: readAuth(env),
     server: readServer(env),
+    queries: readQueries(env),
     backup: readBackup(env),
     edge: readEdge(env),
     tracing: readTracing(env),
@@ -351,6 +361,13 @@ function readServer(env: Env): ServerSettings {
       maxDirectives: readInteger(env, 'SHOPGRAPH_MAX_DIRECTIVES', 50, { min: 0, max: 10_000 }),
       maxTokens: readInteger(env, 'SHOPGRAPH_MAX_TOKENS', 5000, { min: 100, max: 1_000_000 }),
     },
+  };
+}
+
+function readQueries(env: Env): QuerySettings {
+  return {
+    maxQueryBytes: readInteger(env, 'SHOPGRAPH_MAX_QUERY_BYTES', 64 * 1024, { min: 1024, max: 100 * 1024 * 1024 }),
+    cacheBytes: readInteger(env, 'SHOPGRAPH_QUERY_CACHE_BYTES', 64 * 1024 * 1024, { min: 1024 * 1024, max: 2 ** 40 }),
   };
 }
 

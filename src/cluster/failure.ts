@@ -11,6 +11,11 @@ export type FailureKind =
   | 'connection-lost'
   /** The node is a replica now (SQLSTATE 25006): the write was refused, nothing ran. */
   | 'read-only'
+  /**
+   * A read got no answer within the read timeout and was cancelled. The node may only be
+   * busy: its probes, not this statement, decide whether it is taken out.
+   */
+  | 'timed-out'
   /** Anything else: the statement's own error (constraint, bad input, ...). */
   | 'statement';
 
@@ -40,7 +45,7 @@ function classifySqlState(code: string): FailureKind | undefined {
 
 export function classifyFailure(error: unknown): FailureKind {
   for (const cause of causeChain(error)) {
-    if (cause instanceof StatementTimeoutError) return 'connection-lost';
+    if (cause instanceof StatementTimeoutError) return 'timed-out';
     const code = (cause as { code?: unknown }).code;
     if (typeof code !== 'string') continue;
     if (NOT_CONNECTED_CODES.has(code)) return 'not-connected';
@@ -57,8 +62,9 @@ export function isNodeFailure(kind: FailureKind): boolean {
 }
 
 /**
- * A statement got no answer within the client-side time limit. The node may be cut off
- * without the connection noticing (a black-holed link), so this counts as a lost connection.
+ * A statement got no answer within the client-side time limit. The node may be slow, busy
+ * or cut off without the connection noticing (a black-holed link): the statement is
+ * cancelled and the read may go elsewhere, and the probes that follow tell the cases apart.
  */
 export class StatementTimeoutError extends Error {
   constructor(timeoutMs: number) {

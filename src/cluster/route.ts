@@ -81,9 +81,11 @@ export class Route {
   /** The pinned node's position when it was chosen: a replacement must be at least there, on its timeline. */
   private floor: Position | undefined;
   private wrote = false;
+  /** Whether this route cancelled its statements because one passed the read timeout. */
+  private cancelledSlow = false;
   /** Statements sent through this route, so a deadline can cancel the ones still running. */
   private readonly statements = new Set<{ cancel(): unknown }>();
-  private readonly clients = new Map<ClusterNode, { pool: Sql; client: Sql }>();
+  private readonly clients = new Map<ClusterNode, { pool: Sql; client: Sql; unnamed: Sql }>();
 
   constructor(
     private readonly host: RouteHost,
@@ -121,17 +123,23 @@ export class Route {
 
   /**
    * The node's pool as this route uses it: the same connections, but every statement is
-   * remembered so the request's deadline can cancel it on the server.
+   * remembered so the request's deadline can cancel it on the server. Its statements are named
+   * prepared statements, planned once per connection; with `prepare: false` they are unnamed,
+   * planned with each execution's values.
    */
-  clientFor(node: ClusterNode): Sql {
+  clientFor(node: ClusterNode, { prepare = true }: { prepare?: boolean } = {}): Sql {
     const pool = node.sql;
     let entry = this.clients.get(node);
     // A node that went down gets a new pool; wrap the one in use now.
     if (!entry || entry.pool !== pool) {
-      entry = { pool, client: trackStatements(pool, this.statements, node) };
+      entry = {
+        pool,
+        client: trackStatements(pool, this.statements, node, true),
+        unnamed: trackStatements(pool, this.statements, node, false),
+      };
       this.clients.set(node, entry);
     }
-    return entry.client;
+    return prepare ? entry.client : entry.unnamed;
   }
 
   async run<T>(work: (node: ClusterNode) => Promise<T>, options: RunOptions = {}): Promise<T> {
@@ -140,7 +148,7 @@ export class Route {
     try {
       return await this.attempt(first, work, options);
     } catch (error) {
-      const kind = classifyFailure(error);
+      const kind = this.failureOf(error);
       if (kind === 'statement') throw error;
       this.host.reportFailure(first, kind);
       if (!this.mayRetry(kind, error, options)) throw this.giveUp(kind, error, options);
@@ -159,7 +167,7 @@ export class Route {
     try {
       return await this.attempt(replacement, work, options);
     } catch (error) {
-      const kind = classifyFailure(error);
+      const kind = this.failureOf(error);
       if (kind === 'statement' && !(uncertain && error instanceof RequestTimeoutError)) throw error;
       if (kind !== 'statement') this.host.reportFailure(replacement, kind);
       throw uncertain ? new WriteOutcomeUnknownError({ cause: error }) : this.giveUp(kind, error, options);
@@ -209,6 +217,10 @@ export class Route {
       const result = await (options.kind === 'write' ? running : withTimeout(running, this.host.statementTimeoutMs));
       if (options.kind === 'write') this.wrote = true;
       return result;
+    } catch (error) {
+      // A read past the read timeout is cancelled on its node, not abandoned to run on there.
+      if (error instanceof StatementTimeoutError) this.cancelSlow();
+      throw error;
     } finally {
       node.inFlight -= 1;
       node.observeLatency(performance.now() - started);
@@ -229,8 +241,7 @@ export class Route {
     return new Promise<T>((resolve, reject) => {
       let verdictTimer: NodeJS.Timeout | undefined;
       const stopWaiting = deadline.whenPassed(() => {
-        // A cancel request that cannot reach the node fails on its own; the deadline answers.
-        for (const statement of this.statements) Promise.resolve(statement.cancel()).catch(() => {});
+        this.cancelStatements();
         if (!isWrite) reject(new RequestTimeoutError(timeoutMs));
         else verdictTimer = setTimeout(() => reject(new WriteOutcomeUnknownError()), CANCEL_VERDICT_MS);
       });
@@ -247,8 +258,30 @@ export class Route {
     });
   }
 
+  /** How `error` failed; a cancellation this route sent after the read timeout counts as that timeout. */
+  private failureOf(error: unknown): FailureKind {
+    return this.cancelledSlow && isCancellation(error) ? 'timed-out' : classifyFailure(error);
+  }
+
+  /**
+   * Cancels the route's statements (those of a read route all run on the slow node). A cancel
+   * request that cannot reach the node fails on its own; the probes deal with the node.
+   */
+  private cancelSlow(): void {
+    this.cancelledSlow = true;
+    this.cancelStatements();
+  }
+
+  /**
+   * Asks the server to cancel every statement of this route. A cancel request that cannot
+   * reach the node fails on its own; whoever cancels answers the client either way.
+   */
+  private cancelStatements(): void {
+    for (const statement of this.statements) Promise.resolve(statement.cancel()).catch(() => {});
+  }
+
   private mayRetry(kind: FailureKind, error: unknown, options: RunOptions): boolean {
-    if (options.kind !== 'write') return isNodeFailure(kind) || kind === 'read-only';
+    if (options.kind !== 'write') return isNodeFailure(kind) || kind === 'read-only' || kind === 'timed-out';
     // A write may run again only if it cannot have run the first time, or if running it
     // twice does no harm.
     if (kind === 'not-connected' || kind === 'read-only') return true;
@@ -256,6 +289,7 @@ export class Route {
   }
 
   private giveUp(kind: FailureKind, error: unknown, options: RunOptions): Error {
+    if (kind === 'timed-out') return new RequestTimeoutError(this.host.statementTimeoutMs, { cause: error });
     if (options.kind === 'write' && mayHaveRun(kind, error)) return new WriteOutcomeUnknownError({ cause: error });
     if (this.intent === 'write' || this.options.primary)
       return new PrimaryUnavailableError('the primary database stopped answering', 1, { cause: error });
@@ -277,14 +311,14 @@ function isCancellation(error: unknown): boolean {
  * and traced as a statement of `node`. postgres.js statements are lazy thenables, so they are
  * only collected here, never awaited or chained, which would change how they run.
  */
-function trackStatements(sql: Sql, statements: Set<{ cancel(): unknown }>, node: ClusterNode): Sql {
+function trackStatements(sql: Sql, statements: Set<{ cancel(): unknown }>, node: ClusterNode, prepare: boolean): Sql {
   return new Proxy(sql, {
     get(target, property, receiver) {
       if (property === 'unsafe') {
         return (query: string, parameters?: unknown[], options?: Record<string, unknown>) => {
           // Named prepared statements: the server parses and plans each distinct statement
           // once per connection instead of on every call (drizzle asks for unnamed ones).
-          const statement = target.unsafe(query, parameters as never, { ...options, prepare: true });
+          const statement = target.unsafe(query, parameters as never, { ...options, prepare });
           statements.add(statement);
           traceStatement(statement, query, node);
           return statement;
@@ -293,7 +327,9 @@ function trackStatements(sql: Sql, statements: Set<{ cancel(): unknown }>, node:
       if (property === 'begin') {
         return (...args: unknown[]) => {
           const callback = args.pop() as (tx: Sql) => unknown;
-          return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: Sql) => callback(trackStatements(tx, statements, node)));
+          return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: Sql) =>
+            callback(trackStatements(tx, statements, node, prepare)),
+          );
         };
       }
       return Reflect.get(target, property, receiver) as unknown;

@@ -1,9 +1,10 @@
-import { and, asc, count, eq, exists, gte, ilike, inArray, isNull, lte, notExists, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, exists, gte, ilike, inArray, isNull, lte, notExists, sql, type SQL } from 'drizzle-orm';
 import { BadUserInputError, NotFoundError } from '../errors.js';
 import { containsPattern } from './like.js';
 import { pagesByParent } from './pages-by-parent.js';
 import { violatedConstraint } from './postgres-errors.js';
-import { pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import { keysetOrderBy, pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import { Slot, translated, type Planned } from './slot.js';
 import { byKey, groupByKey, Store } from './store.js';
 import { categories, inventoryLevels, products, type CategoryRow, type ProductRow } from './tables/index.js';
 
@@ -39,31 +40,40 @@ export interface NewProduct {
 
 export type ProductChanges = Partial<Omit<NewProduct, 'sku'>>;
 
-const productOrderColumns = {
-  NAME: { column: products.name, sqlType: 'text', valueOf: (row: ProductRow) => row.name },
-  PRICE: { column: products.priceAmount, sqlType: 'numeric', valueOf: (row: ProductRow) => row.priceAmount },
-  CREATED_AT: { column: products.createdAt, sqlType: 'timestamptz', valueOf: (row: ProductRow) => row.createdAt },
-} as const;
+/** The column each product order sorts by, of `table` (the products table, or an alias of it in a compiled read). */
+function productOrderColumns(table: typeof products) {
+  return {
+    NAME: { column: table.name, sqlType: 'text', valueOf: (row: ProductRow) => row.name },
+    PRICE: { column: table.priceAmount, sqlType: 'numeric', valueOf: (row: ProductRow) => row.priceAmount },
+    CREATED_AT: { column: table.createdAt, sqlType: 'timestamptz', valueOf: (row: ProductRow) => row.createdAt },
+  } as const;
+}
 
-function productSortOrder({ field, direction }: ProductOrder): SortOrder<ProductRow> {
+/** How products are sorted for `order`: the one definition the store and the compiled reads use. */
+export function productSortOrder({ field, direction }: ProductOrder, table = products): SortOrder<ProductRow> {
   return {
     name: `${field}_${direction}`,
-    id: products.id,
+    id: table.id,
     descending: direction === 'DESC',
     idOf: (row) => row.id,
-    ...productOrderColumns[field],
+    ...productOrderColumns(table)[field],
   };
 }
 
-const categoryOrder: SortOrder<CategoryRow> = {
-  name: 'NAME_ASC',
-  column: categories.name,
-  id: categories.id,
-  descending: false,
-  sqlType: 'text',
-  valueOf: (row) => row.name,
-  idOf: (row) => row.id,
-};
+/** Categories by name, then id. */
+export function categorySortOrder(table = categories): SortOrder<CategoryRow> {
+  return {
+    name: 'NAME_ASC',
+    column: table.name,
+    id: table.id,
+    descending: false,
+    sqlType: 'text',
+    valueOf: (row) => row.name,
+    idOf: (row) => row.id,
+  };
+}
+
+const categoryOrder = categorySortOrder();
 
 /** Categories and products. */
 export class CatalogStore extends Store {
@@ -78,7 +88,7 @@ export class CatalogStore extends Store {
         .select()
         .from(categories)
         .where(inArray(categories.parentId, [...parentIds]))
-        .orderBy(asc(categories.name), asc(categories.id));
+        .orderBy(...keysetOrderBy(categoryOrder, { backward: false }));
       return groupByKey(parentIds, rows, (row) => row.parentId!);
     });
   }
@@ -113,8 +123,11 @@ export class CatalogStore extends Store {
     return this.keysetPage(products, productConditions(filter), productSortOrder(order), args);
   }
 
-  /** One page of products for each category, with the same filter and order for all. */
-  productsPagesByCategory(
+  /**
+   * One page of products for each category, with the same filter and order for all. Async, so a bad cursor fails the
+   * DataLoader batch as a rejection (BAD_USER_INPUT), not as a synchronous throw it reports as its own fault.
+   */
+  async productsPagesByCategory(
     categoryIds: readonly number[],
     filter: ProductFilter,
     order: ProductOrder,
@@ -182,25 +195,39 @@ export class CatalogStore extends Store {
   }
 }
 
-function parentCondition(parentId: number | null): SQL {
-  return parentId === null ? isNull(categories.parentId) : eq(categories.parentId, parentId);
+/** Categories under `parentId`, or the roots when it is null. */
+export function parentCondition(parentId: number | Slot | null, table = categories): SQL {
+  return parentId === null ? isNull(table.parentId) : eq(table.parentId, parentId);
 }
 
-function productConditions(filter: ProductFilter): SQL | undefined {
-  const available = availableStock();
+/**
+ * Filter fields whose selectivity depends on their value (one search term matches a handful
+ * of names, another thousands; a price range may be narrow or wide): a compiled read with one
+ * of them is planned for each execution's values rather than once for all.
+ */
+export const VALUE_SENSITIVE_PRODUCT_FILTERS: readonly (keyof ProductFilter)[] = ['search', 'minPrice', 'maxPrice'];
+
+/** Product filter fields that only ever become a parameter: slots of a compiled read. */
+export const PRODUCT_FILTER_PARAMETERS = ['categoryId', 'search', 'minPrice', 'maxPrice', 'status'] as const;
+
+export type PlannedProductFilter = Planned<ProductFilter, (typeof PRODUCT_FILTER_PARAMETERS)[number]>;
+
+/** The conditions of a product filter on `table`: the one definition the store and the compiled reads use. */
+export function productConditions(filter: PlannedProductFilter, table = products): SQL | undefined {
+  const available = availableStock(table);
   return and(
-    filter.categoryId === undefined ? undefined : eq(products.categoryId, filter.categoryId),
-    filter.search === undefined ? undefined : ilike(products.name, containsPattern(filter.search)),
-    filter.minPrice === undefined ? undefined : gte(products.priceAmount, filter.minPrice),
-    filter.maxPrice === undefined ? undefined : lte(products.priceAmount, filter.maxPrice),
-    filter.status === undefined ? undefined : eq(products.status, filter.status),
+    filter.categoryId === undefined ? undefined : eq(table.categoryId, filter.categoryId),
+    filter.search === undefined ? undefined : ilike(table.name, translated(filter.search, containsPattern)),
+    filter.minPrice === undefined ? undefined : gte(table.priceAmount, filter.minPrice),
+    filter.maxPrice === undefined ? undefined : lte(table.priceAmount, filter.maxPrice),
+    filter.status === undefined ? undefined : eq(table.status, filter.status),
     filter.inStock === undefined ? undefined : filter.inStock ? exists(available) : notExists(available),
   );
 }
 
 /** Stock rows of the outer product with units that can be ordered. */
-function availableStock() {
-  return sql`(select 1 from ${inventoryLevels} where ${inventoryLevels.productId} = ${products.id} and ${inventoryLevels.onHand} > ${inventoryLevels.reserved})`;
+function availableStock(table: typeof products) {
+  return sql`(select 1 from ${inventoryLevels} where ${inventoryLevels.productId} = ${table.id} and ${inventoryLevels.onHand} > ${inventoryLevels.reserved})`;
 }
 
 function translateProductError(error: unknown, categoryId: number | undefined): unknown {

@@ -1,6 +1,7 @@
-import { count, ilike, or } from 'drizzle-orm';
+import { count, ilike, or, type SQL } from 'drizzle-orm';
 import { containsPattern } from './like.js';
-import type { ConnectionArgs, Page, SortOrder } from './pagination.js';
+import { newestFirst, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import { translated, type Planned } from './slot.js';
 import { Store } from './store.js';
 import { customers, type CustomerRow } from './tables/index.js';
 
@@ -9,15 +10,12 @@ export interface CustomerFilter {
   search?: string;
 }
 
-const newestFirst: SortOrder<CustomerRow> = {
-  name: 'CREATED_AT_DESC',
-  column: customers.createdAt,
-  id: customers.id,
-  descending: true,
-  sqlType: 'timestamptz',
-  valueOf: (row) => row.createdAt,
-  idOf: (row) => row.id,
-};
+/** Customers newest first: the one definition the store and the compiled reads use. */
+export function customerSortOrder(table = customers): SortOrder<CustomerRow> {
+  return newestFirst<CustomerRow>(table);
+}
+
+const newest = customerSortOrder();
 
 export class CustomerStore extends Store {
   customersByIds(ids: readonly number[]): Promise<(CustomerRow | undefined)[]> {
@@ -26,7 +24,7 @@ export class CustomerStore extends Store {
 
   /** Customers, newest first. */
   customersPage(filter: CustomerFilter, args: ConnectionArgs): Promise<Page<CustomerRow>> {
-    return this.keysetPage(customers, customerConditions(filter), newestFirst, args);
+    return this.keysetPage(customers, customerConditions(filter), newest, args);
   }
 
   customersCount(filter: CustomerFilter): Promise<number> {
@@ -37,8 +35,17 @@ export class CustomerStore extends Store {
   }
 }
 
-function customerConditions(filter: CustomerFilter) {
+/** Customer filter fields that only ever become a parameter: slots of a compiled read. */
+export const CUSTOMER_FILTER_PARAMETERS = ['search'] as const;
+
+export type PlannedCustomerFilter = Planned<CustomerFilter, (typeof CUSTOMER_FILTER_PARAMETERS)[number]>;
+
+/** Filter fields whose selectivity depends on their value; see VALUE_SENSITIVE_PRODUCT_FILTERS. */
+export const VALUE_SENSITIVE_CUSTOMER_FILTERS: readonly (keyof CustomerFilter)[] = ['search'];
+
+/** The conditions of a customer filter on `table`: the one definition the store and the compiled reads use. */
+export function customerConditions(filter: PlannedCustomerFilter, table = customers): SQL | undefined {
   if (filter.search === undefined) return undefined;
-  const pattern = containsPattern(filter.search);
-  return or(ilike(customers.name, pattern), ilike(customers.email, pattern));
+  const pattern = translated(filter.search, containsPattern);
+  return or(ilike(table.name, pattern), ilike(table.email, pattern));
 }

@@ -1,22 +1,43 @@
 export { ApiKeyStore, KEY_REVOKED_CHANNEL, type NewApiKey } from './api-key-store.js';
 export {
   CatalogStore,
+  PRODUCT_FILTER_PARAMETERS,
+  productSortOrder,
+  categorySortOrder,
   type NewProduct,
   type ProductChanges,
   type ProductFilter,
   type ProductOrder,
   type ProductStatus,
 } from './catalog-store.js';
-export { CustomerStore, type CustomerFilter } from './customer-store.js';
+export { CustomerStore, CUSTOMER_FILTER_PARAMETERS, customerSortOrder, type CustomerFilter } from './customer-store.js';
 export { InventoryStore } from './inventory-store.js';
 export { migrateDatabase } from './migrate.js';
 export { multiplyAmount, parseAmount, parseCurrency } from './money.js';
-export { OrderStore, type IdempotencyKey, type NewOrder, type OrderFilter, type OrderLine, type PlacedOrder } from './order-store.js';
-export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, validateConnectionArgs, type ConnectionArgs, type Page } from './pagination.js';
-export { compileRead, Slot, type CompiledRead, type ReadField } from './read-compiler.js';
-export { ReviewStore, type NewReview, type RatingSummary } from './review-store.js';
+export {
+  OrderStore,
+  ORDER_FILTER_PARAMETERS,
+  orderSortOrder,
+  type IdempotencyKey,
+  type NewOrder,
+  type OrderFilter,
+  type OrderLine,
+  type PlacedOrder,
+} from './order-store.js';
+export {
+  MAX_PAGE_SIZE,
+  pageRequest,
+  validateConnectionArgs,
+  type ConnectionArgs,
+  type Page,
+  type PlannedPageRequest,
+} from './pagination.js';
+export { compileRead, type CompiledRead, type ReadField, type ReadFormats } from './read-compiler.js';
+export { ReviewStore, reviewSortOrder, type NewReview, type RatingSummary } from './review-store.js';
+export { Slot, translated } from './slot.js';
 export { seedDatabase, generateSeedData, type SeedCounts, type SeedOutcome } from './seed/index.js';
 export { createStores, type Stores } from './stores.js';
+export { base64urlSql, isoTime, isStorableText, parseStorableTime } from './values.js';
 export type {
   ApiKeyRow,
   CategoryRow,

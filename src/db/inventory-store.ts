@@ -1,13 +1,28 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { InsufficientStockError, NotFoundError } from '../errors.js';
 import { violatedConstraint } from './postgres-errors.js';
 import { groupByKey, Store } from './store.js';
 import { inventoryLevels, warehouses, type InventoryLevelRow, type WarehouseRow } from './tables/index.js';
 
+/** Warehouses by code: the one order the store and the compiled reads use. */
+export function warehouseOrder(table = warehouses): SQL[] {
+  return [asc(table.code)];
+}
+
+/** A product's stock rows by warehouse (the product's own order is the store's batching). */
+export function stockOrder(table = inventoryLevels): SQL[] {
+  return [asc(table.warehouseId)];
+}
+
 /** Warehouses and the stock of each product in each of them. */
 export class InventoryStore extends Store {
   warehouses(): Promise<WarehouseRow[]> {
-    return this.run((db) => db.select().from(warehouses).orderBy(asc(warehouses.code)));
+    return this.run((db) =>
+      db
+        .select()
+        .from(warehouses)
+        .orderBy(...warehouseOrder()),
+    );
   }
 
   warehousesByIds(ids: readonly number[]): Promise<(WarehouseRow | undefined)[]> {
@@ -21,7 +36,7 @@ export class InventoryStore extends Store {
         .select()
         .from(inventoryLevels)
         .where(inArray(inventoryLevels.productId, [...productIds]))
-        .orderBy(asc(inventoryLevels.productId), asc(inventoryLevels.warehouseId));
+        .orderBy(asc(inventoryLevels.productId), ...stockOrder());
       return groupByKey(productIds, rows, (row) => row.productId);
     });
   }

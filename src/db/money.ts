@@ -1,3 +1,4 @@
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { BadUserInputError } from '../errors.js';
 
 /**
@@ -37,4 +38,14 @@ export function centsToAmount(cents: bigint): string {
 
 export function multiplyAmount(amount: string, factor: number): string {
   return centsToAmount(amountToCents(amount) * BigInt(factor));
+}
+
+/** An amount as the API writes it (`centsToAmount`: two fraction digits), computed by PostgreSQL. */
+export function amountSql(amount: SQLWrapper): SQL {
+  return sql`(${amount})::numeric(14, 2)::text`;
+}
+
+/** `multiplyAmount` computed by PostgreSQL. */
+export function multiplyAmountSql(amount: SQLWrapper, factor: SQLWrapper): SQL {
+  return amountSql(sql`${amount} * ${factor}`);
 }

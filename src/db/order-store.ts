@@ -4,8 +4,9 @@ import { BadUserInputError, InsufficientStockError, InvalidStateError, NotFoundE
 import type { Executor } from './database.js';
 import { amountToCents, centsToAmount } from './money.js';
 import { pagesByParent } from './pages-by-parent.js';
-import { pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import { newestFirst, pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
 import { violatedConstraint } from './postgres-errors.js';
+import type { Planned } from './slot.js';
 import { byKey, groupByKey, inTransaction, Store } from './store.js';
 import { inventoryLevels, orderItems, orders, products, type OrderItemRow, type OrderRow, type OrderStatus } from './tables/index.js';
 
@@ -43,15 +44,17 @@ export interface PlacedOrder {
 
 const CANCELLABLE: readonly OrderStatus[] = ['PENDING', 'PAID'];
 
-const newestFirst: SortOrder<OrderRow> = {
-  name: 'CREATED_AT_DESC',
-  column: orders.createdAt,
-  id: orders.id,
-  descending: true,
-  sqlType: 'timestamptz',
-  valueOf: (row) => row.createdAt,
-  idOf: (row) => row.id,
-};
+/** Orders newest first: the one definition the store and the compiled reads use. */
+export function orderSortOrder(table = orders): SortOrder<OrderRow> {
+  return newestFirst<OrderRow>(table);
+}
+
+const newest = orderSortOrder();
+
+/** An order's lines as it lists them: in the order they were written. */
+export function orderItemOrder(table = orderItems): SQL[] {
+  return [asc(table.id)];
+}
 
 /** Orders, their items, placing and cancelling them. */
 export class OrderStore extends Store {
@@ -61,7 +64,7 @@ export class OrderStore extends Store {
 
   /** Orders, newest first. */
   ordersPage(filter: OrderFilter, args: ConnectionArgs): Promise<Page<OrderRow>> {
-    return this.keysetPage(orders, orderConditions(filter), newestFirst, args);
+    return this.keysetPage(orders, orderConditions(filter), newest, args);
   }
 
   ordersCount(filter: OrderFilter): Promise<number> {
@@ -71,16 +74,19 @@ export class OrderStore extends Store {
     });
   }
 
-  /** One page of orders, newest first, for each customer. */
-  ordersPagesByCustomer(customerIds: readonly number[], args: ConnectionArgs): Promise<Page<OrderRow>[]> {
-    const request = pageRequest(args, newestFirst);
+  /**
+   * One page of orders, newest first, for each customer. Async, so a bad cursor fails the
+   * DataLoader batch as a rejection (BAD_USER_INPUT), not as a synchronous throw it reports as its own fault.
+   */
+  async ordersPagesByCustomer(customerIds: readonly number[], args: ConnectionArgs): Promise<Page<OrderRow>[]> {
+    const request = pageRequest(args, newest);
     return this.run((db) =>
       pagesByParent(db, {
         table: orders,
         parentColumn: orders.customerId,
         parentIds: customerIds,
         parentOf: (row: OrderRow) => row.customerId,
-        order: newestFirst,
+        order: newest,
         request,
       }),
     );
@@ -103,7 +109,7 @@ export class OrderStore extends Store {
         .select()
         .from(orderItems)
         .where(inArray(orderItems.orderId, [...orderIds]))
-        .orderBy(asc(orderItems.orderId), asc(orderItems.id));
+        .orderBy(asc(orderItems.orderId), ...orderItemOrder());
       return groupByKey(orderIds, rows, (row) => row.orderId);
     });
   }
@@ -172,12 +178,21 @@ export class OrderStore extends Store {
   }
 }
 
-function orderConditions(filter: OrderFilter): SQL | undefined {
+/** Order filter fields that only ever become a parameter: slots of a compiled read. */
+export const ORDER_FILTER_PARAMETERS = ['customerId', 'status', 'createdAfter', 'createdBefore'] as const;
+
+export type PlannedOrderFilter = Planned<OrderFilter, (typeof ORDER_FILTER_PARAMETERS)[number]>;
+
+/** Filter fields whose selectivity depends on their value (a time window may be narrow or wide); see VALUE_SENSITIVE_PRODUCT_FILTERS. */
+export const VALUE_SENSITIVE_ORDER_FILTERS: readonly (keyof OrderFilter)[] = ['createdAfter', 'createdBefore'];
+
+/** The conditions of an order filter on `table`: the one definition the store and the compiled reads use. */
+export function orderConditions(filter: PlannedOrderFilter, table = orders): SQL | undefined {
   return and(
-    filter.customerId === undefined ? undefined : eq(orders.customerId, filter.customerId),
-    filter.status === undefined ? undefined : eq(orders.status, filter.status),
-    filter.createdAfter === undefined ? undefined : gte(orders.createdAt, filter.createdAfter),
-    filter.createdBefore === undefined ? undefined : lt(orders.createdAt, filter.createdBefore),
+    filter.customerId === undefined ? undefined : eq(table.customerId, filter.customerId),
+    filter.status === undefined ? undefined : eq(table.status, filter.status),
+    filter.createdAfter === undefined ? undefined : gte(table.createdAt, filter.createdAfter),
+    filter.createdBefore === undefined ? undefined : lt(table.createdAt, filter.createdBefore),
   );
 }
 

@@ -1,6 +1,31 @@
-import type { OrderFilter } from './order-store.js';
-import type { ProductFilter, ProductOrder } from './catalog-store.js';
-import { containsPattern } from './like.js';
+import { and, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { alias, PgDialect, type PgTable } from 'drizzle-orm/pg-core';
+import {
+  categorySortOrder,
+  parentCondition,
+  productConditions,
+  productSortOrder,
+  VALUE_SENSITIVE_PRODUCT_FILTERS,
+  type PlannedProductFilter,
+  type ProductOrder,
+} from './catalog-store.js';
+import { customerConditions, customerSortOrder, VALUE_SENSITIVE_CUSTOMER_FILTERS, type PlannedCustomerFilter } from './customer-store.js';
+import { stockOrder, warehouseOrder } from './inventory-store.js';
+import { amountSql, multiplyAmountSql } from './money.js';
+import { orderConditions, orderItemOrder, orderSortOrder, VALUE_SENSITIVE_ORDER_FILTERS, type PlannedOrderFilter } from './order-store.js';
+import {
+  cursorSql,
+  fetchSize,
+  keysetCondition,
+  keysetOrderBy,
+  pageNeighbours,
+  type PlannedPageRequest,
+  type SortOrder,
+} from './pagination.js';
+import { reviewSortOrder } from './review-store.js';
+import { translated, type Slot } from './slot.js';
+import { categories, customers, inventoryLevels, orderItems, orders, products, reviews, warehouses } from './tables/index.js';
+import { isoTimeSql } from './values.js';
 
 /**
  * Compiles a read (a tree of selected fields, planned by the GraphQL layer) into ONE SQL
@@ -8,17 +33,21 @@ import { containsPattern } from './like.js';
  * json_build_object and correlated subqueries. This is the fast path for hot queries: one
  * round trip instead of one per DataLoader batch, and no row objects in JavaScript.
  *
- * It covers the common shapes of the read API (objects, lists and connections with `nodes`
- * and `totalCount` paged by `first`); `compileRead` returns undefined for anything else, and
+ * It covers the object, list and connection fields of the read API, connections with their
+ * Relay shapes (`edges` with `cursor` and `node`, `nodes`, `pageInfo`, `totalCount`, paged
+ * by `first`/`after`/`last`/`before`); `compileRead` returns undefined for anything else, and
  * the operation runs through the resolvers instead. Every value must come out exactly as the
- * resolvers would produce it; a test runs both paths on the same requests and compares.
+ * resolvers produce it, so the statement is built from the stores' own definitions: columns
+ * of src/db/tables, the stores' filter conditions and sort orders, the pagination's keyset
+ * conditions and cursors, the money and time formats; values are drizzle parameters (or
+ * slots), never text in the SQL.
  */
 export interface ReadField {
   /** Response key (the alias, or the field name). */
   key: string;
   /** Schema field name; `__typename` answers `typename`. */
   name: string;
-  /** Arguments already translated to database terms (row ids, filters, page sizes). */
+  /** Arguments already translated to database terms (row ids, filters, page requests). */
   args: Record<string, unknown>;
   /** Sub-selection of an object, list or connection field. */
   fields?: ReadField[];
@@ -26,124 +55,149 @@ export interface ReadField {
   typename?: string;
 }
 
-/**
- * A parameter value known only when a request fills it in (the GraphQL layer plans one
- * statement for many requests, with slots where their ids, page sizes or search text go).
- * The compiler passes a slot through as a parameter, or maps it where it translates a value.
- * `fill` throws for a value the resolvers must refuse.
- */
-export class Slot {
-  constructor(readonly fill: (variables: Record<string, unknown>) => unknown) {}
-
-  map(translate: (value: unknown) => unknown): Slot {
-    return new Slot((variables) => translate(this.fill(variables)));
-  }
-}
-
-/** `value` translated now, or when its slot is filled. */
-function translated<T>(value: T | Slot, translate: (value: T) => unknown): unknown {
-  return value instanceof Slot ? value.map((filled) => translate(filled as T)) : translate(value);
+/** What the GraphQL layer defines and the statement must write the same way. */
+export interface ReadFormats {
+  /** A row's global id, as src/graphql/ids.ts makes it. */
+  globalId(type: string, id: SQLWrapper): SQL;
 }
 
 export interface CompiledRead {
   text: string;
   parameters: unknown[];
+  /**
+   * `generic`: one plan serves every value (ids, page sizes, a category), so it may run as a
+   * named prepared statement. `custom`: how many rows a value selects varies widely (a search
+   * text, a price range or time window), so PostgreSQL plans it with each execution's values.
+   */
+  plan: 'generic' | 'custom';
+}
+
+/** The arguments a connection field is planned with. */
+interface ConnectionArgs {
+  page: PlannedPageRequest;
 }
 
 class Unsupported extends Error {}
 
-/** The SQL statement for a query's root fields, or undefined when a field is not covered. */
-export function compileRead(rootFields: ReadField[]): CompiledRead | undefined {
-  const parameters: unknown[] = [];
-  let aliases = 0;
-  const param = (value: unknown) => {
-    parameters.push(value);
-    return `$${parameters.length}`;
-  };
-  const alias = (prefix: string) => `${prefix}${++aliases}`;
+const dialect = new PgDialect();
 
+/** The SQL statement for a query's root fields, or undefined when a field is not covered. */
+export function compileRead(rootFields: ReadField[], formats: ReadFormats): CompiledRead | undefined {
+  const compiler = new Compiler(formats);
+  let statement: SQL;
   try {
-    const text = `select ${objectOf(rootFields, (field) => rootField(field))}::text as data`;
-    return { text, parameters };
+    statement = sql`select ${compiler.object(rootFields, (field) => compiler.rootField(field))}::text as data`;
   } catch (error) {
     if (error instanceof Unsupported) return undefined;
     throw error;
   }
+  const { sql: text, params } = dialect.sqlToQuery(statement);
+  return { text, parameters: params, plan: compiler.custom ? 'custom' : 'generic' };
+}
 
-  function objectOf(fields: ReadField[], value: (field: ReadField) => string): string {
+/** Connection fields that read the page (the others, totalCount and __typename, need no rows). */
+const PAGE_PARTS: ReadonlySet<string> = new Set(['edges', 'nodes', 'pageInfo']);
+
+class Compiler {
+  /** Whether a value-sensitive filter makes the statement take custom plans. */
+  custom = false;
+  private aliases = 0;
+
+  constructor(private readonly formats: ReadFormats) {}
+
+  object(fields: ReadField[], value: (field: ReadField) => SQL): SQL {
+    // json_build_object takes at most 100 arguments.
     if (fields.length === 0 || fields.length > 50) throw new Unsupported();
-    return `json_build_object(${fields.map((field) => `'${field.key.replace(/'/g, "''")}', ${field.name === '__typename' ? `'${field.typename}'` : value(field)}`).join(', ')})`;
+    const pairs = fields.map((field) => sql`${name(field.key)}, ${field.name === '__typename' ? name(field.typename!) : value(field)}`);
+    return sql`json_build_object(${sql.join(pairs, sql`, `)})`;
   }
 
-  function children(field: ReadField): ReadField[] {
-    if (!field.fields) throw new Unsupported();
-    return field.fields;
-  }
-
-  function rootField(field: ReadField): string {
-    const { args } = field;
+  rootField(field: ReadField): SQL {
+    const args = field.args as { id?: number | Slot; sku?: string | Slot };
     switch (field.name) {
       case 'product': {
-        const t = alias('p');
-        const where = args.id !== undefined ? `${t}.id = ${param(args.id)}` : `${t}.sku = ${param(args.sku)}`;
-        return `(select ${product(t, children(field))} from products ${t} where ${where})`;
+        const [p, from] = this.alias(products, 'p');
+        return sql`(select ${this.product(p, children(field))} from ${from} where ${args.id !== undefined ? eq(p.id, args.id) : eq(p.sku, args.sku!)})`;
       }
-      case 'products':
-        return productConnection(field, undefined);
       case 'category': {
-        const t = alias('c');
-        return `(select ${category(t, children(field))} from categories ${t} where ${t}.id = ${param(args.id)})`;
+        const [c, from] = this.alias(categories, 'c');
+        return sql`(select ${this.category(c, children(field))} from ${from} where ${eq(c.id, args.id!)})`;
       }
       case 'customer': {
-        const t = alias('cu');
-        return `(select ${customer(t, children(field))} from customers ${t} where ${t}.id = ${param(args.id)})`;
+        const [cu, from] = this.alias(customers, 'cu');
+        return sql`(select ${this.customer(cu, children(field))} from ${from} where ${eq(cu.id, args.id!)})`;
       }
       case 'order': {
-        const t = alias('o');
-        return `(select ${order(t, children(field))} from orders ${t} where ${t}.id = ${param(args.id)})`;
+        const [o, from] = this.alias(orders, 'o');
+        return sql`(select ${this.order(o, children(field))} from ${from} where ${eq(o.id, args.id!)})`;
+      }
+      case 'products':
+        return this.productConnection(field, undefined);
+      case 'categories': {
+        const { parentId } = field.args as { parentId: number | Slot | null };
+        return this.connection(field, {
+          table: categories,
+          where: (c) => parentCondition(parentId, c),
+          order: (c) => categorySortOrder(c),
+          item: (c, fields) => this.category(c, fields),
+        });
+      }
+      case 'customers': {
+        const { filter } = field.args as { filter: PlannedCustomerFilter };
+        this.takeCustomPlansFor(VALUE_SENSITIVE_CUSTOMER_FILTERS, filter);
+        return this.connection(field, {
+          table: customers,
+          where: (cu) => customerConditions(filter, cu),
+          order: (cu) => customerSortOrder(cu),
+          item: (cu, fields) => this.customer(cu, fields),
+        });
       }
       case 'orders':
-        return orderConnection(field, args.filter as OrderFilter, undefined);
+        return this.orderConnection(field, (field.args as { filter: PlannedOrderFilter }).filter, undefined);
       case 'warehouses': {
-        const t = alias('w');
-        return `coalesce((select json_agg(${warehouse(t, children(field))} order by ${t}.code) from warehouses ${t}), '[]'::json)`;
+        const [w, from] = this.alias(warehouses, 'w');
+        return sql`coalesce((select json_agg(${this.warehouse(w, children(field))} order by ${list(warehouseOrder(w))}) from ${from}), '[]'::json)`;
       }
       default:
         throw new Unsupported();
     }
   }
 
-  function product(t: string, fields: ReadField[]): string {
-    return objectOf(fields, (field) => {
+  private product(p: typeof products, fields: ReadField[]): SQL {
+    return this.object(fields, (field) => {
       switch (field.name) {
         case 'id':
-          return globalId('Product', `${t}.id`);
+          return this.formats.globalId('Product', p.id);
         case 'sku':
+          return sql`${p.sku}`;
         case 'name':
+          return sql`${p.name}`;
         case 'description':
+          return sql`${p.description}`;
         case 'status':
-        case 'currency':
-          return `${t}.${field.name}`;
+          return sql`${p.status}`;
         case 'price':
-          return money(children(field), `${t}.price_amount`, `${t}.currency`);
+          return this.money(children(field), amountSql(p.priceAmount), p.currency);
         case 'createdAt':
-          return iso(`${t}.created_at`);
+          return isoTimeSql(p.createdAt);
         case 'updatedAt':
-          return iso(`${t}.updated_at`);
+          return isoTimeSql(p.updatedAt);
         case 'category': {
-          const c = alias('c');
-          return `(select ${category(c, children(field))} from categories ${c} where ${c}.id = ${t}.category_id)`;
+          const [c, from] = this.alias(categories, 'c');
+          return sql`(select ${this.category(c, children(field))} from ${from} where ${eq(c.id, p.categoryId)})`;
         }
         case 'inventory':
-          return inventory(t, children(field));
-        case 'averageRating':
-          return `(select avg(r.rating)::float8 from reviews r where r.product_id = ${t}.id)`;
+          return this.inventory(p, children(field));
+        case 'averageRating': {
+          const [r, from] = this.alias(reviews, 'r');
+          return sql`(select avg(${r.rating})::float8 from ${from} where ${eq(r.productId, p.id)})`;
+        }
         case 'reviews':
-          return connection(field, {
-            table: 'reviews',
-            where: (r) => `${r}.product_id = ${t}.id`,
-            orderBy: (r) => `${r}.created_at desc, ${r}.id desc`,
-            item: review,
+          return this.connection(field, {
+            table: reviews,
+            where: (r) => eq(r.productId, p.id),
+            order: (r) => reviewSortOrder(r),
+            item: (r, fields) => this.review(r, fields),
           });
         default:
           throw new Unsupported();
@@ -151,37 +205,36 @@ export function compileRead(rootFields: ReadField[]): CompiledRead | undefined {
     });
   }
 
-  function inventory(product: string, fields: ReadField[]): string {
-    return objectOf(fields, (field) => {
+  private inventory(p: typeof products, fields: ReadField[]): SQL {
+    return this.object(fields, (field) => {
+      const [l, from] = this.alias(inventoryLevels, 'il');
       switch (field.name) {
         case 'totalAvailable':
-          return `coalesce((select sum(il.on_hand - il.reserved)::int from inventory_levels il where il.product_id = ${product}.id), 0)`;
+          return sql`coalesce((select sum(${l.onHand} - ${l.reserved})::int from ${from} where ${eq(l.productId, p.id)}), 0)`;
         case 'totalOnHand':
-          return `coalesce((select sum(il.on_hand)::int from inventory_levels il where il.product_id = ${product}.id), 0)`;
-        case 'byWarehouse': {
-          const l = alias('il');
-          return `coalesce((select json_agg(${inventoryLevel(l, children(field))} order by ${l}.warehouse_id) from inventory_levels ${l} where ${l}.product_id = ${product}.id), '[]'::json)`;
-        }
+          return sql`coalesce((select sum(${l.onHand})::int from ${from} where ${eq(l.productId, p.id)}), 0)`;
+        case 'byWarehouse':
+          return sql`coalesce((select json_agg(${this.inventoryLevel(l, children(field))} order by ${list(stockOrder(l))}) from ${from} where ${eq(l.productId, p.id)}), '[]'::json)`;
         default:
           throw new Unsupported();
       }
     });
   }
 
-  function inventoryLevel(l: string, fields: ReadField[]): string {
-    return objectOf(fields, (field) => {
+  private inventoryLevel(l: typeof inventoryLevels, fields: ReadField[]): SQL {
+    return this.object(fields, (field) => {
       switch (field.name) {
         case 'onHand':
-          return `${l}.on_hand`;
+          return sql`${l.onHand}`;
         case 'reserved':
-          return `${l}.reserved`;
+          return sql`${l.reserved}`;
         case 'available':
-          return `${l}.on_hand - ${l}.reserved`;
+          return sql`${l.onHand} - ${l.reserved}`;
         case 'updatedAt':
-          return iso(`${l}.updated_at`);
+          return isoTimeSql(l.updatedAt);
         case 'warehouse': {
-          const w = alias('w');
-          return `(select ${warehouse(w, children(field))} from warehouses ${w} where ${w}.id = ${l}.warehouse_id)`;
+          const [w, from] = this.alias(warehouses, 'w');
+          return sql`(select ${this.warehouse(w, children(field))} from ${from} where ${eq(w.id, l.warehouseId)})`;
         }
         default:
           throw new Unsupported();
@@ -189,130 +242,114 @@ export function compileRead(rootFields: ReadField[]): CompiledRead | undefined {
     });
   }
 
-  function warehouse(w: string, fields: ReadField[]): string {
-    return objectOf(fields, (field) => {
+  private warehouse(w: typeof warehouses, fields: ReadField[]): SQL {
+    return this.object(fields, (field) => {
       switch (field.name) {
         case 'id':
-          return globalId('Warehouse', `${w}.id`);
+          return this.formats.globalId('Warehouse', w.id);
         case 'code':
+          return sql`${w.code}`;
         case 'name':
+          return sql`${w.name}`;
         case 'city':
-          return `${w}.${field.name}`;
+          return sql`${w.city}`;
         case 'countryCode':
-          return `${w}.country_code`;
+          return sql`${w.countryCode}`;
         default:
           throw new Unsupported();
       }
     });
   }
 
-  function category(c: string, fields: ReadField[]): string {
-    return objectOf(fields, (field) => {
+  private category(c: typeof categories, fields: ReadField[]): SQL {
+    return this.object(fields, (field) => {
       switch (field.name) {
         case 'id':
-          return globalId('Category', `${c}.id`);
+          return this.formats.globalId('Category', c.id);
         case 'name':
+          return sql`${c.name}`;
         case 'slug':
-          return `${c}.${field.name}`;
+          return sql`${c.slug}`;
         case 'parent': {
-          const parent = alias('c');
-          return `(select ${category(parent, children(field))} from categories ${parent} where ${parent}.id = ${c}.parent_id)`;
+          const [parent, from] = this.alias(categories, 'c');
+          return sql`(select ${this.category(parent, children(field))} from ${from} where ${eq(parent.id, c.parentId)})`;
         }
         case 'children': {
-          const child = alias('c');
-          return `coalesce((select json_agg(${category(child, children(field))} order by ${child}.name, ${child}.id) from categories ${child} where ${child}.parent_id = ${c}.id), '[]'::json)`;
+          const [child, from] = this.alias(categories, 'c');
+          const order = keysetOrderBy(categorySortOrder(child), { backward: false });
+          return sql`coalesce((select json_agg(${this.category(child, children(field))} order by ${list(order)}) from ${from} where ${eq(child.parentId, c.id)}), '[]'::json)`;
         }
         case 'products':
-          return productConnection(field, c);
+          return this.productConnection(field, c);
         default:
           throw new Unsupported();
       }
     });
   }
 
-  function productConnection(field: ReadField, categoryAlias: string | undefined): string {
-    const filter = { ...(field.args.filter as ProductFilter) };
-    if (categoryAlias) delete filter.categoryId;
-    const order = field.args.order as ProductOrder;
-    const column = { NAME: 'name', PRICE: 'price_amount', CREATED_AT: 'created_at' }[order.field];
-    const direction = order.direction === 'DESC' ? 'desc' : 'asc';
-    return connection(field, {
-      table: 'products',
-      where: (p) => [categoryAlias ? `${p}.category_id = ${categoryAlias}.id` : 'true', ...productConditions(p, filter)].join(' and '),
-      orderBy: (p) => `${p}.${column} ${direction}, ${p}.id ${direction}`,
-      item: product,
+  /** Products of a filter, or of a category (whose own filter's categoryId is ignored, as the schema says). */
+  private productConnection(field: ReadField, category: typeof categories | undefined): SQL {
+    const { filter, order } = field.args as { filter: PlannedProductFilter; order: ProductOrder };
+    const own: PlannedProductFilter = category ? { ...filter, categoryId: undefined } : filter;
+    this.takeCustomPlansFor(VALUE_SENSITIVE_PRODUCT_FILTERS, own);
+    return this.connection(field, {
+      table: products,
+      where: (p) => and(category ? eq(p.categoryId, category.id) : undefined, productConditions(own, p)),
+      order: (p) => productSortOrder(order, p),
+      item: (p, fields) => this.product(p, fields),
     });
   }
 
-  function productConditions(p: string, filter: ProductFilter): string[] {
-    const conditions: string[] = [];
-    if (filter.categoryId !== undefined) conditions.push(`${p}.category_id = ${param(filter.categoryId)}`);
-    if (filter.search !== undefined) conditions.push(`${p}.name ilike ${param(translated(filter.search, containsPattern))}`);
-    if (filter.minPrice !== undefined) conditions.push(`${p}.price_amount >= ${param(filter.minPrice)}`);
-    if (filter.maxPrice !== undefined) conditions.push(`${p}.price_amount <= ${param(filter.maxPrice)}`);
-    if (filter.status !== undefined) conditions.push(`${p}.status = ${param(filter.status)}`);
-    if (filter.inStock !== undefined) {
-      conditions.push(
-        `${filter.inStock ? '' : 'not '}exists (select 1 from inventory_levels il where il.product_id = ${p}.id and il.on_hand > il.reserved)`,
-      );
-    }
-    return conditions;
-  }
-
-  function customer(cu: string, fields: ReadField[]): string {
-    return objectOf(fields, (field) => {
+  private customer(cu: typeof customers, fields: ReadField[]): SQL {
+    return this.object(fields, (field) => {
       switch (field.name) {
         case 'id':
-          return globalId('Customer', `${cu}.id`);
+          return this.formats.globalId('Customer', cu.id);
         case 'email':
+          return sql`${cu.email}`;
         case 'name':
-          return `${cu}.${field.name}`;
+          return sql`${cu.name}`;
         case 'createdAt':
-          return iso(`${cu}.created_at`);
+          return isoTimeSql(cu.createdAt);
         case 'orders':
-          return orderConnection(field, {}, cu);
+          return this.orderConnection(field, {}, cu);
         default:
           throw new Unsupported();
       }
     });
   }
 
-  function orderConnection(field: ReadField, filter: OrderFilter, customerAlias: string | undefined): string {
-    return connection(field, {
-      table: 'orders',
-      where: (o) => {
-        const conditions = [customerAlias ? `${o}.customer_id = ${customerAlias}.id` : 'true'];
-        if (filter.customerId !== undefined) conditions.push(`${o}.customer_id = ${param(filter.customerId)}`);
-        if (filter.status !== undefined) conditions.push(`${o}.status = ${param(filter.status)}`);
-        if (filter.createdAfter !== undefined) conditions.push(`${o}.created_at >= ${param(filter.createdAfter.toISOString())}`);
-        if (filter.createdBefore !== undefined) conditions.push(`${o}.created_at < ${param(filter.createdBefore.toISOString())}`);
-        return conditions.join(' and ');
-      },
-      orderBy: (o) => `${o}.created_at desc, ${o}.id desc`,
-      item: order,
+  /** Orders of a filter, or of a customer. */
+  private orderConnection(field: ReadField, filter: PlannedOrderFilter, customer: typeof customers | undefined): SQL {
+    this.takeCustomPlansFor(VALUE_SENSITIVE_ORDER_FILTERS, filter);
+    return this.connection(field, {
+      table: orders,
+      where: (o) => and(customer ? eq(o.customerId, customer.id) : undefined, orderConditions(filter, o)),
+      order: (o) => orderSortOrder(o),
+      item: (o, fields) => this.order(o, fields),
     });
   }
 
-  function order(o: string, fields: ReadField[]): string {
-    return objectOf(fields, (field) => {
+  private order(o: typeof orders, fields: ReadField[]): SQL {
+    return this.object(fields, (field) => {
       switch (field.name) {
         case 'id':
-          return globalId('Order', `${o}.id`);
+          return this.formats.globalId('Order', o.id);
         case 'status':
-          return `${o}.status`;
+          return sql`${o.status}`;
         case 'total':
-          return money(children(field), `${o}.total_amount`, `${o}.currency`);
+          return this.money(children(field), amountSql(o.totalAmount), o.currency);
         case 'createdAt':
-          return iso(`${o}.created_at`);
+          return isoTimeSql(o.createdAt);
         case 'updatedAt':
-          return iso(`${o}.updated_at`);
+          return isoTimeSql(o.updatedAt);
         case 'customer': {
-          const cu = alias('cu');
-          return `(select ${customer(cu, children(field))} from customers ${cu} where ${cu}.id = ${o}.customer_id)`;
+          const [cu, from] = this.alias(customers, 'cu');
+          return sql`(select ${this.customer(cu, children(field))} from ${from} where ${eq(cu.id, o.customerId)})`;
         }
         case 'items': {
-          const i = alias('oi');
-          return `coalesce((select json_agg(${orderItem(i, o, children(field))} order by ${i}.id) from order_items ${i} where ${i}.order_id = ${o}.id), '[]'::json)`;
+          const [i, from] = this.alias(orderItems, 'oi');
+          return sql`coalesce((select json_agg(${this.orderItem(i, o, children(field))} order by ${list(orderItemOrder(i))}) from ${from} where ${eq(i.orderId, o.id)}), '[]'::json)`;
         }
         default:
           throw new Unsupported();
@@ -320,22 +357,22 @@ export function compileRead(rootFields: ReadField[]): CompiledRead | undefined {
     });
   }
 
-  function orderItem(i: string, o: string, fields: ReadField[]): string {
-    return objectOf(fields, (field) => {
+  private orderItem(i: typeof orderItems, o: typeof orders, fields: ReadField[]): SQL {
+    return this.object(fields, (field) => {
       switch (field.name) {
         case 'quantity':
-          return `${i}.quantity`;
+          return sql`${i.quantity}`;
         case 'unitPrice':
-          return money(children(field), `${i}.unit_price`, `${o}.currency`);
+          return this.money(children(field), amountSql(i.unitPrice), o.currency);
         case 'lineTotal':
-          return money(children(field), `(${i}.unit_price * ${i}.quantity)`, `${o}.currency`);
+          return this.money(children(field), multiplyAmountSql(i.unitPrice, i.quantity), o.currency);
         case 'product': {
-          const p = alias('p');
-          return `(select ${product(p, children(field))} from products ${p} where ${p}.id = ${i}.product_id)`;
+          const [p, from] = this.alias(products, 'p');
+          return sql`(select ${this.product(p, children(field))} from ${from} where ${eq(p.id, i.productId)})`;
         }
         case 'warehouse': {
-          const w = alias('w');
-          return `(select ${warehouse(w, children(field))} from warehouses ${w} where ${w}.id = ${i}.warehouse_id)`;
+          const [w, from] = this.alias(warehouses, 'w');
+          return sql`(select ${this.warehouse(w, children(field))} from ${from} where ${eq(w.id, i.warehouseId)})`;
         }
         default:
           throw new Unsupported();
@@ -343,23 +380,24 @@ export function compileRead(rootFields: ReadField[]): CompiledRead | undefined {
     });
   }
 
-  function review(r: string, fields: ReadField[]): string {
-    return objectOf(fields, (field) => {
+  private review(r: typeof reviews, fields: ReadField[]): SQL {
+    return this.object(fields, (field) => {
       switch (field.name) {
         case 'id':
-          return globalId('Review', `${r}.id`);
+          return this.formats.globalId('Review', r.id);
         case 'rating':
+          return sql`${r.rating}`;
         case 'body':
-          return `${r}.${field.name}`;
+          return sql`${r.body}`;
         case 'createdAt':
-          return iso(`${r}.created_at`);
+          return isoTimeSql(r.createdAt);
         case 'product': {
-          const p = alias('p');
-          return `(select ${product(p, children(field))} from products ${p} where ${p}.id = ${r}.product_id)`;
+          const [p, from] = this.alias(products, 'p');
+          return sql`(select ${this.product(p, children(field))} from ${from} where ${eq(p.id, r.productId)})`;
         }
         case 'customer': {
-          const cu = alias('cu');
-          return `(select ${customer(cu, children(field))} from customers ${cu} where ${cu}.id = ${r}.customer_id)`;
+          const [cu, from] = this.alias(customers, 'cu');
+          return sql`(select ${this.customer(cu, children(field))} from ${from} where ${eq(cu.id, r.customerId)})`;
         }
         default:
           throw new Unsupported();
@@ -367,49 +405,115 @@ export function compileRead(rootFields: ReadField[]): CompiledRead | undefined {
     });
   }
 
-  /** A connection with `nodes` and `totalCount`, the first `first` items in a fixed order. */
-  function connection(
-    field: ReadField,
-    spec: {
-      table: string;
-      where: (alias: string) => string;
-      orderBy: (alias: string) => string;
-      item: (alias: string, fields: ReadField[]) => string;
-    },
-  ): string {
-    const first = field.args.first as number;
-    return objectOf(children(field), (part) => {
-      switch (part.name) {
-        case 'nodes': {
-          const t = alias('n');
-          const page = `(select * from ${spec.table} ${t} where ${spec.where(t)} order by ${spec.orderBy(t)} limit ${param(first)}) ${t}`;
-          return `coalesce((select json_agg(${spec.item(t, children(part))} order by ${spec.orderBy(t)}) from ${page}), '[]'::json)`;
-        }
-        case 'totalCount': {
-          const t = alias('n');
-          return `(select count(*)::int from ${spec.table} ${t} where ${spec.where(t)})`;
-        }
-        default:
-          throw new Unsupported();
-      }
-    });
-  }
-
-  function money(fields: ReadField[], amount: string, currency: string): string {
-    return objectOf(fields, (field) => {
-      if (field.name === 'amount') return `(${amount})::numeric(14, 2)::text`;
-      if (field.name === 'currency') return currency;
+  private money(fields: ReadField[], amount: SQL, currency: SQLWrapper): SQL {
+    return this.object(fields, (field) => {
+      if (field.name === 'amount') return amount;
+      if (field.name === 'currency') return sql`${currency}`;
       throw new Unsupported();
     });
   }
+
+  /**
+   * A Relay connection over the rows of `table` that `where` selects, in `order`. Everything
+   * that reads the page (`edges`, `nodes`, `pageInfo`) aggregates one scan of it: the rows of
+   * the page request (pagination.ts: keyset condition, fetch order, one row more than the
+   * page), numbered in fetch order; the page is the rows numbered up to its size, listed in
+   * the order itself, and the row past them tells whether more follow (`pageNeighbours`).
+   * `totalCount` counts all the rows `where` selects.
+   */
+  private connection<T extends PgTable>(
+    field: ReadField,
+    spec: {
+      table: T;
+      where: (table: T) => SQL | undefined;
+      order: (table: T) => SortOrder<unknown>;
+      item: (table: T, fields: ReadField[]) => SQL;
+    },
+  ): SQL {
+    const request = (field.args as unknown as ConnectionArgs).page;
+    const parts = children(field);
+    const totalCount = () => {
+      const [t, from] = this.alias(spec.table, 'n');
+      return sql`(select count(*)::int from ${from} where ${spec.where(t) ?? sql`true`})`;
+    };
+    if (!parts.some((part) => PAGE_PARTS.has(part.name))) {
+      return this.object(parts, (part) => {
+        if (part.name === 'totalCount') return totalCount();
+        throw new Unsupported();
+      });
+    }
+    const [t, from] = this.alias(spec.table, 'n');
+    const order = spec.order(t);
+    const listed = list(keysetOrderBy(order, { backward: false }));
+    const fetched = list(keysetOrderBy(order, request));
+    const size = translated(request.limit, (limit: number) => fetchSize({ limit }));
+    const rows = sql`(select * from ${from} where ${and(spec.where(t), keysetCondition(order, request)) ?? sql`true`} order by ${fetched} limit ${size})`;
+    const page = sql`(select ${t}.*, row_number() over (order by ${fetched}) as rn from ${rows} ${t}) ${t}`;
+    const onPage = sql`${t}.rn <= ${request.limit}`;
+    const cursors = (direction: SQL) => sql`(array_agg(${cursorSql(order)} order by ${direction}) filter (where ${onPage}))[1]`;
+    const neighbour = (known: boolean | 'more') => (known === 'more' ? sql`count(*) > ${request.limit}` : known ? sql`true` : sql`false`);
+    const selected = this.object(parts, (part) => {
+      switch (part.name) {
+        case 'totalCount':
+          return totalCount();
+        case 'nodes':
+          return sql`coalesce(json_agg(${spec.item(t, children(part))} order by ${listed}) filter (where ${onPage}), '[]'::json)`;
+        case 'edges': {
+          const edge = this.object(children(part), (edgeField) => {
+            if (edgeField.name === 'cursor') return cursorSql(order);
+            if (edgeField.name === 'node') return spec.item(t, children(edgeField));
+            throw new Unsupported();
+          });
+          return sql`coalesce(json_agg(${edge} order by ${listed}) filter (where ${onPage}), '[]'::json)`;
+        }
+        case 'pageInfo': {
+          const neighbours = pageNeighbours(request);
+          return this.object(children(part), (info) => {
+            switch (info.name) {
+              case 'hasNextPage':
+                return neighbour(neighbours.hasNextPage);
+              case 'hasPreviousPage':
+                return neighbour(neighbours.hasPreviousPage);
+              case 'startCursor':
+                return cursors(listed);
+              case 'endCursor':
+                return cursors(list(keysetOrderBy(order, { backward: true })));
+              default:
+                throw new Unsupported();
+            }
+          });
+        }
+        default:
+          throw new Unsupported();
+      }
+    });
+    // Grouped by nothing: one row, also when no part aggregates (pageInfo { hasPreviousPage } of a forward page).
+    return sql`(select ${selected} from ${page} group by ())`;
+  }
+
+  private takeCustomPlansFor<Filter>(sensitive: readonly (keyof Filter)[], filter: Partial<Record<keyof Filter, unknown>>): void {
+    if (sensitive.some((name) => filter[name] !== undefined)) this.custom = true;
+  }
+
+  /** An alias of `table` for one subquery, and the FROM item that names it. */
+  private alias<T extends PgTable>(table: T, prefix: string): [T, SQL] {
+    const name = `${prefix}${(this.aliases += 1)}`;
+    // The alias has the table's columns under another name; drizzle types it as another table.
+    return [alias(table, name) as unknown as T, sql`${table} ${sql.identifier(name)}`];
+  }
 }
 
-/** A global id as src/graphql/ids.ts makes it: base64url("Type:id"), no padding. */
-function globalId(type: string, column: string): string {
-  return `rtrim(translate(encode(convert_to('${type}:' || ${column}, 'UTF8'), 'base64'), '+/', '-_'), '=')`;
+function children(field: ReadField): ReadField[] {
+  if (!field.fields) throw new Unsupported();
+  return field.fields;
 }
 
-/** A DateTime as the API serializes it: ISO 8601 with milliseconds, in UTC. */
-function iso(column: string): string {
-  return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+function list(parts: SQL[]): SQL {
+  return sql.join(parts, sql`, `);
+}
+
+/** GraphQL names (response keys, type names) as SQL text literals: a name cannot hold a quote. */
+function name(value: string): SQL {
+  if (!/^[_A-Za-z][_0-9A-Za-z]*$/.test(value)) throw new Error(`${JSON.stringify(value)} is not a GraphQL name`);
+  return sql.raw(`'${value}'`);
 }

@@ -1,7 +1,7 @@
 import { avg, count, inArray } from 'drizzle-orm';
 import { BadUserInputError, NotFoundError } from '../errors.js';
 import { pagesByParent } from './pages-by-parent.js';
-import { pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
+import { newestFirst, pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
 import { violatedConstraint } from './postgres-errors.js';
 import { byKey, Store } from './store.js';
 import { reviews, type ReviewRow } from './tables/index.js';
@@ -19,31 +19,31 @@ export interface RatingSummary {
   count: number;
 }
 
-const newestFirst: SortOrder<ReviewRow> = {
-  name: 'CREATED_AT_DESC',
-  column: reviews.createdAt,
-  id: reviews.id,
-  descending: true,
-  sqlType: 'timestamptz',
-  valueOf: (row) => row.createdAt,
-  idOf: (row) => row.id,
-};
+/** Reviews newest first: the one definition the store and the compiled reads use. */
+export function reviewSortOrder(table = reviews): SortOrder<ReviewRow> {
+  return newestFirst<ReviewRow>(table);
+}
+
+const newest = reviewSortOrder();
 
 export class ReviewStore extends Store {
   reviewsByIds(ids: readonly number[]): Promise<(ReviewRow | undefined)[]> {
     return this.rowsByIds(reviews, ids);
   }
 
-  /** One page of reviews, newest first, for each product. */
-  reviewsPagesByProduct(productIds: readonly number[], args: ConnectionArgs): Promise<Page<ReviewRow>[]> {
-    const request = pageRequest(args, newestFirst);
+  /**
+   * One page of reviews, newest first, for each product. Async, so a bad cursor fails the
+   * DataLoader batch as a rejection (BAD_USER_INPUT), not as a synchronous throw it reports as its own fault.
+   */
+  async reviewsPagesByProduct(productIds: readonly number[], args: ConnectionArgs): Promise<Page<ReviewRow>[]> {
+    const request = pageRequest(args, newest);
     return this.run((db) =>
       pagesByParent(db, {
         table: reviews,
         parentColumn: reviews.productId,
         parentIds: productIds,
         parentOf: (row: ReviewRow) => row.productId,
-        order: newestFirst,
+        order: newest,
         request,
       }),
     );

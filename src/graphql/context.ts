@@ -20,6 +20,11 @@ export class GraphQLContext {
   private routed: Routed | undefined;
   /** The request's consistency token was not honoured (see readRouteOptions); the response says so. */
   tokenIgnored = false;
+  /**
+   * The failure of the compiled read the fast lane sent for this request (retried on its
+   * route as any read is). The full path reports it instead of sending the read again.
+   */
+  failedRead: unknown;
 
   constructor(
     readonly requestId: string,

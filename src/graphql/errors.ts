@@ -53,6 +53,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
     return { message: formatted.message, locations, path, extensions: { code } };
   }
+  if (isRefusedRequest(error)) return { message: formatted.message, locations, path, extensions: { code: 'BAD_REQUEST' } };
   return { message: INTERNAL_ERROR_MESSAGE, locations, path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
@@ -69,8 +70,20 @@ function publicDetails(error: ShopGraphError): Record<string, unknown> {
 export function isUnexpected(error: unknown): boolean {
   return (
     shopGraphErrorIn(error) === undefined &&
-    !REQUEST_ERROR_CODES.has(String((error as { extensions?: { code?: unknown } }).extensions?.code))
+    !REQUEST_ERROR_CODES.has(String((error as { extensions?: { code?: unknown } }).extensions?.code)) &&
+    !isRefusedRequest(error)
   );
+}
+
+/**
+ * A request Apollo Server refused with a 4xx status but no code of its own (a persisted query
+ * whose hash does not match its text, an unsupported persisted query version): the client's
+ * mistake, answered as BAD_REQUEST with Apollo's message.
+ */
+function isRefusedRequest(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.extensions.code !== undefined) return false;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 /** HTTP status of a request that fails as a whole with this code (field errors keep 200). */

@@ -8,10 +8,9 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import type { CompiledRead } from '../db/index.js';
 import { inOperationSpan } from '../tracing/index.js';
 import type { GraphQLContext } from './context.js';
-import type { ReadTemplates } from './read-templates.js';
+import type { ReadStatement, ReadTemplates } from './read-templates.js';
 
 export interface ExecutorOptions {
   /** Compiled reads; without them every operation runs through the resolvers. */
@@ -41,17 +40,17 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
         async executor(requestContext) {
           const context = requestContext.context as GraphQLContext;
           const { document, operation, request } = requestContext;
-          const span = { type: operation.operation, name: operation.name?.value };
-          const compiled = templates && compiledStatement(templates, requestContext);
+          // The fast lane sent this request's read and saw it fail: a read is sent twice at most.
+          if (context.failedRead !== undefined) return failedResult(context.failedRead);
+          const span = { type: operation?.operation ?? 'query', name: operation?.name?.value };
+          // No operation (an unknown operationName): graphql-js says so, which Apollo answers with 400.
+          const compiled = templates && operation && compiledStatement(templates, requestContext);
           if (compiled) {
             onCompiledRead?.(request, document, operation);
             try {
               return { data: JSON.parse(await inOperationSpan(span, () => runCompiled(context, compiled))) as Record<string, unknown> };
             } catch (error) {
-              return {
-                data: null,
-                errors: [new GraphQLError(error instanceof Error ? error.message : 'read failed', { originalError: error as Error })],
-              };
+              return failedResult(error);
             }
           }
           const run = async () =>
@@ -60,7 +59,7 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
               document,
               contextValue: context,
               variableValues: request.variables,
-              operationName: request.operationName ?? operation.name?.value,
+              operationName: request.operationName ?? operation?.name?.value,
             });
           return inOperationSpan(span, run, (result) => (result.errors?.length ?? 0) > 0);
         },
@@ -70,11 +69,19 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
   };
 }
 
+/** The result of a compiled read that failed (formatError gives it its code). */
+function failedResult(error: unknown) {
+  return {
+    data: null,
+    errors: [new GraphQLError(error instanceof Error ? error.message : 'read failed', { originalError: error as Error })],
+  };
+}
+
 /** The compiled statement of a request, if the compiler covers it. */
 function compiledStatement(
   templates: ReadTemplates,
   { schema, document, operation, request, context }: GatewayGraphQLRequestContext,
-): CompiledRead | undefined {
+): ReadStatement | undefined {
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
   // Variables that do not coerce: graphql-js reports them.
   if (!coerced.coerced) return undefined;
@@ -82,11 +89,12 @@ function compiledStatement(
 }
 
 /** Runs the statement on the operation's route: the node it picked, retried and cancelled like any read. */
-export function runCompiled(context: GraphQLContext, compiled: CompiledRead): Promise<string> {
+export function runCompiled(context: GraphQLContext, compiled: ReadStatement): Promise<string> {
   const route = context.route;
   return route.run(async (node) => {
     node.countStatement();
-    const [row] = await route.clientFor(node).unsafe<{ data: string }[]>(compiled.text, compiled.parameters as never[]);
+    const client = route.clientFor(node, { prepare: compiled.prepare });
+    const [row] = await client.unsafe<{ data: string }[]>(compiled.text, compiled.parameters as never[]);
     return row!.data;
   });
 }

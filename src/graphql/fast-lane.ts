@@ -9,16 +9,15 @@ import {
 import type { ConnectionManager, RouteOptions } from '../cluster/index.js';
 import type { GraphQLContext } from './context.js';
 import { runCompiled } from './executor.js';
+import { ByteBoundedCache, documentBytes, textBytes } from './byte-cache.js';
 import type { Charge, CostAccounting } from './limits/accounting.js';
 import { fragmentsOf } from './limits/cost.js';
 import type { Metrics } from './metrics.js';
 import { reportOperation } from './plugins/observability.js';
 import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER, readRouteOptions, routingExtensions } from './plugins/routing.js';
-import type { ReadTemplates } from './read-templates.js';
+import type { ReadStatement, ReadTemplates } from './read-templates.js';
 import { inOperationSpan } from '../tracing/index.js';
 
-/** Queries remembered; a request's query text is the key, so this bounds memory with the next. */
-const MAX_OPERATIONS = 256;
 /** Longer query texts are not remembered (they always take the full path). */
 const MAX_QUERY_LENGTH = 16 * 1024;
 
@@ -66,7 +65,8 @@ const CACHE_CONTROL = 'no-store';
  * which produces its error exactly as before; nothing is answered differently, only sooner.
  */
 export class FastLane {
-  private readonly operations = new Map<string, KnownOperation>();
+  /** By operation name and query text; each holds its parsed document. */
+  readonly operations: ByteBoundedCache<string, KnownOperation>;
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -74,14 +74,16 @@ export class FastLane {
     private readonly accounting: CostAccounting,
     private readonly cluster: ConnectionManager,
     private readonly metrics: Metrics,
-  ) {}
+    maxBytes: number,
+  ) {
+    this.operations = new ByteBoundedCache('fast-lane', maxBytes, (key, known) => textBytes(key) + documentBytes(known.document));
+  }
 
   /** Called by the executor when Apollo ran this request's query as a compiled read. */
   learn(request: { query?: string; operationName?: string | null }, document: DocumentNode, operation: OperationDefinitionNode): void {
     if (request.query === undefined || request.query.length > MAX_QUERY_LENGTH) return;
     const key = keyOf(request.query, request.operationName);
-    if (this.operations.has(key)) return;
-    if (this.operations.size >= MAX_OPERATIONS) this.operations.delete(this.operations.keys().next().value!);
+    if (this.operations.get(key)) return;
     this.operations.set(key, { document, operation, fragments: fragmentsOf(document) });
   }
 
@@ -103,19 +105,24 @@ export class FastLane {
     if (!context) return undefined;
     const coerced = getVariableValues(this.schema, known.operation.variableDefinitions ?? [], request.variables);
     if (!coerced.coerced) return undefined;
-    const compiled = this.templates.statementFor(known.document, known.operation, coerced.coerced, context.caller);
-    if (!compiled) return undefined;
     const routeOptions = this.routeOptions(headers, context);
     if (!routeOptions) return undefined;
+    // Charged before planning, as on the full path: the limits bound the plan's size.
     const charge = await this.charge(known, coerced.coerced, context);
     if (!charge) return undefined;
+    const compiled = this.statementFor(known, coerced.coerced, context);
+    if (!compiled) {
+      await this.accounting.cancel(charge);
+      return undefined;
+    }
     const route = this.cluster.route('read', { ...routeOptions, deadline: context.deadline });
     context.assignRoute(route);
     let data: string;
     try {
       data = await inOperationSpan({ type: 'query', name: known.operation.name?.value }, () => runCompiled(context, compiled));
-    } catch {
-      // The full path runs the read again on a new route and reports the failure its way.
+    } catch (error) {
+      // The full path reports the failure its way, without sending the read a third time.
+      context.failedRead = error;
       await this.accounting.cancel(charge);
       this.metrics.recordFastLane('handed-over');
       return undefined;
@@ -140,6 +147,15 @@ export class FastLane {
   private routeOptions(headers: IncomingHttpHeaders, context: GraphQLContext): RouteOptions | undefined {
     try {
       return readRouteOptions(routingHeaders(headers), context, this.cluster);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The request's statement; anything that goes wrong planning it is the full path's to report. */
+  private statementFor(known: KnownOperation, variables: Record<string, unknown>, context: GraphQLContext): ReadStatement | undefined {
+    try {
+      return this.templates.statementFor(known.document, known.operation, variables, context.caller);
     } catch {
       return undefined;
     }

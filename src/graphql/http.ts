@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { Deadline, type ConnectionManager } from '../cluster/index.js';
-import { ForbiddenError, ShopGraphError, UnauthenticatedError } from '../errors.js';
+import { ForbiddenError, QueryTooComplexError, ShopGraphError, UnauthenticatedError } from '../errors.js';
 import { sendMetrics, sendReadiness, type OperatorState } from './admin.js';
 import { hasScope, type Authenticator, type Caller } from './auth/index.js';
 import type { ClientAddresses } from './client-address.js';
@@ -19,6 +19,8 @@ import { inRequestSpan } from '../tracing/index.js';
 export interface HttpHandlerOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. */
   maxBodyBytes: number;
+  /** Longest query text accepted, in bytes; longer ones get 400 QUERY_TOO_COMPLEX before anything parses them. */
+  maxQueryBytes: number;
   authenticator: Authenticator;
   /** Time a request may take, in ms; its SQL is cancelled after. */
   requestTimeoutMs: number;
@@ -50,6 +52,12 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
     const url = requestTarget(req.url);
+    if (!url) {
+      res.setHeader('x-request-id', requestId);
+      options.metrics.recordHttpRequest(req.method ?? 'GET', 400, 0);
+      sendError(res, 400, 'BAD_REQUEST', 'The request target is not a path; send requests to /graphql.');
+      return;
+    }
     const client = options.clients.of(req.socket.remoteAddress, req.headers['x-forwarded-for']);
     return inRequestSpan(req, res, { requestId, path: url.pathname, client }, () => handle(req, res, { requestId, url, client }));
   };
@@ -60,9 +68,9 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
     { requestId, url, client }: { requestId: string; url: { pathname: string; search: string }; client: string },
   ): Promise<void> {
     const started = performance.now();
+    res.setHeader('x-request-id', requestId);
     // One log line per request, with what the GraphQL layer learnt about it (no credentials).
     const log: RequestFacts = {};
-    res.setHeader('x-request-id', requestId);
     res.once('finish', () => {
       const seconds = (performance.now() - started) / 1000;
       options.metrics.recordHttpRequest(req.method ?? 'GET', res.statusCode, seconds);
@@ -124,6 +132,11 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
       else sendError(res, 400, 'BAD_REQUEST', 'The request body could not be read.');
       return;
     }
+    const tooLong = queryTooLong(queryText(body, url.search), options.maxQueryBytes);
+    if (tooLong) {
+      sendJson(res, 400, { errors: [{ message: tooLong.message, extensions: { code: tooLong.code, ...tooLong.details } }] });
+      return;
+    }
     let context: GraphQLContext | undefined;
     let identifying: Promise<GraphQLContext> | undefined;
     // Made once per request: the fast lane and Apollo share the caller, the request id and the
@@ -168,11 +181,13 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
 }
 
 /**
- * The path and query string of a request. Clients send the path itself (origin form), which
- * needs no URL parser, the cost of which shows in a profile; other forms are parsed.
+ * The path and query string of a request, or undefined for a target that is not a URL (the
+ * client's mistake). Clients send the path itself (origin form), which needs no URL parser,
+ * the cost of which shows in a profile; other forms are parsed.
  */
-function requestTarget(target = '/'): { pathname: string; search: string } {
+function requestTarget(target = '/'): { pathname: string; search: string } | undefined {
   if (!target.startsWith('/') || target.includes('/.') || target.includes('#')) {
+    if (!URL.canParse(target, 'http://localhost')) return undefined;
     const { pathname, search } = new URL(target, 'http://localhost');
     return { pathname, search };
   }
@@ -239,6 +254,22 @@ function sdlResponse(sdl: string): (req: IncomingMessage, res: ServerResponse) =
     res.setHeader('content-type', 'text/plain; charset=utf-8');
     res.end(req.method === 'HEAD' ? undefined : sdl);
   };
+}
+
+/** The query text of a request: the `query` of a JSON body, or of a GET's query string. */
+function queryText(body: unknown, search: string): string | undefined {
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+    const { query } = body as { query?: unknown };
+    return typeof query === 'string' ? query : undefined;
+  }
+  return search === '' ? undefined : (new URLSearchParams(search).get('query') ?? undefined);
+}
+
+function queryTooLong(query: string | undefined, maxBytes: number): QueryTooComplexError | undefined {
+  // Characters are at most 3 bytes of UTF-8 here (4 for a surrogate pair, which is 2 characters).
+  if (query === undefined || query.length * 3 <= maxBytes) return undefined;
+  const bytes = Buffer.byteLength(query);
+  return bytes > maxBytes ? new QueryTooComplexError('The query text has this many bytes', 'queryBytes', bytes, maxBytes) : undefined;
 }
 
 /**

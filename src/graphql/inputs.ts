@@ -1,4 +1,4 @@
-import { parseAmount, parseCurrency } from '../db/index.js';
+import { isStorableText, parseAmount, parseCurrency } from '../db/index.js';
 import { BadUserInputError, ShopGraphError } from '../errors.js';
 
 /**
@@ -6,12 +6,18 @@ import { BadUserInputError, ShopGraphError } from '../errors.js';
  * Each failure names the field as the client spelled it.
  */
 export function text(value: string, field: string, { min = 1, max }: { min?: number; max: number }): string {
-  const trimmed = value.trim();
+  const trimmed = storableText(value, field).trim();
   if (trimmed.length < min || trimmed.length > max) {
     const range = min === 0 ? `at most ${max} characters` : `${min} to ${max} characters`;
     throw new BadUserInputError(`${field} must be ${range} long.`, field);
   }
   return trimmed;
+}
+
+/** A string as the client sent it, refused when PostgreSQL could not store it (it holds NUL). */
+export function storableText(value: string, field: string): string {
+  if (!isStorableText(value)) throw new BadUserInputError(`${field} must not contain the NUL character (\\u0000).`, field);
+  return value;
 }
 
 export function optionalText(value: string | null | undefined, field: string, limits: { min?: number; max: number }): string | undefined {

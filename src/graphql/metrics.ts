@@ -197,6 +197,23 @@ export class Metrics {
     this.operationDuration.observe({ type, outcome }, seconds);
   }
 
+  /** Reports each cache's bytes and bound when /metrics is scraped. */
+  watchCaches(caches: readonly { name: string; bytes: number; maxBytes: number; size: number }[]): void {
+    const gauge = (name: string, help: string, read: (cache: (typeof caches)[number]) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['cache'],
+        registers: [this.registry],
+        collect() {
+          for (const cache of caches) this.set({ cache: cache.name }, read(cache));
+        },
+      });
+    gauge('shopgraph_cache_bytes', 'Bytes each cache of queries, statements and plans holds, as estimated.', (cache) => cache.bytes);
+    gauge('shopgraph_cache_max_bytes', 'The byte bound of each cache.', (cache) => cache.maxBytes);
+    gauge('shopgraph_cache_entries', 'Entries each cache holds.', (cache) => cache.size);
+  }
+
   recordFastLane(result: 'answered' | 'handed-over'): void {
     this.fastLane.inc({ result });
   }

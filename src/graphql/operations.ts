@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ByteBoundedCache, textBytes } from './byte-cache.js';
 
 /**
  * Registered operations for production partners: a manifest of the exact documents a
@@ -49,20 +50,18 @@ export class OperationRegistry {
 /**
  * The cache behind automatic persisted queries (Apollo calls it with keys `apq:<hash>`):
  * registered operations first, then documents clients registered at run time, unless only
- * registered operations are allowed. Bounded, oldest out first.
+ * registered operations are allowed. Bounded in bytes, least recently used out first.
  */
-export function persistedQueryCache(registry: OperationRegistry | undefined, acceptNew: boolean, maxEntries = 10_000) {
-  const learned = new Map<string, string>();
+export function persistedQueryCache(registry: OperationRegistry | undefined, acceptNew: boolean, maxBytes: number) {
+  const learned = new ByteBoundedCache<string, string>('persisted-queries', maxBytes, (key, query) => textBytes(key) + textBytes(query));
   const hashOf = (key: string) => key.replace(/^apq:/, '');
   return {
+    learned,
     async get(key: string): Promise<string | undefined> {
       return registry?.get(hashOf(key)) ?? learned.get(key);
     },
     async set(key: string, value: string): Promise<void> {
-      if (!acceptNew) return;
-      learned.delete(key);
-      learned.set(key, value);
-      if (learned.size > maxEntries) learned.delete(learned.keys().next().value!);
+      if (acceptNew) learned.set(key, value);
     },
     async delete(key: string): Promise<boolean> {
       return learned.delete(key);

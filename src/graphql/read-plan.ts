@@ -1,29 +1,51 @@
 import {
   getArgumentValues,
   getNamedType,
+  isLeafType,
   isObjectType,
-  Kind,
-  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLObjectType,
   type GraphQLSchema,
   type OperationDefinitionNode,
-  type SelectionSetNode,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE, Slot, validateConnectionArgs, type ReadField } from '../db/index.js';
+import {
+  categorySortOrder,
+  CUSTOMER_FILTER_PARAMETERS,
+  customerSortOrder,
+  ORDER_FILTER_PARAMETERS,
+  orderSortOrder,
+  pageRequest,
+  PRODUCT_FILTER_PARAMETERS,
+  productSortOrder,
+  reviewSortOrder,
+  Slot,
+  translated,
+  type ReadField,
+} from '../db/index.js';
+import { BadUserInputError } from '../errors.js';
 import { hasScope, type Caller } from './auth/index.js';
 import { requiredScope } from './auth/field-authorization.js';
+import { FieldCollector, type CollectedField } from './collect.js';
 import { orderFilter, productFilter, productOrder } from './filters.js';
 import { decodeIdOf, type NodeType } from './ids.js';
+import { storableText, text } from './inputs.js';
 
 class NotPlanned extends Error {}
 
 /**
- * Plans a query for the compiled read path (src/db/read-compiler.ts): the selected fields in
- * response order, fragments and @skip/@include resolved, arguments checked and translated to
- * the stores' terms. Returns undefined whenever the resolvers must answer instead: a field
- * the caller may not see (they report FORBIDDEN per field), a customer token (row checks),
- * invalid arguments (they report BAD_USER_INPUT), or a shape the compiler does not cover.
+ * Fields one compiled statement may select in all. The cost limit keeps a request's tree far
+ * below this; it guards the unrolling of shared fragments into the plan.
+ */
+const MAX_PLANNED_FIELDS = 2000;
+
+/**
+ * Plans a query for the compiled read path (src/db/read-compiler.ts): the fields GraphQL's
+ * own collection selects (src/graphql/collect.ts), in response order, with their arguments
+ * checked and translated to the stores' terms. Returns undefined whenever the resolvers must
+ * answer instead: a field the caller may not see (they report FORBIDDEN per field), a
+ * customer token (row checks), or a shape the compiler does not cover. Throws for invalid
+ * arguments (the resolvers report them, with the field named). It never leaves a selected
+ * field out.
  */
 export function planRead(
   schema: GraphQLSchema,
@@ -34,93 +56,103 @@ export function planRead(
 ): ReadField[] | undefined {
   const query = schema.getQueryType();
   if (operation.operation !== 'query' || !query || caller.customerId !== undefined) return undefined;
+  const collector = new FieldCollector(schema, fragments, variables);
+  let planned = 0;
   try {
-    return fieldsOf(query, [operation.selectionSet]);
-  } catch {
-    // Not covered, or invalid arguments, which the resolvers report with the field named.
-    return undefined;
+    return collector.fieldsOf(query, operation.selectionSet).map((field) => planField(query, field));
+  } catch (error) {
+    if (error instanceof NotPlanned) return undefined;
+    throw error;
   }
 
-  function fieldsOf(type: GraphQLObjectType, selectionSets: SelectionSetNode[]): ReadField[] {
-    const collected = new Map<string, FieldNode[]>();
-    for (const selectionSet of selectionSets) collect(type, selectionSet, collected, new Set());
-    return [...collected].map(([key, nodes]) => planField(type, key, nodes));
-  }
-
-  function collect(type: GraphQLObjectType, selectionSet: SelectionSetNode, into: Map<string, FieldNode[]>, spread: Set<string>): void {
-    for (const selection of selectionSet.selections) {
-      if (!included(selection.directives ?? [])) continue;
-      if (selection.kind === Kind.FIELD) {
-        const key = selection.alias?.value ?? selection.name.value;
-        into.set(key, [...(into.get(key) ?? []), selection]);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        if (!selection.typeCondition || selection.typeCondition.name.value === type.name)
-          collect(type, selection.selectionSet, into, spread);
-      } else {
-        const fragment = fragments[selection.name.value];
-        if (!fragment || spread.has(fragment.name.value)) throw new NotPlanned();
-        if (fragment.typeCondition.name.value === type.name)
-          collect(type, fragment.selectionSet, into, new Set([...spread, fragment.name.value]));
-      }
-    }
-  }
-
-  function included(
-    directives: readonly { name: { value: string }; arguments?: readonly { name: { value: string }; value: unknown }[] }[],
-  ): boolean {
-    for (const directive of directives) {
-      const name = directive.name.value;
-      if (name !== 'skip' && name !== 'include') throw new NotPlanned();
-      const condition = directive.arguments?.[0]?.value as { kind: string; value?: boolean; name?: { value: string } } | undefined;
-      const value = condition?.kind === Kind.VARIABLE ? variables[condition.name!.value] : condition?.value;
-      if (name === 'skip' && value === true) return false;
-      if (name === 'include' && value !== true) return false;
-    }
-    return true;
-  }
-
-  function planField(parent: GraphQLObjectType, key: string, nodes: FieldNode[]): ReadField {
-    const [node] = nodes as [FieldNode];
-    const name = node.name.value;
+  function planField(parent: GraphQLObjectType, field: CollectedField): ReadField {
+    planned += 1;
+    if (planned > MAX_PLANNED_FIELDS) throw new NotPlanned();
+    const { key, name, definition } = field;
     if (name === '__typename') return { key, name, args: {}, typename: parent.name };
-    const field = parent.getFields()[name];
-    if (!field) throw new NotPlanned();
-    // The same key selected twice (say, by two fragments) merges; with arguments, leave it to graphql-js.
-    if (nodes.length > 1 && nodes.some((other) => other.name.value !== name || (other.arguments?.length ?? 0) > 0)) throw new NotPlanned();
-    const scope = requiredScope(field);
+    if (!definition) throw new NotPlanned();
+    const scope = requiredScope(definition);
     if (scope && !hasScope(caller, scope)) throw new NotPlanned();
-    const args = translateArguments(`${parent.name}.${name}`, getArgumentValues(field, node, variables));
-    const type = getNamedType(field.type);
-    if (!isObjectType(type)) return { key, name, args };
-    const selectionSets = nodes.map((other) => other.selectionSet).filter((set): set is SelectionSetNode => set !== undefined);
-    return { key, name, args, fields: fieldsOf(type, selectionSets) };
+    const args = translateArguments(`${parent.name}.${name}`, getArgumentValues(definition, field.nodes[0]!, variables));
+    const type = getNamedType(definition.type);
+    if (isLeafType(type)) return { key, name, args };
+    // Interfaces (node, nodes) take the resolvers' path.
+    if (!isObjectType(type)) throw new NotPlanned();
+    return { key, name, args, fields: collector.subfieldsOf(type, field).map((child) => planField(type, child)) };
   }
 }
 
+/** How a field's arguments are planned. */
+interface PlannedField {
+  /**
+   * Arguments, and fields of input arguments (`filter.search`), whose value only ever becomes
+   * a parameter of the statement: a variable there is a slot, and the statement is planned
+   * once for all its values.
+   */
+  slots: readonly string[];
+  /** The arguments in the stores' terms, translated and checked as the resolvers do. */
+  translate(args: Record<string, unknown>): Record<string, unknown>;
+}
+
+const PAGE = ['first', 'last', 'after', 'before'];
+const inFilter = (names: readonly string[]) => names.map((name) => `filter.${name}`);
+
+/** Product connections, of Query or of a Category (which ignores the filter's categoryId). */
+const PRODUCTS: PlannedField = {
+  slots: [...PAGE, ...inFilter(PRODUCT_FILTER_PARAMETERS)],
+  translate: ({ filter, orderBy, ...page }) => {
+    const order = productOrder(orderBy as never);
+    return { filter: withSlots(productFilter, filter), order, page: pageRequest(page, productSortOrder(order)) };
+  },
+};
+
+/**
+ * Every field with arguments that compiled reads plan (src/db/read-compiler.ts compiles
+ * these and the fields without arguments), with its slots and its translation: the one list
+ * the planner, the read templates (which variables are slots) and the compiler agree on. A
+ * field with arguments that is not here takes the resolvers' path.
+ */
+export const PLANNED_FIELDS: Readonly<Record<string, PlannedField>> = {
+  'Query.product': {
+    slots: ['id', 'sku'],
+    translate: ({ id, sku }) => {
+      if ((id == null) === (sku == null)) throw new BadUserInputError('Pass exactly one of id and sku.', id == null ? 'id' : 'sku');
+      return id != null ? { id: idOf('Product', id, 'id') } : { sku: translated(sku as string, (value) => storableText(value, 'sku')) };
+    },
+  },
+  'Query.category': { slots: ['id'], translate: ({ id }) => ({ id: idOf('Category', id, 'id') }) },
+  'Query.customer': { slots: ['id'], translate: ({ id }) => ({ id: idOf('Customer', id, 'id') }) },
+  'Query.order': { slots: ['id'], translate: ({ id }) => ({ id: idOf('Order', id, 'id') }) },
+  'Query.products': PRODUCTS,
+  'Category.products': PRODUCTS,
+  'Query.categories': {
+    slots: [...PAGE, 'parentId'],
+    translate: ({ parentId, ...page }) => ({
+      parentId: parentId == null ? null : idOf('Category', parentId, 'parentId'),
+      page: pageRequest(page, categorySortOrder()),
+    }),
+  },
+  'Query.customers': {
+    slots: [...PAGE, ...CUSTOMER_FILTER_PARAMETERS],
+    translate: ({ search, ...page }) => ({
+      filter: search == null ? {} : { search: translated(search as string, (value) => text(value, 'search', { max: 100 })) },
+      page: pageRequest(page, customerSortOrder()),
+    }),
+  },
+  'Query.orders': {
+    slots: [...PAGE, ...inFilter(ORDER_FILTER_PARAMETERS)],
+    translate: ({ filter, ...page }) => ({ filter: withSlots(orderFilter, filter), page: pageRequest(page, orderSortOrder()) }),
+  },
+  'Product.reviews': { slots: PAGE, translate: (page) => ({ page: pageRequest(page, reviewSortOrder()) }) },
+  'Customer.orders': { slots: PAGE, translate: (page) => ({ page: pageRequest(page, orderSortOrder()) }) },
+};
+
 /** Arguments as the resolvers translate them (src/graphql/resolvers), in the stores' terms. */
 function translateArguments(field: string, args: Record<string, unknown>): Record<string, unknown> {
-  switch (field) {
-    case 'Query.product':
-      if ((args.id == null) === (args.sku == null)) throw new NotPlanned();
-      return args.id != null ? { id: idOf('Product', args.id) } : { sku: args.sku };
-    case 'Query.category':
-      return { id: idOf('Category', args.id) };
-    case 'Query.customer':
-      return { id: idOf('Customer', args.id) };
-    case 'Query.order':
-      return { id: idOf('Order', args.id) };
-    case 'Query.products':
-    case 'Category.products':
-      return { ...page(args), filter: withSlots(productFilter, args.filter), order: productOrder(args.orderBy as never) };
-    case 'Query.orders':
-      return { ...page(args), filter: withSlots(orderFilter, args.filter) };
-    case 'Product.reviews':
-    case 'Customer.orders':
-      return page(args);
-    default:
-      if (Object.keys(args).length > 0) throw new NotPlanned();
-      return {};
-  }
+  const planned = PLANNED_FIELDS[field];
+  if (planned) return planned.translate(args);
+  if (Object.keys(args).length > 0) throw new NotPlanned();
+  return {};
 }
 
 /**
@@ -139,18 +171,6 @@ function withSlots<Input, Filter>(translate: (input: Input) => Filter, input: un
   return filter as Filter;
 }
 
-function idOf(type: NodeType, value: unknown): number | Slot {
-  const decode = (id: unknown) => decodeIdOf(type, id as string, 'id');
-  return value instanceof Slot ? value.map(decode) : decode(value);
-}
-
-/** Forward pages from the start only; cursors and backward pages take the resolvers' path. */
-function page(args: Record<string, unknown>): { first: number | Slot } {
-  if (args.after != null || args.before != null || args.last != null) throw new NotPlanned();
-  return { first: args.first instanceof Slot ? args.first.map(pageSize) : pageSize(args.first) };
-}
-
-function pageSize(first: unknown): number {
-  validateConnectionArgs({ first: first as number | null | undefined });
-  return (first as number | null | undefined) ?? DEFAULT_PAGE_SIZE;
+function idOf(type: NodeType, value: unknown, field: string): number | Slot {
+  return translated(value as string, (id) => decodeIdOf(type, id, field));
 }

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { DocumentNode } from 'graphql';
 import type { ConnectionManager } from '../cluster/index.js';
 import { ApiKeyStore, MAX_PAGE_SIZE } from '../db/index.js';
 import { ForbiddenError } from '../errors.js';
@@ -31,7 +32,9 @@ import { errorReportingPlugin } from './plugins/error-reporting.js';
 import { limitsPlugin } from './plugins/limits.js';
 import { routingPlugin } from './plugins/routing.js';
 import { ReadTemplates } from './read-templates.js';
+import { ByteBoundedCache, documentBytes, textBytes } from './byte-cache.js';
 import { resolvers } from './resolvers/index.js';
+import { knownOperationTypesRule } from './validation.js';
 import { loadSchemaSource, printSchemaForTools } from './schema-source.js';
 
 export interface GraphQLServerOptions {
@@ -76,7 +79,18 @@ export interface GraphQLServerOptions {
   listenForRevocations?: boolean;
   /** Keep the rate-limit buckets in this Redis, shared with every other instance; unset: in this process. */
   redisUrl?: string;
+  /** Longest query text accepted, in bytes (default 64 KiB); longer ones are refused before parsing. */
+  maxQueryBytes?: number;
+  /** What the caches of queries, statements and cost plans may hold together, in bytes (default 64 MiB). */
+  queryCacheBytes?: number;
 }
+
+/**
+ * How the query cache bytes are shared. Parsed documents are the largest entries (about 320
+ * bytes per token); compiled statements and persisted query texts come next. `prepared`
+ * bounds the texts run as named prepared statements, which each connection keeps.
+ */
+const CACHE_SHARES = { documents: 0.35, templates: 0.2, fastLane: 0.15, persistedQueries: 0.15, cost: 0.1, prepared: 0.05 };
 
 export interface ServerLimits extends RequestLimits {
   /** Most lexical tokens a document may have (checked while parsing). */
@@ -120,9 +134,26 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   const buckets = options.redisUrl ? new RedisBuckets(options.redisUrl, { logger }) : new RateLimiter();
   if (buckets instanceof RedisBuckets && !(await buckets.ready()))
     logger.warn('rate limits: Redis does not answer yet; each instance enforces its own buckets until it does');
-  const accounting = new CostAccounting(limits, buckets);
-  const templates = options.compiledReads === false ? undefined : new ReadTemplates(schema);
-  const fastLane = templates && new FastLane(schema, templates, accounting, options.cluster, metrics);
+  const cacheBytes = (share: keyof typeof CACHE_SHARES) => Math.floor((options.queryCacheBytes ?? 64 * 1024 * 1024) * CACHE_SHARES[share]);
+  const accounting = new CostAccounting(limits, buckets, cacheBytes('cost'));
+  const templates =
+    options.compiledReads === false
+      ? undefined
+      : new ReadTemplates(schema, { templateBytes: cacheBytes('templates'), preparedBytes: cacheBytes('prepared') });
+  const fastLane = templates && new FastLane(schema, templates, accounting, options.cluster, metrics, cacheBytes('fastLane'));
+  const documents = new ByteBoundedCache<string, DocumentNode>(
+    'documents',
+    cacheBytes('documents'),
+    (key, document) => textBytes(key) + documentBytes(document),
+  );
+  const persistedQueries = persistedQueryCache(registry, !options.registeredOperationsOnly, cacheBytes('persistedQueries'));
+  metrics.watchCaches([
+    documents,
+    persistedQueries.learned,
+    accounting.shapes,
+    ...(templates ? [templates.cache, templates.prepared] : []),
+    ...(fastLane ? [fastLane.operations] : []),
+  ]);
   const apollo = new ApolloServer<GraphQLContext>({
     gateway: shopGraphExecutor(schema, {
       templates,
@@ -134,7 +165,14 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     // The process owner (the CLI) handles signals, so shutdown happens in one order.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
-    persistedQueries: { cache: persistedQueryCache(registry, !options.registeredOperationsOnly) },
+    validationRules: [knownOperationTypesRule],
+    // Apollo's own store sizes a document without its source text, which holds comments and all.
+    documentStore: {
+      get: async (key) => documents.get(key),
+      set: async (key, document) => documents.set(key, document),
+      delete: async (key) => documents.delete(key),
+    },
+    persistedQueries: { cache: persistedQueries },
     plugins: [
       ...(options.registeredOperationsOnly && registry ? [registeredOperationsOnlyPlugin(registry)] : []),
       limitsPlugin(accounting),
@@ -149,6 +187,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   const auth = options.auth ?? DEFAULT_AUTH;
   const handler = createHttpHandler(apollo, options.cluster, {
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    maxQueryBytes: options.maxQueryBytes ?? 64 * 1024,
     authenticator: new Authenticator(auth, keys.lookup, new AuthFailureLimiter(auth.failuresPerMinute ?? DEFAULT_FAILURES_PER_MINUTE)),
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     fastLane,

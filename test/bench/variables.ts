@@ -1,18 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { toGlobalId } from '../../src/graphql/ids.js';
 
-/** Ids drawn from the seeded data, so every generated request names something that exists. */
+/** Ids and search terms drawn from the seeded data, so every generated request names something that exists. */
 export interface BenchData {
   activeProductIds: number[];
   leafCategoryIds: number[];
   customerIdsWithOrders: number[];
+  /** The words product names use most (each matches hundreds of products). */
+  commonTerms: string[];
+  /** Runs of two or three words of product names, each matching a handful of products at most. */
+  rarePhrases: string[];
 }
-
-const SEARCH_WORDS = ['oak', 'steel', 'lamp', 'kettle', 'wool', 'cork', 'mat', 'mug', 'tent', 'linen', 'copper', 'rug'];
 
 /** A fresh set of GraphQL variables for one request of an operation. */
 export function variablesFor(operation: string, data: BenchData, random: () => number = Math.random): Record<string, unknown> {
   const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)]!;
+  const priceRange = () => {
+    const min = Math.floor(random() * 200);
+    return { min: `${min}.00`, max: `${min + 50 + Math.floor(random() * 400)}.00` };
+  };
   switch (operation) {
     case 'product-page':
       return { id: toGlobalId('Product', pick(data.activeProductIds)) };
@@ -20,10 +26,10 @@ export function variablesFor(operation: string, data: BenchData, random: () => n
       return { id: toGlobalId('Category', pick(data.leafCategoryIds)) };
     case 'order-history':
       return { id: toGlobalId('Customer', pick(data.customerIdsWithOrders)) };
-    case 'search': {
-      const min = Math.floor(random() * 200);
-      return { text: pick(SEARCH_WORDS), min: `${min}.00`, max: `${min + 50 + Math.floor(random() * 400)}.00` };
-    }
+    case 'search':
+      return { text: pick(data.commonTerms), ...priceRange() };
+    case 'search-rare':
+      return { text: pick(data.rarePhrases), ...priceRange() };
     case 'place-order':
       return {
         input: {
@@ -35,4 +41,25 @@ export function variablesFor(operation: string, data: BenchData, random: () => n
     default:
       throw new Error(`no variables for ${operation}`);
   }
+}
+
+/**
+ * Search terms from product names: the most used words, and rare phrases (the last two words
+ * of every 37th name, a noun and its number, and the three words before them).
+ */
+export function searchTerms(names: string[]): Pick<BenchData, 'commonTerms' | 'rarePhrases'> {
+  const counts = new Map<string, number>();
+  for (const name of names)
+    for (const word of name.toLowerCase().split(' ')) if (/^[a-z]{3,}$/.test(word)) counts.set(word, (counts.get(word) ?? 0) + 1);
+  const commonTerms = [...counts]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, 12)
+    .map(([word]) => word);
+  const rarePhrases = names
+    .filter((_, index) => index % 37 === 0)
+    .flatMap((name) => {
+      const words = name.split(' ');
+      return [words.slice(-2).join(' '), words.slice(-4, -1).join(' ')].filter((phrase) => phrase.includes(' '));
+    });
+  return { commonTerms, rarePhrases };
 }

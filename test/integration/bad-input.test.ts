@@ -1,6 +1,8 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionManager } from '../../src/cluster/index.js';
 import { toGlobalId } from '../../src/graphql/index.js';
+import { createLogger } from '../../src/log.js';
 import { connectShared } from '../support/cluster.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -20,10 +22,11 @@ interface BadRequest {
 let manager: ConnectionManager;
 let server: TestServer;
 let adminKey: string;
+const lines: string[] = [];
 
 beforeAll(async () => {
   manager = await connectShared();
-  server = await startTestServer(manager);
+  server = await startTestServer(manager, { logger: createLogger({ to: (line) => lines.push(line) }) });
   adminKey = await server.createKey(['admin']);
 });
 afterAll(async () => {
@@ -212,6 +215,66 @@ function badRequests(): BadRequest[] {
       code: 'QUERY_TOO_COMPLEX',
     });
   }
+  // Mistakes that once reached PostgreSQL or Apollo's internals and came back as server faults.
+  const cursor = (order: string, key: unknown[]) => Buffer.from(JSON.stringify({ o: order, k: key })).toString('base64url');
+  const pageAfter = 'query($c: String, $o: ProductOrder) { products(first: 2, after: $c, orderBy: $o) { nodes { sku } } }';
+  const mistakes: [string, string, number, string][] = [
+    ['NUL in a search', query('{ products(first: 2, filter: { search: "a\\u0000b" }) { totalCount } }'), 200, 'BAD_USER_INPUT'],
+    ['NUL in a sku', query('query($s: String) { product(sku: $s) { name } }', { s: 'SKU\u0000' }), 200, 'BAD_USER_INPUT'],
+    [
+      'NUL in a customer search',
+      query('query($s: String) { customers(search: $s) { totalCount } }', { s: '\u0000' }),
+      200,
+      'BAD_USER_INPUT',
+    ],
+    ['year 0', query('{ orders(filter: { createdAfter: "0000-01-01T00:00:00Z" }) { totalCount } }'), 400, 'GRAPHQL_VALIDATION_FAILED'],
+    [
+      'year 10000 in UTC',
+      query('query($d: DateTime) { orders(filter: { createdBefore: $d }) { totalCount } }', { d: '9999-12-31T23:59:59-23:59' }),
+      400,
+      'BAD_USER_INPUT',
+    ],
+    [
+      'a cursor with a price that is no number',
+      query(pageAfter, { c: cursor('PRICE_ASC', ['abc', 1]), o: { field: 'PRICE' } }),
+      200,
+      'BAD_USER_INPUT',
+    ],
+    [
+      'a cursor with the id 2^53',
+      query(pageAfter, { c: cursor('PRICE_ASC', ['10.00', 2 ** 53]), o: { field: 'PRICE' } }),
+      200,
+      'BAD_USER_INPUT',
+    ],
+    ['a cursor with the id 1e300', query(pageAfter, { c: cursor('NAME_ASC', ['a', 1e300]) }), 200, 'BAD_USER_INPUT'],
+    [
+      'a cursor in year 0',
+      query(pageAfter, { c: cursor('CREATED_AT_ASC', ['0000-01-01T00:00:00.000Z', 1]), o: { field: 'CREATED_AT' } }),
+      200,
+      'BAD_USER_INPUT',
+    ],
+    ['a cursor with NUL in a name', query(pageAfter, { c: cursor('NAME_ASC', ['a\u0000', 1]) }), 200, 'BAD_USER_INPUT'],
+    [
+      'an unknown operationName',
+      json({ query: 'query A { warehouses { code } }', operationName: 'B' }),
+      400,
+      'OPERATION_RESOLUTION_FAILURE',
+    ],
+    ['a subscription', query('subscription { __typename }'), 400, 'GRAPHQL_VALIDATION_FAILED'],
+    [
+      'a persisted query whose hash is not its text',
+      json({ query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } }),
+      400,
+      'BAD_REQUEST',
+    ],
+    [
+      'persisted query version 2',
+      json({ query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: 'abc' } } }),
+      400,
+      'BAD_REQUEST',
+    ],
+  ];
+  for (const [name, body, status, code] of mistakes) cases.push({ name, body, status, code });
   // Credentials that are not.
   for (const authorization of [
     'Bearer',
@@ -264,6 +327,26 @@ describe('bad input', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('logs none of them as a failure of ours', () => {
+    expect(lines.filter((line) => line.includes('"level":"error"'))).toEqual([]);
+  });
+
+  it('answers a request line whose target is no URL with 400 BAD_REQUEST and a request id', async () => {
+    const { port } = new URL(server.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () =>
+        socket.write('GET http:// HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      );
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toMatch(/x-request-id: [0-9a-f-]{36}/i);
+    expect(answer).toContain('"code":"BAD_REQUEST"');
   });
 
   it('leaves the server serving', async () => {

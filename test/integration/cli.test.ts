@@ -94,7 +94,10 @@ describe('shopgraph start without DATABASE_URLS', () => {
     expect(first.lines.some((line) => line.includes('loaded demo data'))).toBe(true);
     // It says what it does while it migrates and seeds, table by table.
     for (const step of ['migrating the database schema', 'demo data: loaded products', 'demo data: analysing the tables']) {
-      expect(first.lines.some((line) => line.includes(step)), step).toBe(true);
+      expect(
+        first.lines.some((line) => line.includes(step)),
+        step,
+      ).toBe(true);
     }
     const response = await fetch(first.url, {
       method: 'POST',

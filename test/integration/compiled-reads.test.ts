@@ -32,6 +32,9 @@ const PRODUCT = `id sku name description status createdAt updatedAt price { amou
   inventory { totalAvailable totalOnHand byWarehouse { onHand reserved available updatedAt warehouse { id code name city countryCode } } }
   averageRating reviews(first: 4) { totalCount nodes { id rating body createdAt customer { id name email createdAt } product { sku } } }`;
 
+/** A cursor of a sort order, as the API hands them out. */
+const cursor = (order: string, key: [string, number]) => Buffer.from(JSON.stringify({ o: order, k: key })).toString('base64url');
+
 const CASES: [string, string, Record<string, unknown>][] = [
   ['a product by id, every field', `query($id: ID!) { product(id: $id) { ${PRODUCT} } }`, { id: gid('Product', 17) }],
   ['a product by sku', `{ product(sku: "SKU-000003") { __typename sku name } }`, {}],
@@ -87,6 +90,55 @@ const CASES: [string, string, Record<string, unknown>][] = [
   ],
   ['warehouses', `{ warehouses { id code name city countryCode __typename } }`, {}],
   [
+    'a Relay page of products: edges with cursors, pageInfo and totalCount',
+    `{ products(first: 5, orderBy: { field: PRICE, direction: DESC }) { totalCount edges { cursor node { sku price { amount } } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`,
+    {},
+  ],
+  [
+    'the page after a cursor, and the page before it, by name',
+    `query($after: String, $before: String) {
+      next: products(first: 4, after: $after) { edges { cursor node { name } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
+      previous: products(last: 4, before: $before) { nodes { name } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`,
+    { after: cursor('NAME_ASC', ['M', 1]), before: cursor('NAME_ASC', ['M', 1]) },
+  ],
+  [
+    'the last page of a filtered search, by creation time',
+    `{ products(last: 3, filter: { search: "a", inStock: true }, orderBy: { field: CREATED_AT }) { pageInfo { hasPreviousPage hasNextPage } edges { cursor node { sku createdAt } } } }`,
+    {},
+  ],
+  [
+    'a category page that asks for pageInfo',
+    `query($id: ID!) { category(id: $id) { name products(first: 10) { pageInfo { hasNextPage endCursor } nodes { id name price { amount currency } inventory { totalAvailable } averageRating } } } }`,
+    { id: gid('Category', 10) },
+  ],
+  [
+    'an empty page, and a page of size 0',
+    `{ none: products(first: 3, filter: { search: "zz-no-such-product" }) { pageInfo { hasNextPage startCursor endCursor } edges { cursor } } zero: products(first: 0) { pageInfo { hasNextPage hasPreviousPage } nodes { sku } } }`,
+    {},
+  ],
+  [
+    'nested connections with their own pages',
+    `query($id: ID!, $before: String) { customer(id: $id) { orders(last: 2, before: $before) { totalCount pageInfo { hasPreviousPage hasNextPage startCursor } edges { cursor node { id items { product { sku reviews(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { rating } } } } } } } } } }`,
+    { id: gid('Customer', 3), before: cursor('CREATED_AT_DESC', ['2024-01-01T00:00:00.000Z', 1]) },
+  ],
+  [
+    'root categories and a page of customers found by name',
+    `{ categories(first: 3) { totalCount edges { cursor node { name children { name } } } pageInfo { hasNextPage endCursor } } customers(first: 2, search: "a") { totalCount nodes { name email } pageInfo { hasNextPage } } }`,
+    {},
+  ],
+  [
+    'orders in a time window, from a cursor',
+    `query($from: DateTime, $to: DateTime) { orders(first: 3, after: "${cursor('CREATED_AT_DESC', ['2026-06-01T00:00:00.000Z', 1])}", filter: { createdAfter: $from, createdBefore: $to }) { totalCount edges { cursor node { id createdAt } } pageInfo { hasNextPage hasPreviousPage } } }`,
+    { from: '2025-01-01T00:00:00Z', to: '2026-06-01T00:00:00Z' },
+  ],
+  ['a fragment on the Node interface', `{ product(sku: "SKU-000001") { sku ... on Node { id } } }`, {}],
+  ['a named fragment on the Node interface', `{ product(sku: "SKU-000001") { sku ...N } } fragment N on Node { id __typename }`, {}],
+  [
+    'one field selected twice, its selections merged',
+    `{ product(sku: "SKU-000002") { category { name } ... on Product { category { id parent { name } } } } }`,
+    {},
+  ],
+  [
     'aliases, fragments, @include and @skip',
     `query($yes: Boolean!) { a: product(sku: "SKU-000001") { ...P n: name } b: product(sku: "SKU-000002") { sku @include(if: $yes) name @skip(if: $yes) } w: warehouses { code } }
      fragment P on Product { sku price { amount } ... on Product { category { name } } }`,
@@ -108,7 +160,7 @@ describe('compiled reads', () => {
   });
 
   it('leave what they do not cover to the resolvers, with the same answer', async () => {
-    const query = `{ products(first: 3) { edges { cursor node { sku } } pageInfo { hasNextPage endCursor } } }`;
+    const query = `{ node(id: "${gid('Product', 3)}") { id ... on Product { sku } } products(first: 3) { pageInfo { hasNextPage endCursor } } }`;
     const fast = await compiled.request(query);
     const slow = await resolvers.request(query);
     expect(fast.data).toEqual(slow.data);
@@ -138,6 +190,36 @@ describe('compiled reads', () => {
       const slow = await resolvers.request(query, variables);
       expect(fast.errors).toBeUndefined();
       expect(JSON.stringify(fast.data)).toBe(JSON.stringify(slow.data));
+    }
+  });
+
+  it.each([
+    [
+      'a search',
+      'query S($s: String) { products(first: 3, filter: { search: $s }) { totalCount nodes { sku } } }',
+      [{}, { s: 'zz-no-such-product' }, { s: null }, { s: 'oak' }],
+    ],
+    [
+      "a customer's orders",
+      'query O($c: ID) { orders(first: 5, filter: { customerId: $c }) { totalCount nodes { id } } }',
+      [{}, { c: gid('Customer', 3) }, { c: null }],
+    ],
+    [
+      'a product by sku or by id',
+      'query P($id: ID, $sku: String) { product(id: $id, sku: $sku) { sku } }',
+      [{ sku: 'SKU-000004' }, { id: gid('Product', 5) }, { sku: 'SKU-000006' }],
+    ],
+  ])("answer %s with each caller's own variables, absent, null or given, as the resolvers do", async (_, query, requests) => {
+    for (const variables of requests as Record<string, unknown>[]) {
+      for (const lane of ['full', 'fast']) {
+        const answer = await compiled.request(query, variables);
+        const reference = await resolvers.request(query, variables);
+        expect({ lane, variables, answer: JSON.stringify(answer.data) }).toEqual({
+          lane,
+          variables,
+          answer: JSON.stringify(reference.data),
+        });
+      }
     }
   });
 

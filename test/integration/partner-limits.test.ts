@@ -40,6 +40,12 @@ describe('static limits', () => {
       '{ products(first: 100) { nodes { reviews(first: 100) { nodes { customer { id } } } } } }',
       { limit: 'cost', actual: 2 + 100 * (2 + 100), maximum: 5000 },
     ],
+    [
+      'cost, with the pages inside fragments',
+      `{ products(first: 100) { ... on ProductConnection { nodes { reviews(first: 100) { ...R } } } } }
+       fragment R on ReviewConnection { nodes { customer { id } } }`,
+      { limit: 'cost', actual: 2 + 100 * (2 + 100), maximum: 5000 },
+    ],
     ['page size', '{ customers(last: 101) { totalCount } }', { limit: 'pageSize', actual: 101, maximum: 100 }],
   ])('refuse a request over the %s limit before any SQL runs, naming the limit and the figure', async (_, query, details) => {
     await server.request('{ warehouses { code } }');
@@ -48,6 +54,19 @@ describe('static limits', () => {
     expect(response.status).toBe(400);
     expect(response.errors).toEqual([expect.objectContaining({ extensions: { code: 'QUERY_TOO_COMPLEX', ...details } })]);
     expect(statementsSent()).toBe(before);
+  });
+
+  it('answer sixteen fragments that each spread the next twice without unrolling them, and keep /healthz answering', async () => {
+    const fragments = Array.from({ length: 15 }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`);
+    const query = `{ ...F0 }\n${fragments.join('\n')}\nfragment F15 on Query { __typename }`;
+    const health = fetch(server.url.replace('/graphql', '/healthz')).then((response) => response.status);
+    const started = Date.now();
+    const response = await server.request(query);
+    // A guard against unrolling 32,768 selections (seconds), not a speed figure: see npm run bench.
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(response.data).toEqual({ __typename: 'Query' });
+    expect(response.extensions!.cost).toMatchObject({ requestedQueryCost: 0 });
+    expect(await health).toBe(200);
   });
 
   it('refuse a document with too many tokens while parsing', async () => {
@@ -171,6 +190,10 @@ describe('the request deadline', () => {
       expect(Date.now() - started).toBeLessThan(2000);
       expect(response.errors![0]).toMatchObject({ extensions: { code: 'TIMEOUT' } });
       await eventually(async () => expect(await waitingStatements()).toBe(0), { timeoutMs: 2000 });
+      // It held the node until its deadline: charged what it asked for, not refunded.
+      const { requestedQueryCost, actualQueryCost } = response.extensions!.cost as Record<string, number>;
+      expect(actualQueryCost).toBe(requestedQueryCost);
+      expect(requestedQueryCost).toBeGreaterThan(0);
     } finally {
       await blocker`rollback`;
       blocker.release();

@@ -60,6 +60,15 @@ describe('configuration', () => {
     );
   });
 
+  it('limits query texts to 64 KiB and the query caches to 64 MiB unless told otherwise', () => {
+    expect(loadConfig({}).queries).toEqual({ maxQueryBytes: 65536, cacheBytes: 67108864 });
+    expect(loadConfig({ SHOPGRAPH_MAX_QUERY_BYTES: '8192', SHOPGRAPH_QUERY_CACHE_BYTES: '2097152' }).queries).toEqual({
+      maxQueryBytes: 8192,
+      cacheBytes: 2097152,
+    });
+    expect(() => loadConfig({ SHOPGRAPH_MAX_QUERY_BYTES: '10' })).toThrowError(/SHOPGRAPH_MAX_QUERY_BYTES: "10" is not a number from 1024/);
+  });
+
   it('requires a synchronous standby with the embedded cluster and keeps the newest timeline in its data directory', () => {
     const config = loadConfig({ SHOPGRAPH_DATA_DIR: '/var/tmp/sg' });
     expect(config.routing.requireSynchronousStandby).toBe(true);

@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, RolledBackError, StatementTimeoutError } from '../../src/cluster/failure.js';
+import { classifyFailure, isNodeFailure, RolledBackError, StatementTimeoutError } from '../../src/cluster/failure.js';
 
 const socketError = (code: string) => Object.assign(new Error(`write ${code} 127.0.0.1:5432`), { code });
 const serverError = (code: string) => new postgres.PostgresError({ message: 'server says no', code } as never);
@@ -37,8 +37,9 @@ describe('classifying a failed statement', () => {
     expect(classifyFailure(wrapped(socketError('ECONNRESET')))).toBe('connection-lost');
   });
 
-  it('treats a statement without an answer in time as a lost connection', () => {
-    expect(classifyFailure(new StatementTimeoutError(100))).toBe('connection-lost');
+  it('treats a statement without an answer in time as timed out, which says nothing yet about its node', () => {
+    expect(classifyFailure(new StatementTimeoutError(100))).toBe('timed-out');
+    expect(isNodeFailure('timed-out')).toBe(false);
   });
 
   it('still sees the lost connection behind a rolled-back transaction', () => {

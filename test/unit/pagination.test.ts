@@ -56,6 +56,33 @@ describe('page requests', () => {
   });
 });
 
+describe('forged cursors', () => {
+  const forged = (order: string, key: unknown[]) => Buffer.from(JSON.stringify({ o: order, k: key })).toString('base64url');
+  const byPrice: SortOrder<Row> = { ...byName, name: 'PRICE_ASC', sqlType: 'numeric' };
+  const byTime: SortOrder<Row> = { ...byName, name: 'CREATED_AT_ASC', sqlType: 'timestamptz' };
+
+  it.each([
+    ['a price that is no number', byPrice, ['cheap', 1]],
+    ['a price as a JSON number', byPrice, [1e300, 1]],
+    ['a time in year 0', byTime, ['0000-01-01T00:00:00.000Z', 1]],
+    ['a time that is no time', byTime, ['yesterday', 1]],
+    ['a name with NUL in it', byName, ['a\u0000b', 1]],
+    ['an id past int4', byName, ['a', 2 ** 53]],
+    ['an id of 1e300', byName, ['a', 1e300]],
+    ['a fractional id', byName, ['a', 1.5]],
+  ])('are refused as the client’s mistake when they hold %s', (_, order, key) => {
+    expect(() => pageRequest({ after: forged(order.name, key) }, order)).toThrowError(/^after is not a cursor of this connection/);
+  });
+
+  it('are accepted when they hold what a page of that order hands out', () => {
+    expect(pageRequest({ after: forged('PRICE_ASC', ['19.90', 7]) }, byPrice).after).toEqual(['19.90', 7]);
+    expect(pageRequest({ after: forged('CREATED_AT_ASC', ['2026-01-02T03:04:05.678Z', 7]) }, byTime).after).toEqual([
+      '2026-01-02T03:04:05.678Z',
+      7,
+    ]);
+  });
+});
+
 describe('pages', () => {
   it('use the extra fetched row only to know that another page follows', () => {
     const page = toPage(rows(1, 2, 3), byName, pageRequest({ first: 2 }, byName));

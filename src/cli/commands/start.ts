@@ -48,6 +48,8 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       limits: config.server.limits,
       requestTimeoutMs: config.server.requestTimeoutMs,
       maxBodyBytes: config.server.maxBodyBytes,
+      maxQueryBytes: config.queries.maxQueryBytes,
+      queryCacheBytes: config.queries.cacheBytes,
       introspection: config.server.introspection,
       tls: config.server.tls,
       operationsFile: config.server.operationsFile,

@@ -1,11 +1,14 @@
 import { QueryTooComplexError, RateLimitedError } from '../../errors.js';
 import type { Caller } from '../auth/index.js';
+import { ByteBoundedCache, documentBytes, identityOf, textBytes } from '../byte-cache.js';
 import type { OperationDefinitionNode } from 'graphql';
 import {
   actualCost,
   analyseOperation,
+  measure,
   measuredVariables,
   type CostLimits,
+  type Measure,
   type CostPlan,
   type Operation,
   type OperationShape,
@@ -20,9 +23,6 @@ export interface RequestLimits {
   maxDirectives: number;
   maxPageSize: number;
 }
-
-/** Static analyses kept per operation (one per distinct set of page sizes and id-list values). */
-const MAX_SHAPES_PER_OPERATION = 100;
 
 /** What a request was charged before it ran. */
 export interface Charge {
@@ -45,12 +45,26 @@ export interface CostReport {
  * not use is given back once its data is known.
  */
 export class CostAccounting {
-  private readonly shapes = new WeakMap<OperationDefinitionNode, { variables: string[]; shapes: Map<string, OperationShape> }>();
+  private readonly measured = new WeakMap<OperationDefinitionNode, Map<string, Measure>>();
+  /** Static analyses by operation and what they read of the variables. */
+  readonly shapes: ByteBoundedCache<string, OperationShape>;
 
   constructor(
     private readonly limits: RequestLimits,
     private readonly rateLimiter: Buckets,
-  ) {}
+    maxBytes: number,
+  ) {
+    // A shape's collected fields point into its document, which it keeps alive.
+    this.shapes = new ByteBoundedCache(
+      'cost',
+      maxBytes,
+      (key, shape) =>
+        textBytes(key) +
+        shape.plan.collector.bytes +
+        textBytes(JSON.stringify(shape.plan.collector.variables)) +
+        documentBytes(shape.plan.operation),
+    );
+  }
 
   /** Charges the caller for the operation; throws QueryTooComplexError or RateLimitedError instead. */
   async charge(operation: Operation, caller: Caller): Promise<Charge> {
@@ -67,9 +81,13 @@ export class CostAccounting {
     return { plan: shape.plan, caller, requested: shape.cost };
   }
 
-  /** Gives back what the data shows was not used, and reports the cost. */
-  async settle(charge: Charge, data: Record<string, unknown> | null | undefined): Promise<CostReport> {
-    const actual = Math.min(charge.requested, actualCost(charge.plan, data));
+  /**
+   * Gives back what the data shows was not used, and reports the cost. A request that ran
+   * until its deadline gets nothing back: it held a node all that time, and its data (none)
+   * does not show what it used.
+   */
+  async settle(charge: Charge, data: Record<string, unknown> | null | undefined, ranToDeadline = false): Promise<CostReport> {
+    const actual = ranToDeadline ? charge.requested : Math.min(charge.requested, actualCost(charge.plan, data));
     const { caller } = charge;
     const throttleStatus = await this.rateLimiter.refund(caller.id, caller.ratePerSecond, charge.requested - actual);
     return { requestedQueryCost: charge.requested, actualQueryCost: actual, throttleStatus };
@@ -81,21 +99,25 @@ export class CostAccounting {
   }
 
   /**
-   * The static analysis walks the whole document, and most requests repeat an operation with
-   * other ids: its result is kept per operation and values of the variables it reads.
+   * The static analysis collects the operation's fields, and most requests repeat an operation
+   * with other ids: its result is kept per operation and what it reads of the variables.
    */
   private shapeOf(operation: Operation): OperationShape {
-    let entry = this.shapes.get(operation.operation);
-    if (!entry) {
-      entry = { variables: measuredVariables(operation.operation, operation.fragments), shapes: new Map() };
-      this.shapes.set(operation.operation, entry);
+    let variables = this.measured.get(operation.operation);
+    if (!variables) {
+      variables = measuredVariables(operation.operation, operation.fragments);
+      this.measured.set(operation.operation, variables);
     }
-    const key = JSON.stringify(entry.variables.map((name) => operation.variables[name]));
-    let shape = entry.shapes.get(key);
+    const measures = [...variables].map(([name, how]) => measure(operation.variables[name], how));
+    const key = `${identityOf(operation.operation)}:${JSON.stringify(measures)}`;
+    let shape = this.shapes.get(key);
     if (!shape) {
-      shape = analyseOperation(operation, this.costLimits());
-      if (entry.shapes.size >= MAX_SHAPES_PER_OPERATION) entry.shapes.clear();
-      entry.shapes.set(key, shape);
+      // The kept analysis holds only the variables it reads, not, say, a long search text.
+      const read = Object.fromEntries(
+        [...variables.keys()].filter((name) => name in operation.variables).map((name) => [name, operation.variables[name]]),
+      );
+      shape = analyseOperation({ ...operation, variables: read }, this.costLimits());
+      this.shapes.set(key, shape);
     }
     return shape;
   }

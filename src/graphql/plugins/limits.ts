@@ -31,12 +31,12 @@ export function limitsPlugin(accounting: CostAccounting): ApolloServerPlugin<Gra
             throw error instanceof ShopGraphError ? requestError(error) : error;
           }
         },
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, contextValue }) {
           if (!charge || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           // Read the extensions after the await: the other plugins' hooks run meanwhile and add
           // theirs (routing). `cost` stays first, where responses have always had it.
-          const cost = await accounting.settle(charge, result.data);
+          const cost = await accounting.settle(charge, result.data, contextValue.deadline.passed);
           result.extensions = { cost, ...result.extensions };
         },
       };

@@ -9,7 +9,7 @@ import type {
   Resolvers,
 } from '../generated/resolvers.js';
 import { decodeIdOf, toGlobalId } from '../ids.js';
-import { fromInput, money, notNull, optionalText, text } from '../inputs.js';
+import { fromInput, money, notNull, optionalText, storableText, text } from '../inputs.js';
 import type { CategoryRow, ProductRow } from '../mappers.js';
 import { loadOrNull, loadReferenced } from './load.js';
 import { productFilter, productOrder } from '../filters.js';
@@ -18,7 +18,7 @@ const Query: QueryResolvers = {
   product: async (_, { id, sku }, ctx) => {
     if ((id == null) === (sku == null)) throw new BadUserInputError('Pass exactly one of id and sku.', id == null ? 'id' : 'sku');
     if (id != null) return loadOrNull(ctx.loaders.product, decodeIdOf('Product', id, 'id'));
-    return (await ctx.loaders.productBySku.load(sku!)) ?? null;
+    return (await ctx.loaders.productBySku.load(storableText(sku!, 'sku'))) ?? null;
   },
   products: (_, args, ctx) => {
     const filter = productFilter(args.filter);
