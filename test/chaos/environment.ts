@@ -1,7 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { ConnectionManager } from '../../src/cluster/index.js';
 import { ApiKeyStore, migrateDatabase, seedDatabase } from '../../src/db/index.js';
@@ -11,10 +9,9 @@ import { NodeWatcher } from '../../src/embedded/node-view.js';
 import { findFreePorts } from '../../src/embedded/ports.js';
 import { generateApiKey } from '../../src/graphql/auth/index.js';
 import { plainPromote } from '../support/faults.js';
+import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { startTcpProxy, type LinkMode, type TcpProxy } from '../support/tcp-proxy.js';
 import type { NodeRef, Step } from './schedule.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface EnvironmentOptions {
   dataDir: string;
@@ -44,7 +41,7 @@ export class ChaosEnvironment {
   apiKey = '';
   /** The ShopGraph process's log, to show around a failure. */
   readonly serverLog: string[] = [];
-  private server: ChildProcess | undefined;
+  private server: ServerProcess | undefined;
   private serverStopping: Promise<void> | undefined;
   private readonly down = new Set<string>();
   private readonly paused = new Set<string>();
@@ -259,15 +256,10 @@ export class ChaosEnvironment {
   }
 
   async stopServer(signal: NodeJS.Signals): Promise<void> {
-    const child = this.server;
-    if (!child) return;
+    const server = this.server;
+    if (!server) return;
     this.server = undefined;
-    this.serverStopping = new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill(signal);
-      setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
-    });
+    this.serverStopping = server.stop(signal);
     await this.serverStopping;
   }
 
@@ -380,37 +372,24 @@ export class ChaosEnvironment {
     await this.serverStopping;
     const { proxies } = this;
     const databaseUrls = this.cluster.nodes.map((node) => `${proxies.get(node.name)!.proxyUrl(node.url)}#${node.name}`);
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'start'], {
-      cwd: root,
-      env: {
-        ...process.env,
+    const server = await startServerProcess(
+      {
         PORT: String(this.port),
         DATABASE_URLS: databaseUrls.join(','),
         SHOPGRAPH_REQUIRE_SYNCHRONOUS_STANDBY: 'true',
         SHOPGRAPH_TIMELINE_FILE: path.join(this.options.dataDir, 'newest-timeline.json'),
         SHOPGRAPH_MAX_REPLICA_LAG_SECONDS: String(this.options.lagBoundSeconds),
         SHOPGRAPH_SHUTDOWN_GRACE_MS: '2000',
-        LOG_LEVEL: 'info',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.server = child;
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const onLine = (chunk: Buffer) => {
-        const text = chunk.toString();
+      (text) => {
         this.logFile?.write(text);
         for (const line of text.split('\n')) if (line.trim()) this.serverLog.push(line);
         if (this.serverLog.length > 2000) this.serverLog.splice(0, this.serverLog.length - 2000);
-        output += text;
-        if (output.includes('ShopGraph is serving')) resolve();
-      };
-      child.stdout!.on('data', onLine);
-      child.stderr!.on('data', onLine);
-      child.once('exit', (code, signal) => {
-        if (this.server === child) this.server = undefined;
-        reject(new Error(`the server exited (${code ?? signal}) before serving:\n${output.slice(-2000)}`));
-      });
+      },
+    );
+    this.server = server;
+    server.child.once('exit', () => {
+      if (this.server === server) this.server = undefined;
     });
   }
 }

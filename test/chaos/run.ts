@@ -19,6 +19,7 @@ import { checkHistory, type FinalState, type Verdict, type Violation } from './c
 import { ChaosEnvironment } from './environment.js';
 import type { Operation } from './history.js';
 import { ISSUE_11, issue11Schedule, randomSchedule, type Schedule, type Step } from './schedule.js';
+import { finalStateOf, stockOf } from './tables.js';
 import { runWorkload } from './workload.js';
 
 const SCALE = 0.1;
@@ -237,41 +238,14 @@ async function runSchedule(environment: ChaosEnvironment, schedule: Schedule): P
   };
 }
 
-/** Units on hand of each product the load orders, summed over warehouses, on the primary. */
-async function stock(environment: ChaosEnvironment): Promise<Map<number, number>> {
-  const rows = await environment.onNode(
-    environment.cluster.primaryName,
-    (sql) => sql<{ product: number; units: string }[]>`
-    select product_id as product, sum(on_hand)::text as units from inventory_levels
-    where product_id <= ${LOAD.products} group by product_id`,
-  );
-  return new Map(rows.map((row) => [row.product, Number(row.units)]));
+/** Units on hand of each product the load orders, on the primary. */
+function stock(environment: ChaosEnvironment): Promise<Map<number, number>> {
+  return environment.onNode(environment.cluster.primaryName, (sql) => stockOf(sql, LOAD.products));
 }
 
 /** The schedule's orders and the stock left, read on the final primary once everything healed. */
-async function finalState(environment: ChaosEnvironment, keyPrefix: string, stockBefore: Map<number, number>): Promise<FinalState> {
-  const primary = environment.cluster.primaryName;
-  const pattern = `${keyPrefix}-%`;
-  const orders = await environment.onNode(
-    primary,
-    (sql) => sql<{ key: string; id: number }[]>`
-    select idempotency_key as key, id from orders where idempotency_key like ${pattern}`,
-  );
-  const units = await environment.onNode(
-    primary,
-    (sql) => sql<{ product: number; units: string }[]>`
-    select i.product_id as product, sum(i.quantity)::text as units
-    from order_items i join orders o on o.id = i.order_id
-    where o.idempotency_key like ${pattern} group by i.product_id`,
-  );
-  const ordersByKey = new Map<string, number[]>();
-  for (const row of orders) ordersByKey.set(row.key, [...(ordersByKey.get(row.key) ?? []), row.id]);
-  return {
-    ordersByKey,
-    orderedUnits: new Map(units.map((row) => [row.product, Number(row.units)])),
-    stockBefore,
-    stockAfter: await stock(environment),
-  };
+function finalState(environment: ChaosEnvironment, keyPrefix: string, stockBefore: Map<number, number>): Promise<FinalState> {
+  return environment.onNode(environment.cluster.primaryName, (sql) => finalStateOf(sql, keyPrefix, stockBefore, LOAD.products));
 }
 
 /** ms until ShopGraph takes a black-holed node out (its state is no longer UP); null if it never does within 15 s. */
