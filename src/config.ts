@@ -21,6 +21,13 @@ export interface Config {
    * name, never the host, is what logs and status show.
    */
   databaseNodes: { name: string; url: string }[];
+  /**
+   * libpq settings that choose a node by themselves (`target_session_attrs`,
+   * `load_balance_hosts`, in `DATABASE_URLS` or as `PGTARGETSESSIONATTRS`): ShopGraph
+   * ignores them, because it chooses the node for every statement, and says so once at
+   * start-up. Each entry names the setting and its value, never a URL.
+   */
+  ignoredDatabaseSettings: string[];
   /** Connections per node in the statement pool. `DATABASE_POOL_SIZE`, default 10. */
   poolSize: number;
   routing: RoutingConfig;
@@ -219,6 +226,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: readInteger(env, 'PORT', 4000, { min: 0, max: 65535 }),
     host: readString(env, 'HOST', '127.0.0.1'),
     databaseNodes: readDatabaseNodes(env),
+    ignoredDatabaseSettings: readIgnoredDatabaseSettings(env),
     poolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, { min: 1, max: 1000 }),
     routing: {
       probeIntervalMs: readInteger(env, 'SHOPGRAPH_PROBE_INTERVAL_MS', 500, { min: 50, max: 60_000 }),
@@ -544,9 +552,28 @@ function readDatabaseNodes(env: Env): { name: string; url: string }[] {
     }
     names.add(name);
     parsed.hash = '';
+    for (const setting of NODE_CHOOSING_SETTINGS) parsed.searchParams.delete(setting);
     nodes.push({ name, url: parsed.toString() });
   });
   return nodes;
+}
+
+/** libpq URL settings that pick a node among several: each node's URL must reach that node. */
+const NODE_CHOOSING_SETTINGS = ['target_session_attrs', 'load_balance_hosts'] as const;
+
+function readIgnoredDatabaseSettings(env: Env): string[] {
+  const ignored = new Set<string>();
+  const raw = env.DATABASE_URLS?.trim();
+  for (const url of raw ? splitDatabaseUrls(raw) : []) {
+    const params = URL.canParse(url) ? new URL(url).searchParams : new URLSearchParams();
+    for (const setting of NODE_CHOOSING_SETTINGS) {
+      const value = params.get(setting);
+      if (value !== null) ignored.add(`${setting}=${value} in DATABASE_URLS`);
+    }
+  }
+  const fromEnvironment = env.PGTARGETSESSIONATTRS?.trim();
+  if (fromEnvironment) ignored.add(`PGTARGETSESSIONATTRS=${fromEnvironment}`);
+  return [...ignored];
 }
 
 export function splitDatabaseUrls(raw: string): string[] {

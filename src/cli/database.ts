@@ -21,6 +21,11 @@ export async function openDatabase(
   logger: Logger,
   { startEmbedded = true, needPrimary = false } = {},
 ): Promise<CommandDatabase> {
+  if (config.ignoredDatabaseSettings.length > 0) {
+    logger.warn('database settings ignored: ShopGraph chooses the node for every statement itself, from the node URLs', {
+      ignored: config.ignoredDatabaseSettings,
+    });
+  }
   let embedded: EmbeddedCluster | undefined;
   let started: string[] = [];
   let endpoints = config.databaseNodes;

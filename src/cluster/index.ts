@@ -6,6 +6,7 @@ export { ConnectionManager, type ClusterStatus, type ConnectionManagerOptions, t
 export { ClusterNode, type NodeEndpoint, type NodeRole } from './node.js';
 export type { ClusterMode } from './policy.js';
 export { Route, type ReadChoice, type RouteIntent, type RouteOptions, type RunOptions } from './route.js';
+export { connectNode } from './session.js';
 export { RoutingStats } from './stats.js';
 export { reaches, timelineFile, type Position, type TimelineStore } from './timeline.js';
 export { decodeToken, encodeToken, type ConsistencyToken } from './token.js';

@@ -143,6 +143,8 @@ export class ConnectionManager implements RouteHost {
   private readonly probing = new Map<ClusterNode, Promise<void>>();
   /** Nodes already reported as belonging to another cluster (said once, not every probe). */
   private readonly foreign = new Set<ClusterNode>();
+  /** Whether the missing pg_monitor grant was reported (once per process: it is one role). */
+  private missingGrantReported = false;
   private closed = false;
 
   private constructor(options: ConnectionManagerOptions) {
@@ -460,6 +462,7 @@ export class ConnectionManager implements RouteHost {
     if (this.closed) return;
     try {
       const result = await probeNode(node.probeSql, this.settings.probeTimeoutMs);
+      this.reportMissingGrant(result);
       this.observeTimeline(node, result);
       node.recordProbe(result);
       if (node.health.state === 'up') node.observeLatency(result.latencyMs);
@@ -479,6 +482,14 @@ export class ConnectionManager implements RouteHost {
       }
     }
     this.refreshElection();
+  }
+
+  private reportMissingGrant(result: ProbeResult): void {
+    if (result.readsReplicationStatus || this.missingGrantReported) return;
+    this.missingGrantReported = true;
+    this.logger.error(
+      `the database role may not read replication status: after a failover replicas get no reads until their next restartpoint, and whether a standby confirms commits is unknown; fix: GRANT pg_monitor TO ${quoteIdentifier(result.databaseRole)}`,
+    );
   }
 
   private observeTimeline(node: ClusterNode, result: ProbeResult): void {
@@ -568,4 +579,8 @@ function describeMode(status: ClusterStatus): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function quoteIdentifier(name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
 }

@@ -1,8 +1,9 @@
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import { DEFAULT_HEALTH_POLICY, NodeHealth, type HealthPolicy, type HealthState } from './health.js';
 import type { Lsn } from './lsn.js';
 import type { NodeState } from './policy.js';
 import type { ProbeResult } from './probe.js';
+import { connectNode } from './session.js';
 
 export type NodeRole = 'primary' | 'replica' | 'unknown';
 
@@ -134,7 +135,7 @@ export class ClusterNode implements NodeState {
    * (migrations under an advisory lock, bulk loads with COPY). The caller ends it.
    */
   openSession(): Sql {
-    return postgres(this.url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    return connectNode(this.url, { max: 1, connect_timeout: 10 });
   }
 
   async close(): Promise<void> {
@@ -142,11 +143,10 @@ export class ClusterNode implements NodeState {
   }
 
   private connect(max: number): Sql {
-    return postgres(this.url, {
+    return connectNode(this.url, {
       max,
       connect_timeout: this.options.connectTimeoutSeconds,
       idle_timeout: 60,
-      onnotice: () => {},
       connection: { application_name: 'shopgraph' },
     });
   }

@@ -24,6 +24,15 @@ export interface ProbeResult {
    * needs pg_monitor).
    */
   synchronousStandbys: string[] | undefined;
+  /**
+   * Whether the probing role may read the replication views (pg_stat_wal_receiver,
+   * pg_stat_replication), which takes `pg_read_all_stats` (in `pg_monitor`). Without it a
+   * replica's timeline is only its last restartpoint's, a lower bound that can be timelines
+   * behind after a failover, and the primary's durability cannot be told.
+   */
+  readsReplicationStatus: boolean;
+  /** The database role the probe runs as, to name in the grant that is missing. */
+  databaseRole: string;
   /** Round trip of the probe, in ms. */
   latencyMs: number;
 }
@@ -37,12 +46,15 @@ interface ProbeRow {
   paused: boolean;
   /** Primary: [application_name, state, sync_state] of each WAL sender (state null when hidden from this role). */
   standbys: [string, string | null, string | null][] | null;
+  readsReplicationStatus: boolean;
+  databaseRole: string;
 }
 
 /**
  * One probe statement. The timeline comes from the current WAL file name on a primary
  * (the control file's copy lags behind a promotion until the next checkpoint), and on a
- * replica from its WAL receiver, or its last restartpoint while it has no upstream.
+ * replica from its WAL receiver, or its last restartpoint while it has no upstream or the
+ * role may not read the receiver (a lower bound: a replica never replays backwards).
  */
 export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResult> {
   const started = performance.now();
@@ -61,7 +73,9 @@ export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResul
       case when pg_is_in_recovery() then pg_get_wal_replay_pause_state() <> 'not paused' else false end as paused,
       case when not pg_is_in_recovery() then
         (select coalesce(json_agg(json_build_array(application_name, state, sync_state)), '[]') from pg_stat_replication)
-      end as standbys`;
+      end as standbys,
+      pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') as "readsReplicationStatus",
+      current_user as "databaseRole"`;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -82,6 +96,8 @@ export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResul
       replayDelaySeconds: row.replayAge === null ? null : Math.max(0, Number(row.replayAge)),
       replayPaused: row.paused,
       synchronousStandbys: synchronousStandbys(row.standbys),
+      readsReplicationStatus: row.readsReplicationStatus,
+      databaseRole: row.databaseRole,
       latencyMs: performance.now() - started,
     };
   } finally {

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
+import { connectNode } from '../cluster/index.js';
 import { copyRunningDataDir } from './base-backup.js';
 import { ClusterLocks } from './cluster-lock.js';
 import { resolveBinaries } from './binaries.js';
@@ -519,7 +520,7 @@ export class EmbeddedCluster {
   }
 
   private connect(port: number, database: string): Sql {
-    return postgres(this.urlFor(port, database), { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    return connectNode(this.urlFor(port, database), { max: 1, connect_timeout: 10 });
   }
 }
 

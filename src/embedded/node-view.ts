@@ -1,5 +1,5 @@
-import postgres, { type Sql } from 'postgres';
-import { parseLsn, type Lsn } from '../cluster/index.js';
+import type { Sql } from 'postgres';
+import { connectNode, parseLsn, type Lsn } from '../cluster/index.js';
 import type { EmbeddedNode } from './cluster.js';
 
 /** What one node answers about itself. */
@@ -28,7 +28,7 @@ export class NodeWatcher {
   async view(node: EmbeddedNode): Promise<NodeView | undefined> {
     let sql = this.clients.get(node.name);
     if (!sql) {
-      sql = postgres(node.url, { max: 1, connect_timeout: Math.ceil(this.timeoutMs / 1000), idle_timeout: 30, onnotice: () => {} });
+      sql = connectNode(node.url, { max: 1, connect_timeout: Math.ceil(this.timeoutMs / 1000), idle_timeout: 30 });
       this.clients.set(node.name, sql);
     }
     const query = sql<{ inRecovery: boolean; timeline: number; upstreamPort: number | null; position: string }[]>`

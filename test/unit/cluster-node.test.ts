@@ -10,6 +10,8 @@ const probe = (overrides: Partial<ProbeResult>): ProbeResult => ({
   replayDelaySeconds: null,
   replayPaused: false,
   synchronousStandbys: undefined,
+  readsReplicationStatus: true,
+  databaseRole: 'shopgraph',
   latencyMs: 1,
   ...overrides,
 });

@@ -49,6 +49,22 @@ describe('configuration', () => {
     ]);
   });
 
+  it('takes target_session_attrs and load_balance_hosts out of node URLs and reports them as ignored', () => {
+    const config = loadConfig({
+      DATABASE_URLS: 'postgres://u:p@db1:5432,db2:5432/shop?sslmode=require&target_session_attrs=read-write&load_balance_hosts=random',
+      PGTARGETSESSIONATTRS: 'primary',
+    });
+    expect(config.databaseNodes.map((node) => node.url)).toEqual([
+      'postgres://u:p@db1:5432/shop?sslmode=require',
+      'postgres://u:p@db2:5432/shop?sslmode=require',
+    ]);
+    expect(config.ignoredDatabaseSettings).toEqual([
+      'target_session_attrs=read-write in DATABASE_URLS',
+      'load_balance_hosts=random in DATABASE_URLS',
+      'PGTARGETSESSIONATTRS=primary',
+    ]);
+  });
+
   it('refuses a node listed twice without repeating its URL or password', () => {
     const attempt = () => loadConfig({ DATABASE_URLS: 'postgres://u:secret@db1/shop,postgres://u:secret@db1:5432/shop' });
     expect(attempt).toThrowError('DATABASE_URLS: entry 2 of 2 names a node listed before it; list every node once.');

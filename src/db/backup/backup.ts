@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import postgres, { type Sql, type TransactionSql } from 'postgres';
-import type { ConnectionManager } from '../../cluster/index.js';
+import type { Sql, TransactionSql } from 'postgres';
+import { connectNode, type ConnectionManager } from '../../cluster/index.js';
 import { knownMigrationHashes, migrateDatabase } from '../migrate.js';
 import { newBackupId, type BackupManifest, type BackupTable } from './manifest.js';
 import { BACKUP_TABLES } from './tables.js';
@@ -133,7 +133,7 @@ export async function restoreBackup(
       `Backup ${id} has a schema this version of ShopGraph does not know (a newer one?); restore it with the version that took it.`,
     );
   }
-  const session = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const session = connectNode(url, { max: 1, connect_timeout: 10 });
   try {
     const filled = await tablesWithRows(session);
     if (filled.length > 0 && !options.force) {
@@ -141,7 +141,7 @@ export async function restoreBackup(
         `The target database already holds data (${filled.join(', ')}); restore into an empty database, or pass --force to replace it.`,
       );
     }
-    await migrateDatabase({ openSession: () => postgres(url, { max: 1, onnotice: () => {} }) });
+    await migrateDatabase({ openSession: () => connectNode(url, { max: 1 }) });
     progress(`restoring ${id} (${manifest.totalBytes} bytes)`);
     await session.begin(async (tx) => {
       if (options.force) await tx.unsafe(`truncate ${BACKUP_TABLES.map((table) => table.name).join(', ')} restart identity cascade`);
