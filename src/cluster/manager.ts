@@ -56,6 +56,11 @@ export interface ConnectionManagerOptions {
   /** How long a new cluster mode must hold before status, readiness and metrics report it, in ms (default 2000). */
   modeHoldMs?: number;
   /**
+   * How often a node's probe connection is opened anew, in ms (default 5000), so that a URL
+   * with several servers behind it (a pooled endpoint) shows another of them.
+   */
+  probeReconnectMs?: number;
+  /**
    * Writes only on a primary that a synchronous standby confirms commits for (default false),
    * so that an acknowledged write is always on two nodes. Without one, writes are refused
    * with PRIMARY_UNAVAILABLE until a standby streams again.
@@ -95,6 +100,11 @@ export interface NodeStatus {
   statements: number;
   /** Why a replica is not serving reads now. */
   ineligible: IneligibleReason | null;
+  /**
+   * Why the node's URL is taken for a pooled endpoint (several servers behind one URL), or
+   * null: it then serves only reads without a consistency token, after every direct replica.
+   */
+  pooled: string | null;
 }
 
 /** Where the primary's commits are kept before they are acknowledged; see ConnectionManager.durability. */
@@ -165,6 +175,7 @@ export class ConnectionManager implements RouteHost {
       primaryWaitMs: options.primaryWaitMs ?? 300,
       requireSynchronousStandby: options.requireSynchronousStandby ?? false,
       modeHoldMs: options.modeHoldMs ?? 2000,
+      probeReconnectMs: options.probeReconnectMs ?? 5000,
     };
     this.statementTimeoutMs = this.settings.statementTimeoutMs;
     this.positions = new PositionHistory(Math.max(60_000, 2_000 * this.settings.maxReplicaLagSeconds));
@@ -362,6 +373,7 @@ export class ConnectionManager implements RouteHost {
         inFlight: node.inFlight,
         statements: node.statements,
         ineligible,
+        pooled: node.pooled ?? null,
       };
     });
     const readable = nodes.filter((node) => node.reachable && !node.fenced).length;
@@ -408,8 +420,13 @@ export class ConnectionManager implements RouteHost {
       if (reason) reasons.add(reason);
       return reason === undefined;
     });
-    const fit = eligible.filter((node) => (!token || reaches(node, token)) && (!floor || reaches(node, floor)));
-    const behind = eligible.filter((node) => !fit.includes(node));
+    // Past a token or a floor, a position is one server's: a pooled endpoint cannot promise it.
+    const constrained = token !== undefined || floor !== undefined;
+    const reachable = eligible.filter((node) => (!token || reaches(node, token)) && (!floor || reaches(node, floor)));
+    const fitted = constrained ? reachable.filter((node) => !node.pooled) : reachable;
+    const direct = fitted.filter((node) => !node.pooled);
+    const fit = direct.length > 0 ? direct : fitted;
+    const behind = eligible.filter((node) => !reachable.includes(node) && !(constrained && node.pooled));
     const catchingUp = behind.some((node) => (!token || node.timeline === token.timeline) && (!floor || node.timeline === floor.timeline));
     const reason: FallbackReason =
       behind.length > 0
@@ -461,19 +478,25 @@ export class ConnectionManager implements RouteHost {
   private async probeOnce(node: ClusterNode): Promise<void> {
     if (this.closed) return;
     try {
+      const fresh = node.probeConnectionFresh;
       const result = await probeNode(node.probeSql, this.settings.probeTimeoutMs);
+      node.probeConnectionFresh = false;
       this.reportMissingGrant(result);
+      this.observeServer(node, result);
       this.observeTimeline(node, result);
       node.recordProbe(result);
-      if (node.health.state === 'up') node.observeLatency(result.latencyMs);
-      else {
+      if (this.clock() - node.probeConnectionSince >= this.settings.probeReconnectMs) node.resetProbeConnection(this.clock());
+      if (node.health.state === 'up') {
+        if (!fresh) node.observeLatency(result.latencyMs);
+      } else {
         node.forgetLatency();
         this.logger.info('database node answers', { node: node.name, role: result.role, timeline: result.timeline });
       }
       node.health.succeeded(this.clock());
     } catch (error) {
       if (this.closed) return;
-      if (error instanceof ProbeTimeoutError) node.resetProbeConnection();
+      if (error instanceof ProbeTimeoutError) node.resetProbeConnection(this.clock());
+      node.endpoint.interrupted();
       const wasDown = node.health.state === 'down';
       node.health.probeFailed(this.clock());
       if (!wasDown && node.health.state === 'down') {
@@ -489,6 +512,14 @@ export class ConnectionManager implements RouteHost {
     this.missingGrantReported = true;
     this.logger.error(
       `the database role may not read replication status: after a failover replicas get no reads until their next restartpoint, and whether a standby confirms commits is unknown; fix: GRANT pg_monitor TO ${quoteIdentifier(result.databaseRole)}`,
+    );
+  }
+
+  private observeServer(node: ClusterNode, result: ProbeResult): void {
+    if (!node.endpoint.observe(result, this.clock())) return;
+    this.logger.error(
+      'node URL reaches several database servers (a pooled endpoint): it gets no writes and no reads with a consistency token or retry floor, and its lag is only that of the server a probe reached; list each server by its own URL',
+      { node: node.name, evidence: node.pooled },
     );
   }
 

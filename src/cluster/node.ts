@@ -3,6 +3,7 @@ import { DEFAULT_HEALTH_POLICY, NodeHealth, type HealthPolicy, type HealthState 
 import type { Lsn } from './lsn.js';
 import type { NodeState } from './policy.js';
 import type { ProbeResult } from './probe.js';
+import { PooledEndpointDetector } from './pooled-endpoint.js';
 import { connectNode } from './session.js';
 
 export type NodeRole = 'primary' | 'replica' | 'unknown';
@@ -41,6 +42,12 @@ export class ClusterNode implements NodeState {
   statements = 0;
   inFlight = 0;
   latencyMs = INITIAL_LATENCY_MS;
+  /** Whether the URL reaches one server or several, from what the probes saw. */
+  readonly endpoint = new PooledEndpointDetector();
+  /** When the probe connection was opened; it is reopened now and then (see ConnectionManager). */
+  probeConnectionSince: number;
+  /** Whether no probe ran on the probe connection yet: its first one also measures the connection set-up. */
+  probeConnectionFresh = true;
   private readonly url: string;
   private pool: Sql;
   private probeClient: Sql;
@@ -55,6 +62,11 @@ export class ClusterNode implements NodeState {
     this.health = new NodeHealth(options.health ?? DEFAULT_HEALTH_POLICY, now);
     this.pool = this.connect(options.max);
     this.probeClient = this.connect(1);
+    this.probeConnectionSince = now;
+  }
+
+  get pooled(): string | undefined {
+    return this.endpoint.pooled;
   }
 
   /** The statement pool. It is replaced when the node goes down, so use it per statement. */
@@ -123,10 +135,12 @@ export class ClusterNode implements NodeState {
     void old.end({ timeout: 0 }).catch(() => {});
   }
 
-  /** Replaces the probe connection after a probe timed out on it. */
-  resetProbeConnection(): void {
+  /** Replaces the probe connection (after a probe timed out on it, or to look behind the URL again). */
+  resetProbeConnection(now: number): void {
     const old = this.probeClient;
     this.probeClient = this.connect(1);
+    this.probeConnectionSince = now;
+    this.probeConnectionFresh = true;
     void old.end({ timeout: 0 }).catch(() => {});
   }
 

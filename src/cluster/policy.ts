@@ -19,6 +19,8 @@ export interface NodeState {
   inFlight: number;
   /** Smoothed round-trip time in ms. */
   latencyMs: number;
+  /** Why the node's URL is taken for a pooled endpoint (several servers behind it); undefined for one server. */
+  pooled?: string | undefined;
 }
 
 export interface LagBounds {
@@ -46,7 +48,8 @@ export interface Election<Node extends NodeState> {
 export function electPrimary<Node extends NodeState>(nodes: readonly Node[], newestTimeline: number): Election<Node> {
   const answering = nodes.filter((node) => node.state === 'up');
   const newest = Math.max(newestTimeline, ...answering.map((node) => node.timeline));
-  const claimants = answering.filter((node) => node.role === 'primary');
+  // Through a pooled endpoint a claim is one server's of several: never a primary to write to.
+  const claimants = answering.filter((node) => node.role === 'primary' && !node.pooled);
   const current = claimants.filter((node) => node.timeline === newest);
   const stale = claimants.filter((node) => node.timeline < newest);
   if (current.length === 1) return { primary: current[0], fenced: stale, conflict: false };

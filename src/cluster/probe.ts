@@ -33,6 +33,8 @@ export interface ProbeResult {
   readsReplicationStatus: boolean;
   /** The database role the probe runs as, to name in the grant that is missing. */
   databaseRole: string;
+  /** `address:port` of the server that answered; null over a Unix socket. */
+  server: string | null;
   /** Round trip of the probe, in ms. */
   latencyMs: number;
 }
@@ -48,6 +50,7 @@ interface ProbeRow {
   standbys: [string, string | null, string | null][] | null;
   readsReplicationStatus: boolean;
   databaseRole: string;
+  server: string | null;
 }
 
 /**
@@ -75,7 +78,8 @@ export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResul
         (select coalesce(json_agg(json_build_array(application_name, state, sync_state)), '[]') from pg_stat_replication)
       end as standbys,
       pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') as "readsReplicationStatus",
-      current_user as "databaseRole"`;
+      current_user as "databaseRole",
+      host(inet_server_addr()) || ':' || inet_server_port() as server`;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -98,6 +102,7 @@ export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResul
       synchronousStandbys: synchronousStandbys(row.standbys),
       readsReplicationStatus: row.readsReplicationStatus,
       databaseRole: row.databaseRole,
+      server: row.server,
       latencyMs: performance.now() - started,
     };
   } finally {

@@ -1,7 +1,8 @@
 import net from 'node:net';
 
 /**
- * A TCP proxy in front of one database node, for tests that break the network on purpose:
+ * A TCP proxy in front of one database node, for tests that break the network on purpose
+ * (or in front of several, each new connection to the next, as a load balancer would):
  * - `pass`: forward both ways;
  * - `delay`: forward, each chunk held back `ms` (order kept);
  * - `drop`: destroy every connection now and every new one at once (a refused link);
@@ -23,8 +24,12 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }, options: { mode?: LinkMode } = {}): Promise<TcpProxy> {
+type Target = { host: string; port: number };
+
+export async function startTcpProxy(target: Target | Target[], options: { mode?: LinkMode } = {}): Promise<TcpProxy> {
   let mode: LinkMode = options.mode ?? { kind: 'pass' };
+  const targets = Array.isArray(target) ? target : [target];
+  let connections = 0;
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
 
   const forward = (from: net.Socket, to: net.Socket) => {
@@ -48,7 +53,8 @@ export async function startTcpProxy(target: { host: string; port: number }, opti
       client.destroy();
       return;
     }
-    const upstream = net.connect(target.port, target.host);
+    const next = targets[connections++ % targets.length]!;
+    const upstream = net.connect(next.port, next.host);
     const pair = { client, upstream };
     pairs.add(pair);
     const end = () => {

@@ -12,6 +12,7 @@ const probe = (overrides: Partial<ProbeResult>): ProbeResult => ({
   synchronousStandbys: undefined,
   readsReplicationStatus: true,
   databaseRole: 'shopgraph',
+  server: '10.0.0.2:5432',
   latencyMs: 1,
   ...overrides,
 });

@@ -23,6 +23,11 @@ const node = (name: string, overrides: Partial<NodeState> = {}): NodeState => ({
 const bounds = { maxLagBytes: 100, maxLagSeconds: 5 };
 
 describe('electing the primary', () => {
+  it('never elects a pooled endpoint, whatever the server behind it says', () => {
+    const pooled = node('readers', { role: 'primary', pooled: 'it answered from one server, then another, then the first again' });
+    expect(electPrimary([pooled, node('b')], 1)).toEqual({ primary: undefined, fenced: [], conflict: false });
+  });
+
   it('elects the one answering node that says it is primary', () => {
     const primary = node('a', { role: 'primary' });
     expect(electPrimary([primary, node('b'), node('c')], 1)).toEqual({ primary, fenced: [], conflict: false });

@@ -596,6 +596,14 @@ export type DatabaseNodeStatus = {
   statements: Scalars['Float']['output'];
   /** Why a replica is not serving reads; null when it is (or for a primary). */
   ineligible: Maybe<ReplicaIneligibility>;
+  /**
+   * Why this node's URL is taken for a pooled endpoint, several servers behind one URL (a
+   * Kubernetes service over all replicas, a cloud reader endpoint, PgBouncer over several
+   * servers); null while it looks like one server. A pooled endpoint takes no writes and serves
+   * only reads without a consistency token, after every direct replica: its lag was measured on
+   * whichever server a probe reached. Configure each server by its own URL instead.
+   */
+  pooled: Maybe<Scalars['String']['output']>;
 };
 
 /** The database cluster behind this API. */
@@ -1222,6 +1230,7 @@ export type DatabaseNodeStatusResolvers<ContextType = GraphQLContext, ParentType
   inFlight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   statements?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   ineligible?: Resolver<Maybe<ResolversTypes['ReplicaIneligibility']>, ParentType, ContextType>;
+  pooled?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type ClusterStatusResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ClusterStatus'] = ResolversParentTypes['ClusterStatus']> = {

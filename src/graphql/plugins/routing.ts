@@ -72,8 +72,16 @@ export function routingExtensions(cluster: ConnectionManager, route: Route, toke
       lagBytes: lag?.lagBytes ?? null,
       lagSeconds: lag?.lagSeconds ?? null,
       ...(choice?.reason ? { fallbackReason: choice.reason } : {}),
+      ...(node.pooled ? { pooledEndpoint: true } : {}),
     },
   };
+  if (node.pooled) {
+    extensions.consistency = {
+      warning: 'POOLED_ENDPOINT',
+      message:
+        'Served through a database URL with several servers behind it: the lag bound was checked on one of them only, and a later read may see older data than this one.',
+    };
+  }
   if (choice?.reason === 'token-timeline') {
     extensions.consistency = {
       warning: 'TIMELINE_CHANGED',
