@@ -46,6 +46,7 @@ function classifySqlState(code: string): FailureKind | undefined {
 export function classifyFailure(error: unknown): FailureKind {
   for (const cause of causeChain(error)) {
     if (cause instanceof StatementTimeoutError) return 'timed-out';
+    if (cause instanceof PrimarySupersededError) return 'connection-lost';
     const code = (cause as { code?: unknown }).code;
     if (typeof code !== 'string') continue;
     if (NOT_CONNECTED_CODES.has(code)) return 'not-connected';
@@ -70,6 +71,19 @@ export class StatementTimeoutError extends Error {
   constructor(timeoutMs: number) {
     super(`no answer from the database within ${timeoutMs} ms`);
     this.name = 'StatementTimeoutError';
+  }
+}
+
+/**
+ * The node a write was running on stopped being the primary while it ran: another node was
+ * elected on a newer timeline, or this one was fenced. The write was abandoned there (its
+ * statements cancelled): it may have committed, on a timeline that will not last, so it
+ * counts as a lost connection (an idempotent write is retried on the new primary).
+ */
+export class PrimarySupersededError extends Error {
+  constructor() {
+    super('the node stopped being the primary while the write ran');
+    this.name = 'PrimarySupersededError';
   }
 }
 

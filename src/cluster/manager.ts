@@ -568,6 +568,7 @@ export class ConnectionManager implements RouteHost {
         else {
           this.stats.failovers += 1;
           this.logger.warn('primary moved to another node', { node: primary.name, from: before.name, timeline: primary.timeline });
+          before.superseded();
         }
       } else {
         this.logger.error('no primary: writes are refused, reads continue on replicas', { conflict });
@@ -580,6 +581,7 @@ export class ConnectionManager implements RouteHost {
           timeline: node.timeline,
           reason: conflict ? 'several primaries on the newest timeline' : 'older timeline than the cluster',
         });
+        node.superseded();
       }
     }
     if (!this.mode) return;

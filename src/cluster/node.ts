@@ -51,6 +51,7 @@ export class ClusterNode implements NodeState {
   private readonly url: string;
   private pool: Sql;
   private probeClient: Sql;
+  private readonly supersededListeners = new Set<() => void>();
 
   constructor(
     endpoint: NodeEndpoint,
@@ -104,6 +105,22 @@ export class ClusterNode implements NodeState {
     const answeringReplica = previous?.role === 'replica' && result.role === 'replica' && this.health.state === 'up';
     this.lastProbe = answeringReplica && previous.timeline > result.timeline ? { ...result, timeline: previous.timeline } : result;
     this.role = result.role;
+  }
+
+  /**
+   * Calls `listener` once when this node stops being the primary the writes go to (another
+   * node was elected on a newer timeline, or this one was fenced). Returns the unsubscribe.
+   */
+  onSuperseded(listener: () => void): () => void {
+    this.supersededListeners.add(listener);
+    return () => this.supersededListeners.delete(listener);
+  }
+
+  /** Tells the writes running here that they run on a superseded primary. */
+  superseded(): void {
+    const listeners = [...this.supersededListeners];
+    this.supersededListeners.clear();
+    for (const listener of listeners) listener();
   }
 
   /** Called by the data layer for every statement it sends here (SQL per request, metrics). */

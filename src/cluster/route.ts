@@ -2,7 +2,14 @@ import type { Sql } from 'postgres';
 import { causeChain, PrimaryUnavailableError, RequestTimeoutError, ServiceUnavailableError, WriteOutcomeUnknownError } from '../errors.js';
 import { traceStatement } from '../tracing/index.js';
 import type { Deadline } from './deadline.js';
-import { classifyFailure, isNodeFailure, RolledBackError, StatementTimeoutError, type FailureKind } from './failure.js';
+import {
+  classifyFailure,
+  isNodeFailure,
+  PrimarySupersededError,
+  RolledBackError,
+  StatementTimeoutError,
+  type FailureKind,
+} from './failure.js';
 import type { ClusterNode } from './node.js';
 import { probeNode } from './probe.js';
 import type { Position } from './timeline.js';
@@ -213,7 +220,8 @@ export class Route {
     const started = performance.now();
     node.inFlight += 1;
     try {
-      const running = this.withinDeadline(work(node), options.kind === 'write');
+      const isWrite = options.kind === 'write';
+      const running = this.withinDeadline(isWrite ? this.whilePrimary(node, work(node)) : work(node), isWrite);
       const result = await (options.kind === 'write' ? running : withTimeout(running, this.host.statementTimeoutMs));
       if (options.kind === 'write') this.wrote = true;
       return result;
@@ -225,6 +233,23 @@ export class Route {
       node.inFlight -= 1;
       node.observeLatency(performance.now() - started);
     }
+  }
+
+  /**
+   * Settles like `work`, unless `node` stops being the primary first: then the route's
+   * statements are cancelled there and the write fails as if its connection broke. A write
+   * waiting there (for a synchronous standby that now follows the new primary, or on a node
+   * that froze) would otherwise hold its client until the deadline, and whatever it commits
+   * there is on a timeline that will not last.
+   */
+  private whilePrimary<T>(node: ClusterNode, work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const stopListening = node.onSuperseded(() => {
+        this.cancelStatements();
+        reject(new PrimarySupersededError());
+      });
+      work.then(resolve, reject).finally(stopListening);
+    });
   }
 
   /**

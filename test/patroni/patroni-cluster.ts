@@ -91,13 +91,17 @@ export class PatroniCluster {
     return node;
   }
 
-  /** The node that is primary now (not in recovery), by asking each; undefined when none answers as one. */
+  /**
+   * The leader, as Patroni says (its REST API answers 200 on `/primary` only on the node that
+   * holds the leader key and runs as primary); undefined when none does. Asking PostgreSQL
+   * whether it is in recovery would also name an old leader left running by a crashed Patroni.
+   */
   async primary(): Promise<string | undefined> {
     for (const node of this.nodes) {
-      const role = await this.onNode(node.name, async (sql) => (await sql`select pg_is_in_recovery() as r`)[0]!.r as boolean).catch(
-        () => undefined,
-      );
-      if (role === false) return node.name;
+      const status = await fetch(`http://127.0.0.1:${node.restPort}/primary`, { signal: AbortSignal.timeout(2000) })
+        .then((response) => response.status)
+        .catch(() => undefined);
+      if (status === 200) return node.name;
     }
     return undefined;
   }
@@ -158,6 +162,16 @@ export class PatroniCluster {
     await Promise.all(roots.map((pid) => killTree(pid).catch(() => {})));
     // A dead postmaster's lock file would make the next start wait for it.
     await fs.rm(lockFile, { force: true });
+  }
+
+  /**
+   * kill -9 of Patroni alone: the PostgreSQL it started runs on, as it does when Patroni
+   * crashes on a node without a watchdog.
+   */
+  async crashPatroni(name: string): Promise<void> {
+    const child = this.processes.get(name);
+    this.processes.delete(name);
+    if (child?.pid) await killTree(child.pid);
   }
 
   async startNode(name: string): Promise<void> {

@@ -137,9 +137,38 @@ describe.skipIf(missing !== undefined)('ShopGraph on a Patroni cluster', () => {
     const node = status.nodes.find((candidate: { name: string }) => candidate.name === killed);
     expect(node).toMatchObject({ role: 'REPLICA', state: 'UP', timeline: status.timeline, ineligible: null });
   }, 180_000);
+
+  it("goes through a crash of the leader's Patroni while its PostgreSQL runs on, with the same figures", async () => {
+    const leader = (await cluster.primary())!;
+    const standby = (await cluster.synchronousStandby())!;
+    orphaned = leader;
+    const run = await underLoad('patroni-crash', async () => {
+      await cluster.crashPatroni(leader);
+      return cluster.readyForWritesAt(standby, 60_000);
+    });
+    report('Patroni crashes on the leader, its PostgreSQL runs on', run);
+    expect(run.verdict.violations).toEqual([]);
+    expect(run.verdict.failedReads).toBe(0);
+    expect(run.writeResumeMs).toBeLessThan(WRITE_RESUME_GOAL_MS);
+    const status = await clusterStatus();
+    expect(status.nodes.find((node: { name: string }) => node.name === leader)).toMatchObject({ role: 'PRIMARY', fenced: true });
+  }, 180_000);
+
+  it('reads from the orphaned old leader again once Patroni, started again, has rewound it', async () => {
+    await cluster.startNode(orphaned);
+    await cluster.waitHealthy(120_000);
+    const started = Date.now();
+    let servedBy = new Set<string>();
+    while (!servedBy.has(orphaned) && Date.now() - started < 30_000) {
+      servedBy = new Set(await servingNodes(40));
+    }
+    figures.push({ scenario: 'the orphaned old leader rejoins (pg_rewind)', readsAgainAfterMs: Date.now() - started });
+    expect(servedBy).toContain(orphaned);
+  }, 180_000);
 });
 
 let killed = '';
+let orphaned = '';
 
 interface Run {
   history: Operation[];
@@ -222,7 +251,7 @@ async function servingNodes(reads: number): Promise<string[]> {
 }
 
 async function clusterStatus() {
-  const body = await graphql('{ clusterStatus { timeline nodes { name role state timeline ineligible } } }');
+  const body = await graphql('{ clusterStatus { timeline nodes { name role state fenced timeline ineligible } } }');
   return body.data.clusterStatus;
 }
 

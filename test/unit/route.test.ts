@@ -4,9 +4,20 @@ import { Route } from '../../src/cluster/index.js';
 import type { ReadConstraints, RouteHost } from '../../src/cluster/route.js';
 import { PrimaryUnavailableError } from '../../src/errors.js';
 
-/** A node as much as a route uses it: its name, timeline, position and load. */
-const node = (name: string, timeline: number, lsn = 100n) =>
-  ({ name, timeline, lsn, inFlight: 0, observeLatency: () => {}, role: 'primary' }) as unknown as ClusterNode;
+/** A node as much as a route uses it: its name, timeline, position, load, and whether it was superseded. */
+const node = (name: string, timeline: number, lsn = 100n) => {
+  const listeners = new Set<() => void>();
+  return {
+    name,
+    timeline,
+    lsn,
+    inFlight: 0,
+    observeLatency: () => {},
+    role: 'primary',
+    onSuperseded: (listener: () => void) => (listeners.add(listener), () => listeners.delete(listener)),
+    superseded: () => listeners.forEach((listener) => listener()),
+  } as unknown as ClusterNode;
+};
 
 /** A connection manager that hands out the nodes it is given, in order, and records what the route asked. */
 function host(primaries: (ClusterNode | Error)[], readers: ClusterNode[] = []) {
@@ -75,6 +86,40 @@ describe('a route', () => {
       { kind: 'write', idempotent: true },
     );
     expect([result, ran]).toEqual(['placed', ['pg1', 'pg2']]);
+  });
+
+  it('abandons an idempotent write on a primary superseded while it ran, cancels it there, and retries it on the new primary', async () => {
+    const old = node('pg1', 1);
+    const { routeHost, failures } = host([old, node('pg2', 2)]);
+    const route = new Route(routeHost, 'write');
+    const ran: string[] = [];
+    const result = route.run(
+      (on) => {
+        ran.push(on.name);
+        if (on.name === 'pg2') return Promise.resolve('placed');
+        // A commit waiting for a synchronous standby that now follows another primary.
+        setTimeout(() => old.superseded(), 10);
+        return new Promise<string>(() => {});
+      },
+      { kind: 'write', idempotent: true },
+    );
+    await expect(result).resolves.toBe('placed');
+    expect(ran).toEqual(['pg1', 'pg2']);
+    expect(failures).toEqual([['pg1', 'connection-lost']]);
+  });
+
+  it('answers WRITE_OUTCOME_UNKNOWN at once for a write without a key on a primary superseded while it ran', async () => {
+    const old = node('pg1', 1);
+    const { routeHost } = host([old]);
+    const route = new Route(routeHost, 'write');
+    const result = route.run(
+      () => {
+        setTimeout(() => old.superseded(), 10);
+        return new Promise<string>(() => {});
+      },
+      { kind: 'write' },
+    );
+    await expect(result).rejects.toMatchObject({ code: 'WRITE_OUTCOME_UNKNOWN' });
   });
 
   it('retries a read only on a node at least as far on the same timeline as the one that failed', async () => {
