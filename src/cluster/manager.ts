@@ -1,7 +1,7 @@
 import { PrimaryUnavailableError, ServiceUnavailableError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { FailureKind } from './failure.js';
-import { isNodeFailure } from './failure.js';
+import { classifyFailure, isNodeFailure } from './failure.js';
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy, type HealthState } from './health.js';
 import { formatLsn, type Lsn } from './lsn.js';
 import { ClusterNode, type NodeEndpoint, type NodeRole } from './node.js';
@@ -153,6 +153,8 @@ export class ConnectionManager implements RouteHost {
   private readonly probing = new Map<ClusterNode, Promise<void>>();
   /** Nodes already reported as belonging to another cluster (said once, not every probe). */
   private readonly foreign = new Set<ClusterNode>();
+  /** Nodes already reported as refusing the probe statement. */
+  private readonly probeRefused = new Set<ClusterNode>();
   /** Whether the missing pg_monitor grant was reported (once per process: it is one role). */
   private missingGrantReported = false;
   private closed = false;
@@ -503,8 +505,26 @@ export class ConnectionManager implements RouteHost {
         node.resetPool();
         this.logger.warn('database node stopped answering probes; taken out', { node: node.name });
       }
+      this.reportRefusedProbe(node, error);
     }
     this.refreshElection();
+  }
+
+  /**
+   * A server that answers but refuses the probe statement itself (a function it does not
+   * support, as Aurora's readers refuse pg_last_wal_receive_lsn(), or one the role may not
+   * call) never serves: said once per node with its SQLSTATE, rather than as a node that
+   * stopped answering. The server's message is not logged: it may quote the statement.
+   */
+  private reportRefusedProbe(node: ClusterNode, error: unknown): void {
+    if (this.probeRefused.has(node) || classifyFailure(error) !== 'statement') return;
+    const sqlState = (error as { code?: unknown }).code;
+    if ((error as Error).name !== 'PostgresError' || typeof sqlState !== 'string') return;
+    this.probeRefused.add(node);
+    this.logger.error('database node refuses the health probe, so it gets no work; see README: Running on your cluster', {
+      node: node.name,
+      sqlState,
+    });
   }
 
   private reportMissingGrant(result: ProbeResult): void {

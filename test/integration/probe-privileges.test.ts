@@ -107,3 +107,30 @@ describe('a probing role with pg_monitor and table rights only', () => {
     expect(served).toBe(other);
   });
 });
+
+describe('a server that refuses a function the probe calls, as Aurora readers refuse pg_last_wal_receive_lsn()', () => {
+  it('is said once per node with its SQLSTATE, and the node gets no work', async () => {
+    const run = (statement: string) => cluster.manager.choosePrimary().sql.unsafe(statement);
+    await run('revoke execute on function pg_last_wal_receive_lsn() from public');
+    const lines: string[] = [];
+    const logger: Logger = {
+      ...recordingLogger(lines),
+      error: (message, fields) => lines.push(`${message} ${JSON.stringify(fields)}`),
+    };
+    const manager = await ConnectionManager.start({ nodes: nodesAs('shop_unmonitored'), poolSize: 1, probeIntervalMs: 100, logger });
+    try {
+      // pg1 was stopped by the failover above; the two others run and answer.
+      const running = ['pg2', 'pg3'];
+      await eventually(async () => expect(lines.filter((line) => line.includes('refuses the health probe'))).toHaveLength(2));
+      for (const name of running) {
+        expect(lines).toContainEqual(expect.stringContaining(`"node":"${name}","sqlState":"42501"`));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(lines.filter((line) => line.includes('refuses the health probe'))).toHaveLength(2);
+      expect(manager.status().nodes.every((node) => node.state !== 'up')).toBe(true);
+    } finally {
+      await manager.close();
+      await run('grant execute on function pg_last_wal_receive_lsn() to public');
+    }
+  });
+});
