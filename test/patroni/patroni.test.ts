@@ -102,70 +102,67 @@ describe.skipIf(missing !== undefined)('ShopGraph on a Patroni cluster', () => {
       await cluster.switchover(leader, candidate);
       return ready;
     });
-    report('patronictl switchover', run);
-    expect(run.verdict.violations).toEqual([]);
-    expect(run.verdict.failedReads).toBe(0);
-    expect(run.writeResumeMs).toBeLessThan(WRITE_RESUME_GOAL_MS);
+    expectPromisesKept('patronictl switchover', run);
     await cluster.waitHealthy();
   }, 120_000);
 
   it('goes through kill -9 of the primary, which Patroni replaces on its own, with the same figures', async () => {
-    const leader = (await cluster.primary())!;
-    const standby = (await cluster.synchronousStandby())!;
+    const { leader, run } = await leaderLost('failover', (name) => cluster.killNode(name));
     killed = leader;
-    const run = await underLoad('failover', async () => {
-      await cluster.killNode(leader);
-      return cluster.readyForWritesAt(standby, 60_000);
-    });
-    report('kill -9 of the primary, Patroni fails over', run);
-    expect(run.verdict.violations).toEqual([]);
-    expect(run.verdict.failedReads).toBe(0);
-    expect(run.writeResumeMs).toBeLessThan(WRITE_RESUME_GOAL_MS);
+    expectPromisesKept('kill -9 of the primary, Patroni fails over', run);
   }, 180_000);
 
   it('reads from the old primary again once Patroni has rewound it into a replica of the new timeline', async () => {
-    await cluster.startNode(killed);
-    await cluster.waitHealthy(120_000);
-    const started = Date.now();
-    let servedBy = new Set<string>();
-    while (!servedBy.has(killed) && Date.now() - started < 30_000) {
-      servedBy = new Set(await servingNodes(40));
-    }
-    figures.push({ scenario: 'the old primary rejoins (pg_rewind)', readsAgainAfterMs: Date.now() - started });
-    expect(servedBy).toContain(killed);
+    await expectReadsAgainFrom(killed, 'the old primary rejoins (pg_rewind)');
     const status = await clusterStatus();
     const node = status.nodes.find((candidate: { name: string }) => candidate.name === killed);
     expect(node).toMatchObject({ role: 'REPLICA', state: 'UP', timeline: status.timeline, ineligible: null });
   }, 180_000);
 
   it("goes through a crash of the leader's Patroni while its PostgreSQL runs on, with the same figures", async () => {
-    const leader = (await cluster.primary())!;
-    const standby = (await cluster.synchronousStandby())!;
+    const { leader, run } = await leaderLost('patroni-crash', (name) => cluster.crashPatroni(name));
     orphaned = leader;
-    const run = await underLoad('patroni-crash', async () => {
-      await cluster.crashPatroni(leader);
-      return cluster.readyForWritesAt(standby, 60_000);
-    });
-    report('Patroni crashes on the leader, its PostgreSQL runs on', run);
-    expect(run.verdict.violations).toEqual([]);
-    expect(run.verdict.failedReads).toBe(0);
-    expect(run.writeResumeMs).toBeLessThan(WRITE_RESUME_GOAL_MS);
+    expectPromisesKept('Patroni crashes on the leader, its PostgreSQL runs on', run);
     const status = await clusterStatus();
     expect(status.nodes.find((node: { name: string }) => node.name === leader)).toMatchObject({ role: 'PRIMARY', fenced: true });
   }, 180_000);
 
   it('reads from the orphaned old leader again once Patroni, started again, has rewound it', async () => {
-    await cluster.startNode(orphaned);
-    await cluster.waitHealthy(120_000);
-    const started = Date.now();
-    let servedBy = new Set<string>();
-    while (!servedBy.has(orphaned) && Date.now() - started < 30_000) {
-      servedBy = new Set(await servingNodes(40));
-    }
-    figures.push({ scenario: 'the orphaned old leader rejoins (pg_rewind)', readsAgainAfterMs: Date.now() - started });
-    expect(servedBy).toContain(orphaned);
+    await expectReadsAgainFrom(orphaned, 'the orphaned old leader rejoins (pg_rewind)');
   }, 180_000);
 });
+
+/** Takes the leader out with `fault` under load; Patroni promotes its synchronous standby on its own. */
+async function leaderLost(name: string, fault: (leader: string) => Promise<void>): Promise<{ leader: string; run: Run }> {
+  const leader = (await cluster.primary())!;
+  const standby = (await cluster.synchronousStandby())!;
+  const run = await underLoad(name, async () => {
+    await fault(leader);
+    return cluster.readyForWritesAt(standby, 60_000);
+  });
+  return { leader, run };
+}
+
+/** Reports the run and checks the promises: no violation, no failed read, writes back within the goal. */
+function expectPromisesKept(scenario: string, run: Run): void {
+  report(scenario, run);
+  expect(run.verdict.violations).toEqual([]);
+  expect(run.verdict.failedReads).toBe(0);
+  expect(run.writeResumeMs).toBeLessThan(WRITE_RESUME_GOAL_MS);
+}
+
+/** Starts Patroni on `node` again and waits, within 30 s of a healthy cluster, for a read served there. */
+async function expectReadsAgainFrom(node: string, scenario: string): Promise<void> {
+  await cluster.startNode(node);
+  await cluster.waitHealthy(120_000);
+  const started = Date.now();
+  let servedBy = new Set<string>();
+  while (!servedBy.has(node) && Date.now() - started < 30_000) {
+    servedBy = new Set(await servingNodes(40));
+  }
+  figures.push({ scenario, readsAgainAfterMs: Date.now() - started });
+  expect(servedBy).toContain(node);
+}
 
 let killed = '';
 let orphaned = '';
