@@ -52,6 +52,9 @@ export class ClusterNode implements NodeState {
   private pool: Sql;
   private probeClient: Sql;
   private readonly supersededListeners = new Set<() => void>();
+  /** A probe connection being opened to replace the one in use (see refreshProbeConnection). */
+  private refreshing: Promise<void> | undefined;
+  private closed = false;
 
   constructor(
     endpoint: NodeEndpoint,
@@ -152,12 +155,40 @@ export class ClusterNode implements NodeState {
     void old.end({ timeout: 0 }).catch(() => {});
   }
 
-  /** Replaces the probe connection (after a probe timed out on it, or to look behind the URL again). */
+  /** Replaces the probe connection after a probe timed out on it. */
   resetProbeConnection(now: number): void {
-    const old = this.probeClient;
-    this.probeClient = this.connect(1);
-    this.probeConnectionSince = now;
+    this.swapProbeClient(this.connect(1), now);
     this.probeConnectionFresh = true;
+  }
+
+  /**
+   * Opens a new probe connection beside the one in use, to look behind the URL again (a load
+   * balancer sends a new connection to another server), and swaps it in once it is open. The
+   * probes meanwhile go on over the old one, so a slow connection set-up on a busy server
+   * never costs a probe; one that fails leaves the old connection in use.
+   */
+  refreshProbeConnection(now: number): void {
+    if (this.refreshing || this.closed) return;
+    this.probeConnectionSince = now;
+    const next = this.connect(1);
+    this.refreshing = next`select 1`
+      .then(
+        () => this.swapProbeClient(next, now),
+        () => void next.end({ timeout: 0 }).catch(() => {}),
+      )
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+  }
+
+  private swapProbeClient(next: Sql, now: number): void {
+    if (this.closed) {
+      void next.end({ timeout: 0 }).catch(() => {});
+      return;
+    }
+    const old = this.probeClient;
+    this.probeClient = next;
+    this.probeConnectionSince = now;
     void old.end({ timeout: 0 }).catch(() => {});
   }
 
@@ -170,6 +201,8 @@ export class ClusterNode implements NodeState {
   }
 
   async close(): Promise<void> {
+    // A probe connection still being opened is ended when it is (see swapProbeClient).
+    this.closed = true;
     await Promise.all([this.pool.end({ timeout: 5 }), this.probeClient.end({ timeout: 1 })]);
   }
 

@@ -118,6 +118,12 @@ export class ClusterKeeper {
         });
       }
     }
+    // A copy starts with a checkpoint on the primary and then reads all of it: while no standby
+    // confirms the primary's commits yet (writes wait for one) but a replica follows it or was
+    // just pointed at it, a copy would only slow that replica down. Copies wait for it.
+    const following = views.some((view) => view.inRecovery && view.upstreamPort === primaryNode.port);
+    const pointed = [...this.pointedAt.values()].some((since) => now - since <= this.followGraceMs);
+    if (primary.awaitingStandby && (following || pointed)) return;
     for (const { name, reason } of rebuilds) {
       if (this.stopped) return;
       await this.cluster.rebuildAsReplica(name, reason);

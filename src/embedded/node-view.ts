@@ -12,6 +12,11 @@ export interface NodeView {
   upstreamPort: number | null;
   /** How far it has WAL: a primary's insert position, a replica's received or replayed one. */
   position: Lsn;
+  /**
+   * A primary: whether its commits wait for a synchronous standby and none confirms them now,
+   * so writes are held up (false for a replica, or a primary that commits alone by design).
+   */
+  awaitingStandby: boolean;
 }
 
 /**
@@ -31,7 +36,7 @@ export class NodeWatcher {
       sql = connectNode(node.url, { max: 1, connect_timeout: Math.ceil(this.timeoutMs / 1000), idle_timeout: 30 });
       this.clients.set(node.name, sql);
     }
-    const query = sql<{ inRecovery: boolean; timeline: number; upstreamPort: number | null; position: string }[]>`
+    const query = sql<{ inRecovery: boolean; timeline: number; upstreamPort: number | null; position: string; awaitingStandby: boolean }[]>`
       select
         pg_is_in_recovery() as "inRecovery",
         case when pg_is_in_recovery()
@@ -41,7 +46,10 @@ export class NodeWatcher {
         (select sender_port from pg_stat_wal_receiver where status = 'streaming') as "upstreamPort",
         (case when pg_is_in_recovery()
           then greatest(coalesce(pg_last_wal_receive_lsn(), '0/0'), coalesce(pg_last_wal_replay_lsn(), '0/0'))
-          else pg_current_wal_lsn() end)::text as position`;
+          else pg_current_wal_lsn() end)::text as position,
+        not pg_is_in_recovery() and current_setting('synchronous_standby_names') <> ''
+          and not exists (select 1 from pg_stat_replication where state = 'streaming' and sync_state in ('sync', 'quorum'))
+          as "awaitingStandby"`;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => {
