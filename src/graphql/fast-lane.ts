@@ -16,6 +16,8 @@ import type { Metrics } from './metrics.js';
 import { reportOperation } from './plugins/observability.js';
 import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER, readRouteOptions, routingExtensions } from './plugins/routing.js';
 import type { ReadStatement, ReadTemplates } from './read-templates.js';
+import type { CachePolicies } from './cache-policy.js';
+import { cachingHeaders, type CachingHeaders } from './http-caching.js';
 import { inOperationSpan } from '../tracing/index.js';
 
 /** Longer query texts are not remembered (they always take the full path). */
@@ -43,15 +45,9 @@ interface KnownOperation {
 
 export interface FastLaneAnswer {
   contentType: string;
-  cacheControl: string;
+  caching: CachingHeaders;
   body: string;
 }
-
-/**
- * What Apollo Server's cache control sends for every response of this schema: it has no
- * cache hints, so nothing may be cached.
- */
-const CACHE_CONTROL = 'no-store';
 
 /**
  * The fast lane for compiled reads. Apollo Server's request pipeline (parsing and validation
@@ -74,6 +70,7 @@ export class FastLane {
     private readonly accounting: CostAccounting,
     private readonly cluster: ConnectionManager,
     private readonly metrics: Metrics,
+    private readonly policies: CachePolicies,
     maxBytes: number,
   ) {
     this.operations = new ByteBoundedCache('fast-lane', maxBytes, (key, known) => textBytes(key) + documentBytes(known.document));
@@ -127,8 +124,9 @@ export class FastLane {
       this.metrics.recordFastLane('handed-over');
       return undefined;
     }
+    const parsed = JSON.parse(data) as Record<string, unknown>;
     const extensions = {
-      cost: await this.accounting.settle(charge, JSON.parse(data) as Record<string, unknown>),
+      cost: await this.accounting.settle(charge, parsed),
       ...routingExtensions(this.cluster, route, context.tokenIgnored),
     };
     this.metrics.recordFastLane('answered');
@@ -140,7 +138,13 @@ export class FastLane {
       seconds: (performance.now() - started) / 1000,
     });
     // Apollo Server's layout: data, then extensions, and a final newline.
-    return { contentType, cacheControl: CACHE_CONTROL, body: `{"data":${data},"extensions":${JSON.stringify(extensions)}}\n` };
+    const policy = this.policies.policyOf(known.operation, known.fragments, coerced.coerced);
+    return {
+      contentType,
+      // PostgreSQL's JSON text spaces its keys differently: the ETag is over the text the full path sends.
+      caching: cachingHeaders(policy, false, () => JSON.stringify(parsed)),
+      body: `{"data":${data},"extensions":${JSON.stringify(extensions)}}\n`,
+    };
   }
 
   /** What the routing headers ask for, or undefined for a bad header (the full path refuses it). */

@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { DocumentNode } from 'graphql';
@@ -15,6 +16,7 @@ import { applyFieldAuthorization } from './auth/field-authorization.js';
 import { AuthFailureLimiter, DEFAULT_FAILURES_PER_MINUTE } from './auth/failure-limiter.js';
 import { Authenticator, KeyCache, RevocationListener, type AuthConfig } from './auth/index.js';
 import { ClientAddresses, type AddressRange } from './client-address.js';
+import { CachePolicies } from './cache-policy.js';
 import { CorsPolicy } from './cors.js';
 import type { GraphQLContext } from './context.js';
 import { formatError, requestError } from './errors.js';
@@ -29,6 +31,7 @@ import { Metrics } from './metrics.js';
 import { OperationRegistry, persistedQueryCache } from './operations.js';
 import { observabilityPlugin } from './plugins/observability.js';
 import { errorReportingPlugin } from './plugins/error-reporting.js';
+import { httpCachingPlugin } from './plugins/http-caching.js';
 import { limitsPlugin } from './plugins/limits.js';
 import { routingPlugin } from './plugins/routing.js';
 import { ReadTemplates } from './read-templates.js';
@@ -140,7 +143,9 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     options.compiledReads === false
       ? undefined
       : new ReadTemplates(schema, { templateBytes: cacheBytes('templates'), preparedBytes: cacheBytes('prepared') });
-  const fastLane = templates && new FastLane(schema, templates, accounting, options.cluster, metrics, cacheBytes('fastLane'));
+  const auth = options.auth ?? DEFAULT_AUTH;
+  const policies = new CachePolicies(schema, auth.anonymousScopes);
+  const fastLane = templates && new FastLane(schema, templates, accounting, options.cluster, metrics, policies, cacheBytes('fastLane'));
   const documents = new ByteBoundedCache<string, DocumentNode>(
     'documents',
     cacheBytes('documents'),
@@ -177,6 +182,8 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
       ...(options.registeredOperationsOnly && registry ? [registeredOperationsOnlyPlugin(registry)] : []),
       limitsPlugin(accounting),
       routingPlugin(options.cluster, logger),
+      httpCachingPlugin(schema, policies),
+      ApolloServerPluginCacheControlDisabled(),
       errorReportingPlugin(logger),
       observabilityPlugin(metrics),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }),
@@ -184,7 +191,6 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   });
   await apollo.start();
   const keys = new KeyCache((id) => new ApiKeyStore(options.cluster.route('read')).byId(id));
-  const auth = options.auth ?? DEFAULT_AUTH;
   const handler = createHttpHandler(apollo, options.cluster, {
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     maxQueryBytes: options.maxQueryBytes ?? 64 * 1024,
