@@ -3,6 +3,7 @@ import { createStores, type Stores } from '../db/index.js';
 import { ForbiddenError, InternalError } from '../errors.js';
 import { hasScope, type Caller, type Scope } from './auth/index.js';
 import type { CachePolicy } from './cache-policy.js';
+import type { CacheHit } from './response-cache/index.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { RequestFacts } from '../log.js';
 
@@ -28,6 +29,8 @@ export class GraphQLContext {
   failedRead: unknown;
   /** How long the response may be kept and by whom, once the operation is known (see CachePolicies). */
   cachePolicy: CachePolicy | undefined;
+  /** The server's response cache answered the request; no statement ran. */
+  cacheHit: CacheHit | undefined;
 
   constructor(
     readonly requestId: string,

@@ -6,8 +6,8 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import type { DocumentNode } from 'graphql';
-import type { ConnectionManager } from '../cluster/index.js';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { ChangeFeed, type ConnectionManager } from '../cluster/index.js';
 import { ApiKeyStore, MAX_PAGE_SIZE } from '../db/index.js';
 import { ForbiddenError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -37,6 +37,7 @@ import { routingPlugin } from './plugins/routing.js';
 import { ReadTemplates } from './read-templates.js';
 import { ByteBoundedCache, documentBytes, textBytes } from './byte-cache.js';
 import { resolvers } from './resolvers/index.js';
+import { CachedReads, changeTags, ResponseCache } from './response-cache/index.js';
 import { knownOperationTypesRule } from './validation.js';
 import { loadSchemaSource, printSchemaForTools } from './schema-source.js';
 
@@ -86,6 +87,11 @@ export interface GraphQLServerOptions {
   maxQueryBytes?: number;
   /** What the caches of queries, statements and cost plans may hold together, in bytes (default 64 MiB). */
   queryCacheBytes?: number;
+  /**
+   * Keep the answers of cacheable reads in process, up to this many bytes, evicted by the
+   * primary's committed changes (see ResponseCache). Default: none.
+   */
+  responseCacheBytes?: number;
 }
 
 /**
@@ -145,7 +151,13 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
       : new ReadTemplates(schema, { templateBytes: cacheBytes('templates'), preparedBytes: cacheBytes('prepared') });
   const auth = options.auth ?? DEFAULT_AUTH;
   const policies = new CachePolicies(schema, auth.anonymousScopes);
-  const fastLane = templates && new FastLane(schema, templates, accounting, options.cluster, metrics, policies, cacheBytes('fastLane'));
+  const responses = options.responseCacheBytes
+    ? startResponseCache(schema, options.cluster, options.responseCacheBytes, logger)
+    : undefined;
+  if (responses) metrics.watchResponseCache(responses.cachedReads.cache, responses.feed);
+  const fastLane =
+    templates &&
+    new FastLane(schema, templates, accounting, options.cluster, metrics, policies, cacheBytes('fastLane'), responses?.cachedReads);
   const documents = new ByteBoundedCache<string, DocumentNode>(
     'documents',
     cacheBytes('documents'),
@@ -162,6 +174,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   const apollo = new ApolloServer<GraphQLContext>({
     gateway: shopGraphExecutor(schema, {
       templates,
+      cachedReads: responses?.cachedReads,
       onCompiledRead: (request, document, operation) => fastLane?.learn(request, document, operation),
     }),
     formatError,
@@ -227,6 +240,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     stop: async () => {
       await apollo.stop();
       await revocations?.stop();
+      await responses?.feed.stop();
       if (buckets instanceof RedisBuckets) await buckets.close();
       if (!adminServer?.listening) return;
       const closed = new Promise((resolve) => adminServer.close(resolve));
@@ -236,6 +250,23 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     },
     listeningForRevocationsOn: () => revocations?.listeningOn,
   };
+}
+
+/**
+ * The response cache and the change feed that evicts from it: every committed change is told
+ * to the cache as the rows it touched; whenever the feed (re)starts or stops hearing, the
+ * cache empties, since what it holds can no longer be proven fresh.
+ */
+function startResponseCache(schema: GraphQLSchema, cluster: ConnectionManager, maxBytes: number, logger: Logger) {
+  const cache = new ResponseCache({ maxBytes, maxLagSeconds: cluster.maxReplicaLagSeconds });
+  const feed = new ChangeFeed(cluster, {
+    logger,
+    onCommit: (transaction) => cache.applyCommit({ ...transaction, tags: changeTags(transaction.rows) }),
+    onResync: (position, state) =>
+      cache.resync(position, state === 'following' ? 'wal' : state === 'unavailable' ? 'ages-only' : 'resyncing'),
+  });
+  feed.start();
+  return { cachedReads: new CachedReads(schema, cache, cluster), feed };
 }
 
 function serve(server: http.Server, handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>, logger: Logger): void {
