@@ -55,7 +55,10 @@ export class CachedReads {
   fill(key: string, request: CacheableRequest, route: Route, data: Record<string, unknown>, dataText: string, startedAt: number): void {
     const node = route.servedBy;
     const position = route.readPosition;
-    if (!node || !position || !request.policy) return;
+    // Only from replicas: a replica's replayed commits are visible once replayed, but on the
+    // primary a commit is in the WAL before other sessions see it (while a synchronous standby
+    // confirms it), so its position does not prove what a read there saw.
+    if (!node || node.role !== 'replica' || !position || !request.policy) return;
     const lagSeconds = this.cluster.lagOf(node).lagSeconds;
     const tags = responseTags(this.schema, request.operation, request.fragments, request.variables, data);
     if (lagSeconds === null || !tags) return;
