@@ -259,9 +259,17 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
  */
 function startResponseCache(schema: GraphQLSchema, cluster: ConnectionManager, maxBytes: number, logger: Logger) {
   const cache = new ResponseCache({ maxBytes, maxLagSeconds: cluster.maxReplicaLagSeconds });
+  let probedAt = 0;
   const feed = new ChangeFeed(cluster, {
     logger,
-    onCommit: (transaction) => cache.applyCommit({ ...transaction, tags: changeTags(transaction.rows) }),
+    onCommit: (transaction) => {
+      cache.applyCommit({ ...transaction, tags: changeTags(transaction.rows) });
+      // A fill is refused until the probes see its replica past the changes it may have missed;
+      // probing on a change, at most every 50 ms, keeps that window short under writes.
+      if (Date.now() - probedAt < 50) return;
+      probedAt = Date.now();
+      void cluster.probeAll();
+    },
     onResync: (position, state) =>
       cache.resync(position, state === 'following' ? 'wal' : state === 'unavailable' ? 'ages-only' : 'resyncing'),
   });
