@@ -140,6 +140,9 @@ export class ChangeFeed {
     const session = node.openSession();
     const slot = `shopgraph_cache_${randomBytes(6).toString('hex')}`;
     this.current = { node, session, slot, timeline: node.timeline };
+    // PostgreSQL logs every read of a logical slot at LOG level, 50 lines a second here; a
+    // role that may not change log_min_messages leaves them in the server's log.
+    await session`set log_min_messages = warning`.catch(() => {});
     const [created] = await session<{ lsn: string }[]>`
       select lsn::text from pg_create_logical_replication_slot(${slot}, 'test_decoding', true)`;
     this.status = 'following';
@@ -157,11 +160,10 @@ export class ChangeFeed {
     for (const { lsn, data } of rows) {
       if (data.startsWith('BEGIN')) changed = [];
       else if (data.startsWith('COMMIT')) {
-        const at = /\(at (.+)\)$/.exec(data)?.[1];
         this.options.onCommit({
           timeline: current.timeline,
           commitLsn: parseLsn(lsn),
-          committedAt: at ? Date.parse(at.replace(' ', 'T')) : Date.now(),
+          committedAt: commitTime(data) ?? Date.now(),
           rows: changed,
         });
         changed = [];
@@ -195,8 +197,23 @@ const ROW = /^table ([^.]+)\.(\S+): (?:INSERT|UPDATE|DELETE):/;
 /** Integer key columns as test_decoding prints them: `product_id[integer]:42`. */
 const KEY_COLUMN = /\b(id|\w+_id)\[(?:integer|bigint|smallint)\]:(\d+)/g;
 
+const COMMIT_TIME = /\(at (\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d\d)(?::?(\d\d))?\)$/;
+
+/**
+ * When a `COMMIT ... (at 2026-12-03 11:48:54.876543+00)` line of test_decoding says the
+ * transaction committed, in ms since the epoch; undefined without a time. PostgreSQL writes
+ * the offset as `+00`, which Date.parse refuses, so it is spelt out first.
+ */
+export function commitTime(line: string): number | undefined {
+  const match = COMMIT_TIME.exec(line);
+  if (!match) return undefined;
+  const [, date, time, hours, minutes = '00'] = match;
+  const at = Date.parse(`${date}T${time}${hours}:${minutes}`);
+  return Number.isFinite(at) ? at : undefined;
+}
+
 /** A row of test_decoding's output, or undefined for a line that is not one. */
-function parseRow(line: string): ChangedRow | undefined {
+export function parseRow(line: string): ChangedRow | undefined {
   const match = ROW.exec(line);
   if (!match) return undefined;
   const keys: Record<string, number> = {};

@@ -18,7 +18,7 @@ import { reportOperation } from './plugins/observability.js';
 import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER, readRouteOptions, routingExtensions } from './plugins/routing.js';
 import type { ReadStatement, ReadTemplates } from './read-templates.js';
 import type { CachePolicies } from './cache-policy.js';
-import { cachingHeaders, type CachingHeaders } from './http-caching.js';
+import { cachingHeaders, etagOf, type CachingHeaders } from './http-caching.js';
 import type { CachedReads } from './response-cache/index.js';
 import { inOperationSpan } from '../tracing/index.js';
 
@@ -153,7 +153,8 @@ export class FastLane {
         return undefined;
       }
     }
-    const parsed = JSON.parse(data) as Record<string, unknown>;
+    // A hit's data is kept parsed: read only here, as settling the cost only reads it.
+    const parsed = hit ? (hit.value as Record<string, unknown>) : (JSON.parse(data) as Record<string, unknown>);
     // PostgreSQL's JSON text spaces its keys differently: the ETag and the cache keep the text the full path sends.
     let canonical: string | undefined;
     const dataText = () => (canonical ??= JSON.stringify(parsed));
@@ -173,7 +174,7 @@ export class FastLane {
     // Apollo Server's layout: data, then extensions, and a final newline.
     return {
       contentType,
-      caching: cachingHeaders(policy, false, dataText),
+      caching: cachingHeaders(policy, false, () => (hit ? hit.etag : etagOf(dataText()))),
       body: `{"data":${data},"extensions":${JSON.stringify(extensions)}}\n`,
     };
   }

@@ -21,19 +21,20 @@ const VARY_PRIVATE = `${VARY_PUBLIC}, authorization`;
 /**
  * The caching headers of a response with this policy, the same on both lanes: `no-store` for a
  * response with errors or a policy of 0 seconds, else `public, max-age=N` or
- * `private, max-age=N` with an ETag and Vary. `dataText` is the response's `data` as the full path
- * serialises it (JSON.stringify), on both lanes; the ETag is its hash, so a response whose data
- * did not change validates again although its `extensions` (cost, routing) differ.
+ * `private, max-age=N` with an ETag and Vary. `etag` gives the ETag of the response's `data`
+ * (etagOf), the same on both lanes: the data's hash, so a response whose data did not change
+ * validates again although its `extensions` (cost, routing) differ.
  */
-export function cachingHeaders(policy: CachePolicy | undefined, hasErrors: boolean, dataText: () => string): CachingHeaders {
+export function cachingHeaders(policy: CachePolicy | undefined, hasErrors: boolean, etag: () => string): CachingHeaders {
   const effective = policy && !hasErrors ? policy : UNCACHEABLE;
   const cacheControl = cacheControlHeader(effective);
   if (cacheControl === 'no-store') return { cacheControl };
-  return { cacheControl, etag: etagOf(dataText()), vary: effective.scope === 'PUBLIC' ? VARY_PUBLIC : VARY_PRIVATE };
+  return { cacheControl, etag: etag(), vary: effective.scope === 'PUBLIC' ? VARY_PUBLIC : VARY_PRIVATE };
 }
 
-function etagOf(text: string): string {
-  return `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
+/** The ETag of a response whose `data` is `dataText` (as the full path serialises it). */
+export function etagOf(dataText: string): string {
+  return `"${createHash('sha256').update(dataText).digest('base64url').slice(0, 27)}"`;
 }
 
 /** Whether an `If-None-Match` request header names `etag` (or `*`), compared weakly as RFC 9110 asks. */

@@ -9,6 +9,8 @@ function cacheWith(invalidation: Invalidation = 'wal', { maxBytes = 1 << 20, max
   cache.resync(at(100), invalidation);
   const read = (lsn: number, tags = ['Product:1'], lagSeconds = 0) => ({
     data: '{"product":{}}',
+    value: { product: {} },
+    etag: '"e"',
     node: 'pg2',
     position: at(lsn),
     filledAt: now,

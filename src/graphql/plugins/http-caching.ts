@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { getVariableValues, type GraphQLSchema } from 'graphql';
 import type { CachePolicies } from '../cache-policy.js';
 import type { GraphQLContext } from '../context.js';
-import { cachingHeaders } from '../http-caching.js';
+import { cachingHeaders, etagOf } from '../http-caching.js';
 import { fragmentsOf } from '../limits/cost.js';
 
 /**
@@ -22,7 +22,10 @@ export function httpCachingPlugin(schema: GraphQLSchema, policies: CachePolicies
         async willSendResponse({ response, contextValue }) {
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          const headers = cachingHeaders(contextValue?.cachePolicy, (result.errors?.length ?? 0) > 0, () => JSON.stringify(result.data));
+          const hit = contextValue?.cacheHit;
+          const headers = cachingHeaders(contextValue?.cachePolicy, (result.errors?.length ?? 0) > 0, () =>
+            hit ? hit.etag : etagOf(JSON.stringify(result.data)),
+          );
           response.http.headers.set('cache-control', headers.cacheControl);
           if (headers.etag) response.http.headers.set('etag', headers.etag);
           if (headers.vary) response.http.headers.set('vary', headers.vary);

@@ -2,6 +2,7 @@ import type { FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode } f
 import { formatLsn, type ConnectionManager, type Route, type RouteOptions } from '../../cluster/index.js';
 import type { Caller } from '../auth/index.js';
 import type { CachePolicy } from '../cache-policy.js';
+import { etagOf } from '../http-caching.js';
 import { responseTags } from './response-tags.js';
 import type { CachedRead, ResponseCache } from './response-cache.js';
 
@@ -64,7 +65,7 @@ export class CachedReads {
     if (lagSeconds === null || !tags) return;
     this.cache.store(
       key,
-      { data: dataText, node: node.name, position, filledAt: startedAt, lagSeconds, tags: [...tags] },
+      { data: dataText, value: data, etag: etagOf(dataText), node: node.name, position, filledAt: startedAt, lagSeconds, tags: [...tags] },
       request.policy.maxAge,
     );
   }
