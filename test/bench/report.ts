@@ -32,7 +32,7 @@ export interface BenchReport {
   fragmentDoubling: { p50Ms: number; maxMs: number; healthzMaxMs: number };
   /**
    * Time from a commit to the eviction of the cached responses it touched, over the cached
-   * operations' rounds (the server's shopgraph_response_cache_invalidation_ms); null when nothing was evicted.
+   * operations' rounds (the server's shopgraph_response_cache_invalidation_ms); null when none was recorded.
    */
   invalidation: { p50Ms: number; p99Ms: number } | null;
   /** The writer beside the cached operations: writes per second asked for, made, and failed. */
@@ -85,7 +85,7 @@ export function evaluateTargets(
     {
       name: 'commit-to-eviction p99 under 100 ms',
       met: invalidation !== null && invalidation.p99Ms < 100,
-      detail: invalidation ? `p50 ${invalidation.p50Ms} ms, p99 ${invalidation.p99Ms} ms` : 'nothing was evicted',
+      detail: invalidation ? `p50 ${invalidation.p50Ms} ms, p99 ${invalidation.p99Ms} ms` : 'no times recorded',
     },
     {
       name: 'no failed requests',
@@ -119,7 +119,7 @@ export function markdownTable(report: BenchReport): string {
     '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
     ...rows.map((row) => `| ${row} |`),
     '',
-    `Cached operations ran beside a writer changing prices and stock of products drawn the same way (${report.writer.ratePerSecond} writes/s asked, ${report.writer.writes} made, ${report.writer.failures} failed); commit to eviction: ${report.invalidation ? `p50 ${report.invalidation.p50Ms} ms, p99 ${report.invalidation.p99Ms} ms` : 'nothing evicted'}.`,
+    `Cached operations ran beside a writer changing prices and stock of products drawn the same way (${report.writer.ratePerSecond} writes/s asked, ${report.writer.writes} made, ${report.writer.failures} failed); commit to eviction: ${report.invalidation ? `p50 ${report.invalidation.p50Ms} ms, p99 ${report.invalidation.p99Ms} ms` : 'no times recorded'}.`,
     '',
     ...report.targets.map((target) => `- ${target.met ? 'met' : '**missed**'}: ${target.name} (${target.detail})`),
   ].join('\n');

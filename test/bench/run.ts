@@ -344,7 +344,7 @@ async function cacheLookups(url: string, authorization: string): Promise<{ hit: 
   return { hit: count('hit'), miss: count('miss') };
 }
 
-/** Commit-to-eviction percentiles as the server measured them, or null when nothing was evicted. */
+/** Commit-to-eviction percentiles as the server measured them, or null when it recorded none. */
 async function invalidationTimes(url: string, authorization: string): Promise<{ p50Ms: number; p99Ms: number } | null> {
   const text = await metricsText(url, authorization);
   const quantile = (q: string) => new RegExp(`shopgraph_response_cache_invalidation_ms\\{quantile="${q}"\\} ([\\d.e+-]+)`).exec(text)?.[1];
