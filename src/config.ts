@@ -107,6 +107,11 @@ export interface QuerySettings {
   maxQueryBytes: number;
   /** `SHOPGRAPH_QUERY_CACHE_BYTES`, default 64 MiB: what those caches may hold together. */
   cacheBytes: number;
+  /**
+   * `SHOPGRAPH_RESPONSE_CACHE_BYTES`, default 32 MiB: what the server's cache of public read
+   * responses may hold (evicted by the primary's committed changes); 0 turns it off.
+   */
+  responseCacheBytes: number;
 }
 
 /** Who may call, and how much (see src/graphql/auth). */
@@ -376,7 +381,18 @@ function readQueries(env: Env): QuerySettings {
   return {
     maxQueryBytes: readInteger(env, 'SHOPGRAPH_MAX_QUERY_BYTES', 64 * 1024, { min: 1024, max: 100 * 1024 * 1024 }),
     cacheBytes: readInteger(env, 'SHOPGRAPH_QUERY_CACHE_BYTES', 64 * 1024 * 1024, { min: 1024 * 1024, max: 2 ** 40 }),
+    responseCacheBytes: readResponseCacheBytes(env),
   };
+}
+
+function readResponseCacheBytes(env: Env): number {
+  const bytes = readInteger(env, 'SHOPGRAPH_RESPONSE_CACHE_BYTES', 32 * 1024 * 1024, { min: 0, max: 2 ** 40 });
+  if (bytes > 0 && bytes < 1024 * 1024)
+    throw new ConfigError(
+      'SHOPGRAPH_RESPONSE_CACHE_BYTES',
+      `${bytes} bytes holds almost nothing; set 0 to turn the cache off, or at least 1048576 (1 MiB).`,
+    );
+  return bytes;
 }
 
 function readAuth(env: Env): AuthSettings {

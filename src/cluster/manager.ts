@@ -269,6 +269,11 @@ export class ConnectionManager implements RouteHost {
     return position.timeline === newest && position.lsn <= referencePosition(this.nodes, this.election.primary, newest);
   }
 
+  /** The replica lag bound in seconds: no read may be staler. */
+  get maxReplicaLagSeconds(): number {
+    return this.settings.maxReplicaLagSeconds;
+  }
+
   /** The newest timeline seen so far (0 before any node answered). It never goes down. */
   get newestTimeline(): number {
     return this.newest.timeline;

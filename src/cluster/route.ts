@@ -110,6 +110,14 @@ export class Route {
     return this.choice;
   }
 
+  /**
+   * How far the route's node had replayed when it was chosen, on its timeline: what its reads
+   * saw holds at least that much (a replacement after a failure is at least as far).
+   */
+  get readPosition(): Position | undefined {
+    return this.floor;
+  }
+
   /** Whether a write ran (and committed) through this route. */
   get hasWritten(): boolean {
     return this.wrote;

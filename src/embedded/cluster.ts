@@ -535,9 +535,11 @@ function clusterSettings(durable: boolean): string {
     "listen_addresses = '127.0.0.1'",
     // TCP on loopback only: no socket file in a shared directory, no clash between clusters.
     "unix_socket_directories = ''",
-    'wal_level = replica',
+    // Logical: the response cache hears committed changes through logical decoding.
+    'wal_level = logical',
     'max_wal_senders = 16',
-    'max_replication_slots = 16',
+    // One physical slot per other node, and one temporary logical slot per running server.
+    'max_replication_slots = 32',
     // A replica down for long must not fill the disk with WAL kept for its slot.
     "max_slot_wal_keep_size = '4GB'",
     'hot_standby = on',

@@ -2,6 +2,8 @@ import type { ConnectionManager, Deadline, Route } from '../cluster/index.js';
 import { createStores, type Stores } from '../db/index.js';
 import { ForbiddenError, InternalError } from '../errors.js';
 import { hasScope, type Caller, type Scope } from './auth/index.js';
+import type { CachePolicy } from './cache-policy.js';
+import type { CacheHit } from './response-cache/index.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { RequestFacts } from '../log.js';
 
@@ -25,6 +27,10 @@ export class GraphQLContext {
    * route as any read is). The full path reports it instead of sending the read again.
    */
   failedRead: unknown;
+  /** How long the response may be kept and by whom, once the operation is known (see CachePolicies). */
+  cachePolicy: CachePolicy | undefined;
+  /** The server's response cache answered the request; no statement ran. */
+  cacheHit: CacheHit | undefined;
 
   constructor(
     readonly requestId: string,

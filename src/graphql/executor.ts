@@ -10,7 +10,9 @@ import {
 } from 'graphql';
 import { inOperationSpan } from '../tracing/index.js';
 import type { GraphQLContext } from './context.js';
+import { fragmentsOf } from './limits/cost.js';
 import type { ReadStatement, ReadTemplates } from './read-templates.js';
+import type { CacheableRequest, CachedReads } from './response-cache/index.js';
 
 export interface ExecutorOptions {
   /** Compiled reads; without them every operation runs through the resolvers. */
@@ -21,6 +23,8 @@ export interface ExecutorOptions {
     document: DocumentNode,
     operation: OperationDefinitionNode,
   ) => void;
+  /** The server's response cache; absent: every read reaches the database. */
+  cachedReads?: CachedReads;
 }
 
 /**
@@ -29,7 +33,7 @@ export interface ExecutorOptions {
  * operation's route; everything else runs through graphql-js and the resolvers.
  */
 export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOptions): GatewayInterface {
-  const { templates, onCompiledRead } = options;
+  const { templates, onCompiledRead, cachedReads } = options;
   return {
     onSchemaLoadOrUpdate(callback) {
       callback({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
@@ -43,15 +47,30 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
           // The fast lane sent this request's read and saw it fail: a read is sent twice at most.
           if (context.failedRead !== undefined) return failedResult(context.failedRead);
           const span = { type: operation?.operation ?? 'query', name: operation?.name?.value };
+          const cacheable = cachedReads && operation && cacheableRequest(requestContext);
+          const key = cacheable && cachedReads.keyOf(cacheable);
+          if (key) {
+            const hit = cachedReads.lookup(key, context.route.options);
+            if (hit) {
+              context.cacheHit = hit;
+              return { data: JSON.parse(hit.data) as Record<string, unknown> };
+            }
+          }
+          const startedAt = Date.now();
+          const keep = (data: Record<string, unknown>) =>
+            key && cachedReads.fill(key, cacheable, context.route, data, JSON.stringify(data), startedAt);
           // No operation (an unknown operationName): graphql-js says so, which Apollo answers with 400.
           const compiled = templates && operation && compiledStatement(templates, requestContext);
           if (compiled) {
             onCompiledRead?.(request, document, operation);
+            let data: Record<string, unknown>;
             try {
-              return { data: JSON.parse(await inOperationSpan(span, () => runCompiled(context, compiled))) as Record<string, unknown> };
+              data = JSON.parse(await inOperationSpan(span, () => runCompiled(context, compiled))) as Record<string, unknown>;
             } catch (error) {
               return failedResult(error);
             }
+            keep(data);
+            return { data };
           }
           const run = async () =>
             execute({
@@ -61,7 +80,9 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
               variableValues: request.variables,
               operationName: request.operationName ?? operation?.name?.value,
             });
-          return inOperationSpan(span, run, (result) => (result.errors?.length ?? 0) > 0);
+          const result = await inOperationSpan(span, run, (result) => (result.errors?.length ?? 0) > 0);
+          if (!result.errors?.length && result.data) keep(result.data as Record<string, unknown>);
+          return result;
         },
       };
     },
@@ -74,6 +95,29 @@ function failedResult(error: unknown) {
   return {
     data: null,
     errors: [new GraphQLError(error instanceof Error ? error.message : 'read failed', { originalError: error as Error })],
+  };
+}
+
+/** A query as the response cache sees it; undefined when its variables do not coerce (graphql-js reports them). */
+function cacheableRequest({
+  schema,
+  document,
+  operation,
+  request,
+  context,
+  queryHash,
+}: GatewayGraphQLRequestContext): CacheableRequest | undefined {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+  if (!coerced.coerced) return undefined;
+  const { cachePolicy, caller } = context as GraphQLContext;
+  return {
+    queryHash,
+    operationName: request.operationName ?? undefined,
+    operation,
+    fragments: fragmentsOf(document),
+    variables: coerced.coerced,
+    policy: cachePolicy,
+    caller,
   };
 }
 

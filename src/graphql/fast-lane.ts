@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import {
   getVariableValues,
@@ -16,6 +17,9 @@ import type { Metrics } from './metrics.js';
 import { reportOperation } from './plugins/observability.js';
 import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER, readRouteOptions, routingExtensions } from './plugins/routing.js';
 import type { ReadStatement, ReadTemplates } from './read-templates.js';
+import type { CachePolicies } from './cache-policy.js';
+import { cachingHeaders, etagOf, type CachingHeaders } from './http-caching.js';
+import type { CachedReads } from './response-cache/index.js';
 import { inOperationSpan } from '../tracing/index.js';
 
 /** Longer query texts are not remembered (they always take the full path). */
@@ -36,6 +40,8 @@ const MEDIA_TYPE_BY_ACCEPT: ReadonlyMap<string | undefined, string> = new Map([
 ]);
 
 interface KnownOperation {
+  /** SHA-256 of the query text, as Apollo Server's `queryHash`. */
+  queryHash: string;
   document: DocumentNode;
   operation: OperationDefinitionNode;
   fragments: Record<string, FragmentDefinitionNode>;
@@ -43,15 +49,9 @@ interface KnownOperation {
 
 export interface FastLaneAnswer {
   contentType: string;
-  cacheControl: string;
+  caching: CachingHeaders;
   body: string;
 }
-
-/**
- * What Apollo Server's cache control sends for every response of this schema: it has no
- * cache hints, so nothing may be cached.
- */
-const CACHE_CONTROL = 'no-store';
 
 /**
  * The fast lane for compiled reads. Apollo Server's request pipeline (parsing and validation
@@ -74,7 +74,10 @@ export class FastLane {
     private readonly accounting: CostAccounting,
     private readonly cluster: ConnectionManager,
     private readonly metrics: Metrics,
+    private readonly policies: CachePolicies,
     maxBytes: number,
+    /** The server's response cache, when it has one. */
+    private readonly cachedReads?: CachedReads,
   ) {
     this.operations = new ByteBoundedCache('fast-lane', maxBytes, (key, known) => textBytes(key) + documentBytes(known.document));
   }
@@ -84,7 +87,12 @@ export class FastLane {
     if (request.query === undefined || request.query.length > MAX_QUERY_LENGTH) return;
     const key = keyOf(request.query, request.operationName);
     if (this.operations.get(key)) return;
-    this.operations.set(key, { document, operation, fragments: fragmentsOf(document) });
+    this.operations.set(key, {
+      queryHash: createHash('sha256').update(request.query).digest('hex'),
+      document,
+      operation,
+      fragments: fragmentsOf(document),
+    });
   }
 
   /**
@@ -101,6 +109,7 @@ export class FastLane {
     const contentType = MEDIA_TYPE_BY_ACCEPT.get(headers.accept);
     if (!request || !known || !contentType) return undefined;
     const started = performance.now();
+    const startedAt = Date.now();
     const context = await contextFor().catch(() => undefined);
     if (!context) return undefined;
     const coerced = getVariableValues(this.schema, known.operation.variableDefinitions ?? [], request.variables);
@@ -110,26 +119,49 @@ export class FastLane {
     // Charged before planning, as on the full path: the limits bound the plan's size.
     const charge = await this.charge(known, coerced.coerced, context);
     if (!charge) return undefined;
-    const compiled = this.statementFor(known, coerced.coerced, context);
-    if (!compiled) {
-      await this.accounting.cancel(charge);
-      return undefined;
-    }
+    const policy = this.policies.policyOf(known.operation, known.fragments, coerced.coerced);
+    const cacheable = {
+      queryHash: known.queryHash,
+      operationName: request.operationName,
+      operation: known.operation,
+      fragments: known.fragments,
+      variables: coerced.coerced,
+      policy,
+      caller: context.caller,
+    };
+    const key = this.cachedReads?.keyOf(cacheable);
+    const hit = key === undefined ? undefined : this.cachedReads?.lookup(key, routeOptions);
     const route = this.cluster.route('read', { ...routeOptions, deadline: context.deadline });
-    context.assignRoute(route);
     let data: string;
-    try {
-      data = await inOperationSpan({ type: 'query', name: known.operation.name?.value }, () => runCompiled(context, compiled));
-    } catch (error) {
-      // The full path reports the failure its way, without sending the read a third time.
-      context.failedRead = error;
-      await this.accounting.cancel(charge);
-      this.metrics.recordFastLane('handed-over');
-      return undefined;
+    if (hit) {
+      context.cacheHit = hit;
+      data = hit.data;
+    } else {
+      const compiled = this.statementFor(known, coerced.coerced, context);
+      if (!compiled) {
+        await this.accounting.cancel(charge);
+        return undefined;
+      }
+      context.assignRoute(route);
+      try {
+        data = await inOperationSpan({ type: 'query', name: known.operation.name?.value }, () => runCompiled(context, compiled));
+      } catch (error) {
+        // The full path reports the failure its way, without sending the read a third time.
+        context.failedRead = error;
+        await this.accounting.cancel(charge);
+        this.metrics.recordFastLane('handed-over');
+        return undefined;
+      }
     }
+    // A hit's data is kept parsed: read only here, as settling the cost only reads it.
+    const parsed = hit ? (hit.value as Record<string, unknown>) : (JSON.parse(data) as Record<string, unknown>);
+    // PostgreSQL's JSON text spaces its keys differently: the ETag and the cache keep the text the full path sends.
+    let canonical: string | undefined;
+    const dataText = () => (canonical ??= JSON.stringify(parsed));
+    if (key !== undefined && !hit) this.cachedReads?.fill(key, cacheable, route, parsed, dataText(), startedAt);
     const extensions = {
-      cost: await this.accounting.settle(charge, JSON.parse(data) as Record<string, unknown>),
-      ...routingExtensions(this.cluster, route, context.tokenIgnored),
+      cost: await this.accounting.settle(charge, parsed),
+      ...routingExtensions(this.cluster, route, context.tokenIgnored, hit),
     };
     this.metrics.recordFastLane('answered');
     context.log.lane = 'fast';
@@ -140,7 +172,11 @@ export class FastLane {
       seconds: (performance.now() - started) / 1000,
     });
     // Apollo Server's layout: data, then extensions, and a final newline.
-    return { contentType, cacheControl: CACHE_CONTROL, body: `{"data":${data},"extensions":${JSON.stringify(extensions)}}\n` };
+    return {
+      contentType,
+      caching: cachingHeaders(policy, false, () => (hit ? hit.etag : etagOf(dataText()))),
+      body: `{"data":${data},"extensions":${JSON.stringify(extensions)}}\n`,
+    };
   }
 
   /** What the routing headers ask for, or undefined for a bad header (the full path refuses it). */

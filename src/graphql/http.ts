@@ -9,6 +9,7 @@ import type { ClientAddresses } from './client-address.js';
 import { GraphQLContext } from './context.js';
 import type { CorsPolicy } from './cors.js';
 import { requestError } from './errors.js';
+import { matchesIfNoneMatch } from './http-caching.js';
 import type { BackupHealth } from '../db/backup/index.js';
 import type { FastLane } from './fast-lane.js';
 import type { Metrics } from './metrics.js';
@@ -150,7 +151,10 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
       if (req.method === 'POST' && options.fastLane) {
         const answer = await options.fastLane.answer(body, req.headers, contextFor);
         if (answer) {
-          res.setHeader('cache-control', answer.cacheControl);
+          res.setHeader('cache-control', answer.caching.cacheControl);
+          if (answer.caching.etag) res.setHeader('etag', answer.caching.etag);
+          if (answer.caching.vary) appendVary(res, answer.caching.vary);
+          if (notModified(req, res)) return;
           res.setHeader('content-type', answer.contentType);
           res.end(answer.body);
           return;
@@ -164,8 +168,12 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
         httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
         context: contextFor,
       });
-      for (const [key, value] of response.headers) res.setHeader(key, value);
+      for (const [key, value] of response.headers) {
+        if (key === 'vary') appendVary(res, value);
+        else res.setHeader(key, value);
+      }
       res.statusCode = response.status ?? 200;
+      if (res.statusCode === 200 && notModified(req, res)) return;
       if (response.body.kind === 'complete') {
         res.end(response.body.string);
         return;
@@ -178,6 +186,26 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
       context?.deadline.clear();
     }
   }
+}
+
+/** Adds request header names to the response's Vary (CORS may have put `origin` there). */
+function appendVary(res: ServerResponse, names: string): void {
+  const existing = res.getHeader('vary');
+  res.setHeader('vary', existing ? `${String(existing)}, ${names}` : names);
+}
+
+/**
+ * Answers 304 Not Modified, without a body, when the request's If-None-Match names the
+ * response's ETag: the client (or a CDN) has this data already.
+ */
+function notModified(req: IncomingMessage, res: ServerResponse): boolean {
+  const etag = res.getHeader('etag');
+  if (typeof etag !== 'string' || !matchesIfNoneMatch(req.headers['if-none-match'], etag)) return false;
+  res.statusCode = 304;
+  res.removeHeader('content-type');
+  res.removeHeader('content-length');
+  res.end();
+  return true;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ClusterMode, ConnectionManager, Durability, HealthState, NodeRole } from '../cluster/index.js';
+import type { ChangeFeed, ClusterMode, ConnectionManager, Durability, HealthState, NodeRole } from '../cluster/index.js';
+import type { ResponseCache } from './response-cache/index.js';
 import type { BackupHealth } from '../db/backup/index.js';
 
 const MODES: ClusterMode[] = ['normal', 'degraded', 'read-only', 'unavailable'];
@@ -195,6 +196,86 @@ export class Metrics {
   recordOperation(name: string | undefined, type: string, outcome: string, seconds: number): void {
     this.operations.inc({ operation: this.boundedName(name), type, outcome });
     this.operationDuration.observe({ type, outcome }, seconds);
+  }
+
+  /** Reports the server's response cache and its change feed when /metrics is scraped. */
+  watchResponseCache(cache: ResponseCache, feed: ChangeFeed | undefined): void {
+    const registers = [this.registry];
+    const { counts } = cache;
+    new Counter({
+      name: 'shopgraph_response_cache_lookups_total',
+      help: 'Reads the response cache was asked for, by result (hit or miss).',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ result: 'hit' }, counts.hits);
+        this.inc({ result: 'miss' }, counts.misses);
+      },
+    });
+    new Counter({
+      name: 'shopgraph_response_cache_fills_total',
+      help: 'Answers offered to the response cache, by result: stored, or refused (not provable fresh, expired already, too large).',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ result: 'stored' }, counts.stored);
+        this.inc({ result: 'refused' }, counts.refused);
+      },
+    });
+    new Counter({
+      name: 'shopgraph_response_cache_evictions_total',
+      help: 'Entries that left the response cache, by cause: change (the WAL), expired, timeline, resync (the change feed restarted), capacity.',
+      labelNames: ['cause'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [cause, count] of Object.entries(counts.evictions)) this.inc({ cause }, count);
+      },
+    });
+    new Gauge({
+      name: 'shopgraph_response_cache_bytes',
+      help: 'Bytes the response cache holds, as estimated, and its bound (bound="max").',
+      labelNames: ['bound'],
+      registers,
+      collect() {
+        this.set({ bound: 'used' }, cache.bytes);
+        this.set({ bound: 'max' }, cache.maxBytes);
+      },
+    });
+    new Gauge({
+      name: 'shopgraph_response_cache_invalidation',
+      help: 'How cached responses are kept fresh (1 for the current way): wal (the change feed), ages-only (no logical decoding), resyncing.',
+      labelNames: ['mode'],
+      registers,
+      collect() {
+        for (const mode of ['wal', 'ages-only', 'resyncing'] as const) this.set({ mode }, cache.invalidation === mode ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'shopgraph_response_cache_feed_lag_seconds',
+      help: "How long ago the change feed last read the primary's WAL through to its end (absent while it is not following).",
+      registers,
+      collect() {
+        this.reset();
+        const lag = feed?.lagMs;
+        if (lag !== undefined) this.set(lag / 1000);
+      },
+    });
+    new Gauge({
+      name: 'shopgraph_response_cache_invalidation_ms',
+      help: 'Time from a commit to the eviction of the entries it touched, in ms, over the latest evictions (quantile 0.5 and 0.99).',
+      labelNames: ['quantile'],
+      registers,
+      collect() {
+        this.reset();
+        const times = [...cache.invalidationTimes()].sort((a, b) => a - b);
+        if (times.length === 0) return;
+        for (const quantile of [0.5, 0.99])
+          this.set({ quantile: String(quantile) }, times[Math.min(times.length - 1, Math.floor(quantile * times.length))]!);
+      },
+    });
   }
 
   /** Reports each cache's bytes and bound when /metrics is scraped. */

@@ -3,10 +3,11 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import type { DocumentNode } from 'graphql';
-import type { ConnectionManager } from '../cluster/index.js';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { ChangeFeed, type ConnectionManager } from '../cluster/index.js';
 import { ApiKeyStore, MAX_PAGE_SIZE } from '../db/index.js';
 import { ForbiddenError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -15,6 +16,7 @@ import { applyFieldAuthorization } from './auth/field-authorization.js';
 import { AuthFailureLimiter, DEFAULT_FAILURES_PER_MINUTE } from './auth/failure-limiter.js';
 import { Authenticator, KeyCache, RevocationListener, type AuthConfig } from './auth/index.js';
 import { ClientAddresses, type AddressRange } from './client-address.js';
+import { CachePolicies } from './cache-policy.js';
 import { CorsPolicy } from './cors.js';
 import type { GraphQLContext } from './context.js';
 import { formatError, requestError } from './errors.js';
@@ -29,11 +31,13 @@ import { Metrics } from './metrics.js';
 import { OperationRegistry, persistedQueryCache } from './operations.js';
 import { observabilityPlugin } from './plugins/observability.js';
 import { errorReportingPlugin } from './plugins/error-reporting.js';
+import { httpCachingPlugin } from './plugins/http-caching.js';
 import { limitsPlugin } from './plugins/limits.js';
 import { routingPlugin } from './plugins/routing.js';
 import { ReadTemplates } from './read-templates.js';
 import { ByteBoundedCache, documentBytes, textBytes } from './byte-cache.js';
 import { resolvers } from './resolvers/index.js';
+import { CachedReads, changeTags, ResponseCache } from './response-cache/index.js';
 import { knownOperationTypesRule } from './validation.js';
 import { loadSchemaSource, printSchemaForTools } from './schema-source.js';
 
@@ -83,6 +87,11 @@ export interface GraphQLServerOptions {
   maxQueryBytes?: number;
   /** What the caches of queries, statements and cost plans may hold together, in bytes (default 64 MiB). */
   queryCacheBytes?: number;
+  /**
+   * Keep the answers of cacheable reads in process, up to this many bytes, evicted by the
+   * primary's committed changes (see ResponseCache). Default: none.
+   */
+  responseCacheBytes?: number;
 }
 
 /**
@@ -140,7 +149,15 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     options.compiledReads === false
       ? undefined
       : new ReadTemplates(schema, { templateBytes: cacheBytes('templates'), preparedBytes: cacheBytes('prepared') });
-  const fastLane = templates && new FastLane(schema, templates, accounting, options.cluster, metrics, cacheBytes('fastLane'));
+  const auth = options.auth ?? DEFAULT_AUTH;
+  const policies = new CachePolicies(schema, auth.anonymousScopes);
+  const responses = options.responseCacheBytes
+    ? startResponseCache(schema, options.cluster, options.responseCacheBytes, logger)
+    : undefined;
+  if (responses) metrics.watchResponseCache(responses.cachedReads.cache, responses.feed);
+  const fastLane =
+    templates &&
+    new FastLane(schema, templates, accounting, options.cluster, metrics, policies, cacheBytes('fastLane'), responses?.cachedReads);
   const documents = new ByteBoundedCache<string, DocumentNode>(
     'documents',
     cacheBytes('documents'),
@@ -157,6 +174,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   const apollo = new ApolloServer<GraphQLContext>({
     gateway: shopGraphExecutor(schema, {
       templates,
+      cachedReads: responses?.cachedReads,
       onCompiledRead: (request, document, operation) => fastLane?.learn(request, document, operation),
     }),
     formatError,
@@ -177,6 +195,8 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
       ...(options.registeredOperationsOnly && registry ? [registeredOperationsOnlyPlugin(registry)] : []),
       limitsPlugin(accounting),
       routingPlugin(options.cluster, logger),
+      httpCachingPlugin(schema, policies),
+      ApolloServerPluginCacheControlDisabled(),
       errorReportingPlugin(logger),
       observabilityPlugin(metrics),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }),
@@ -184,7 +204,6 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   });
   await apollo.start();
   const keys = new KeyCache((id) => new ApiKeyStore(options.cluster.route('read')).byId(id));
-  const auth = options.auth ?? DEFAULT_AUTH;
   const handler = createHttpHandler(apollo, options.cluster, {
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     maxQueryBytes: options.maxQueryBytes ?? 64 * 1024,
@@ -221,6 +240,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     stop: async () => {
       await apollo.stop();
       await revocations?.stop();
+      await responses?.feed.stop();
       if (buckets instanceof RedisBuckets) await buckets.close();
       if (!adminServer?.listening) return;
       const closed = new Promise((resolve) => adminServer.close(resolve));
@@ -230,6 +250,31 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     },
     listeningForRevocationsOn: () => revocations?.listeningOn,
   };
+}
+
+/**
+ * The response cache and the change feed that evicts from it: every committed change is told
+ * to the cache as the rows it touched; whenever the feed (re)starts or stops hearing, the
+ * cache empties, since what it holds can no longer be proven fresh.
+ */
+function startResponseCache(schema: GraphQLSchema, cluster: ConnectionManager, maxBytes: number, logger: Logger) {
+  const cache = new ResponseCache({ maxBytes, maxLagSeconds: cluster.maxReplicaLagSeconds });
+  let probedAt = 0;
+  const feed = new ChangeFeed(cluster, {
+    logger,
+    onCommit: (transaction) => {
+      cache.applyCommit({ ...transaction, tags: changeTags(transaction.rows) });
+      // A fill is refused until the probes see its replica past the changes it may have missed;
+      // probing on a change, at most every 50 ms, keeps that window short under writes.
+      if (Date.now() - probedAt < 50) return;
+      probedAt = Date.now();
+      void cluster.probeAll();
+    },
+    onResync: (position, state) =>
+      cache.resync(position, state === 'following' ? 'wal' : state === 'unavailable' ? 'ages-only' : 'resyncing'),
+  });
+  feed.start();
+  return { cachedReads: new CachedReads(schema, cache, cluster), feed };
 }
 
 function serve(server: http.Server, handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>, logger: Logger): void {

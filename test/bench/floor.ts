@@ -41,6 +41,24 @@ const SQL: Record<string, string> = {
           from (select * from reviews where product_id = p.id order by created_at desc, id desc limit 10) r
           join customers cu on cu.id = r.customer_id), '[]'::json)))
       from products p join categories c on c.id = p.category_id where p.id = $1))::text as body`,
+  // The product page anyone may read (no reviewer names), which ShopGraph's response cache keeps.
+  'cached-product-page': `
+    select json_build_object('product', (
+      select json_build_object(
+        'id', ${gid('Product', 'p.id')}, 'sku', p.sku, 'name', p.name, 'description', p.description,
+        'price', ${money('p.price_amount', 'p.currency')},
+        'category', json_build_object('id', ${gid('Category', 'c.id')}, 'name', c.name),
+        'inventory', json_build_object(
+          'totalAvailable', ${available('p.id')},
+          'byWarehouse', coalesce((
+            select json_agg(json_build_object('warehouse', json_build_object('code', w.code), 'available', il.on_hand - il.reserved) order by il.warehouse_id)
+            from inventory_levels il join warehouses w on w.id = il.warehouse_id where il.product_id = p.id), '[]'::json)),
+        'averageRating', ${rating('p.id')},
+        'reviews', json_build_object('nodes', coalesce((
+          select json_agg(json_build_object('rating', r.rating, 'body', r.body, 'createdAt', ${iso('r.created_at')})
+            order by r.created_at desc, r.id desc)
+          from (select * from reviews where product_id = p.id order by created_at desc, id desc limit 10) r), '[]'::json)))
+      from products p join categories c on c.id = p.category_id where p.id = $1))::text as body`,
   'category-listing': `
     select json_build_object('category', (
       select json_build_object('name', c.name, 'products', (

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --out FILE]`: ShopGraph's throughput and latency for five operations,
+ * `npm run bench [-- --out FILE]`: ShopGraph's throughput and latency for its operations,
  * side by side with the raw-SQL floor, on the embedded cluster at a fixed scale. The server
  * is the production build in its own process; the floor is its own process; the load comes
  * from a third. Writes test/bench/results/latest.{json,md,svg} and, with --out, the JSON to
@@ -18,7 +18,8 @@ import { generateApiKey } from '../../src/graphql/auth/index.js';
 import { floorParameters } from './floor.js';
 import type { LoadPlan, LoadResult } from './load.js';
 import { evaluateTargets, markdownTable, svgChart, type BenchReport, type OperationResult } from './report.js';
-import { searchTerms, variablesFor, type BenchData } from './variables.js';
+import { toGlobalId } from '../../src/graphql/ids.js';
+import { searchTerms, variablesFor, zipfProductId, type BenchData } from './variables.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const benchDir = path.join(root, 'test', 'bench');
@@ -37,7 +38,14 @@ const WARMUP_SECONDS = 2;
  * p99 went past 3x its p50) and slows writes; see "Pool size" under Performance in README.
  */
 const POOL_SIZE = 10;
-const OPERATIONS = ['product-page', 'category-listing', 'order-history', 'search', 'search-rare', 'place-order'];
+const OPERATIONS = ['product-page', 'cached-product-page', 'category-listing', 'order-history', 'search', 'search-rare', 'place-order'];
+/**
+ * Operations sent to a second ShopGraph with its response cache on, while a writer changes
+ * prices and stock; the first one runs with the cache off, so the others measure what they did.
+ */
+const CACHED = new Set(OPERATIONS.filter((operation) => operation.includes('cached')));
+/** Writes per second beside the cached operations, half price changes and half stock adjustments. */
+const WRITES_PER_SECOND = 20;
 /** Operations that send another one's document with other variables. */
 const DOCUMENT_OF: Record<string, string> = { 'search-rare': 'search' };
 const READS = OPERATIONS.filter((operation) => operation !== 'place-order');
@@ -91,7 +99,7 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
   await fs.writeFile(dataFile, JSON.stringify(data));
   cleanups.push(() => fs.rm(path.dirname(dataFile), { recursive: true, force: true }));
 
-  const [serverPort, floorPort] = await findFreePorts(2);
+  const [serverPort, floorPort, cachingPort] = await findFreePorts(3);
   const replicas = cluster.nodes.filter((node) => node.name !== cluster.primaryName);
   step('starting ShopGraph (dist/, NODE_ENV=production) and the floor, each in its own process');
   const server = await startProcess(
@@ -102,10 +110,23 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
       NODE_ENV: 'production',
       DATABASE_URLS: cluster.nodes.map((node) => `${node.url}#${node.name}`).join(','),
       DATABASE_POOL_SIZE: String(POOL_SIZE),
+      SHOPGRAPH_RESPONSE_CACHE_BYTES: '0',
     },
     'ShopGraph is serving',
   );
   cleanups.push(() => stop(server));
+  const cachingServer = await startProcess(
+    process.execPath,
+    [path.join(root, 'dist/cli/main.js'), 'start'],
+    {
+      PORT: String(cachingPort),
+      NODE_ENV: 'production',
+      DATABASE_URLS: cluster.nodes.map((node) => `${node.url}#${node.name}`).join(','),
+      DATABASE_POOL_SIZE: String(POOL_SIZE),
+    },
+    'ShopGraph is serving',
+  );
+  cleanups.push(() => stop(cachingServer));
   const floor = await startProcess(
     process.execPath,
     ['--import', 'tsx', path.join(benchDir, 'floor.ts')],
@@ -118,6 +139,8 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
   );
   cleanups.push(() => stop(floor));
   const serverUrl = `http://127.0.0.1:${serverPort}/graphql`;
+  const cachingUrl = `http://127.0.0.1:${cachingPort}/graphql`;
+  const writer = { ratePerSecond: WRITES_PER_SECOND, writes: 0, failures: 0 };
   const floorUrl = `http://127.0.0.1:${floorPort}`;
   const authorization = `Bearer ${key}`;
 
@@ -135,14 +158,18 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
   const operations: OperationResult[] = [];
   for (const name of OPERATIONS) {
     const isRead = READS.includes(name);
-    const before = await statementCounts(serverUrl, authorization);
+    const url = CACHED.has(name) ? cachingUrl : serverUrl;
+    const before = await statementCounts(url, authorization);
+    const lookupsBefore = CACHED.has(name) ? await cacheLookups(url, authorization) : undefined;
+    // The writer goes through the other server: the caching one hears its changes from the WAL.
+    const writing = CACHED.has(name) ? startWriter(serverUrl, authorization, data, writer) : undefined;
     // This machine's speed drifts by tens of percent within a minute; short rounds that take
     // turns with the floor see the same drift, and the median round leaves out the outliers.
     const rounds: { mine: LoadResult; floor?: LoadResult }[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       step(`${name}: round ${round} of ${ROUNDS}, ShopGraph${isRead ? ', then the floor' : ''}`);
       const mine = await load({
-        url: serverUrl,
+        url,
         operation: name,
         query: queries[name],
         authorization,
@@ -167,7 +194,15 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
           (floor ? `, the floor ${Math.round(floor.rps)} req/s (${Math.round((mine.rps / floor.rps) * 100)}%)` : ''),
       );
     }
-    const after = await statementCounts(serverUrl, authorization);
+    await writing?.stop();
+    const after = await statementCounts(url, authorization);
+    const lookups = lookupsBefore && (await cacheLookups(url, authorization));
+    const hitRatio =
+      lookups && lookupsBefore
+        ? Math.round(
+            ((lookups.hit - lookupsBefore.hit) / Math.max(1, lookups.hit + lookups.miss - lookupsBefore.hit - lookupsBefore.miss)) * 1000,
+          ) / 1000
+        : undefined;
     const mine = medianBy(
       rounds.map((round) => round.mine),
       (result) => result.rps,
@@ -192,10 +227,12 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
       floorP50Ms: floorResult?.p50Ms ?? null,
       floorP99Ms: floorResult?.p99Ms ?? null,
       ratioToFloor: ratios.length > 0 ? Math.round(medianBy(ratios, (ratio) => ratio) * 100) / 100 : null,
+      ...(hitRatio === undefined ? {} : { hitRatio }),
     });
   }
   step('the fragment-doubling query, with /healthz polled meanwhile');
   const fragmentDoubling = await measureFragmentDoubling(serverUrl, authorization);
+  const invalidation = await invalidationTimes(cachingUrl, authorization);
   const peakRssMb = peakRss(server.pid!);
   return {
     date: new Date().toISOString(),
@@ -207,7 +244,9 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
     operations,
     peakRssMb,
     fragmentDoubling,
-    targets: evaluateTargets(operations, peakRssMb, fragmentDoubling),
+    invalidation,
+    writer,
+    targets: evaluateTargets(operations, peakRssMb, fragmentDoubling, invalidation),
   };
 }
 
@@ -254,7 +293,68 @@ async function benchData(manager: ConnectionManager): Promise<BenchData> {
     customerIdsWithOrders: (await node.sql<{ id: number }[]>`select distinct customer_id as id from orders order by 1`).map(
       (row) => row.id,
     ),
+    warehouseOf: Object.fromEntries(
+      (
+        await node.sql<{ product: number; warehouse: number }[]>`
+          select distinct on (product_id) product_id as product, warehouse_id as warehouse from inventory_levels order by product_id, warehouse_id`
+      ).map((row) => [row.product, row.warehouse]),
+    ),
   }));
+}
+
+/**
+ * Changes prices and stock at a steady rate, of products drawn as the cached reads draw them
+ * (so the hot ones change most), until stopped.
+ */
+function startWriter(url: string, authorization: string, data: BenchData, counts: { writes: number; failures: number }) {
+  let price = true;
+  const timer = setInterval(() => {
+    const product = zipfProductId(data);
+    const id = toGlobalId('Product', product);
+    const body = (price = !price)
+      ? {
+          query: 'mutation ($input: UpdateProductInput!) { updateProduct(input: $input) { product { id } } }',
+          variables: { input: { id, price: { amount: `${1 + Math.floor(Math.random() * 500)}.99`, currency: 'USD' } } },
+        }
+      : {
+          query: 'mutation ($input: AdjustInventoryInput!) { adjustInventory(input: $input) { __typename } }',
+          variables: { input: { productId: id, warehouseId: toGlobalId('Warehouse', data.warehouseOf[product]!), delta: 1 } },
+        };
+    const write = post(url, body, authorization).then((answer) => {
+      if ((answer as { errors?: unknown }).errors) counts.failures += 1;
+      else counts.writes += 1;
+    });
+    pending.add(write);
+    void write.catch(() => (counts.failures += 1)).finally(() => pending.delete(write));
+  }, 1000 / WRITES_PER_SECOND);
+  const pending = new Set<Promise<void>>();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.allSettled([...pending]);
+    },
+  };
+}
+
+/** The response cache's hits and misses so far, from the server's /metrics. */
+async function cacheLookups(url: string, authorization: string): Promise<{ hit: number; miss: number }> {
+  const text = await metricsText(url, authorization);
+  const count = (result: string) =>
+    Number(new RegExp(`shopgraph_response_cache_lookups_total\\{result="${result}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  return { hit: count('hit'), miss: count('miss') };
+}
+
+/** Commit-to-eviction percentiles as the server measured them, or null when it recorded none. */
+async function invalidationTimes(url: string, authorization: string): Promise<{ p50Ms: number; p99Ms: number } | null> {
+  const text = await metricsText(url, authorization);
+  const quantile = (q: string) => new RegExp(`shopgraph_response_cache_invalidation_ms\\{quantile="${q}"\\} ([\\d.e+-]+)`).exec(text)?.[1];
+  const p50 = quantile('0.5');
+  const p99 = quantile('0.99');
+  return p50 && p99 ? { p50Ms: Number(p50), p99Ms: Number(p99) } : null;
+}
+
+async function metricsText(url: string, authorization: string): Promise<string> {
+  return (await fetch(url.replace('/graphql', '/metrics'), { headers: { authorization } })).text();
 }
 
 async function verifySameData(

@@ -10,6 +10,37 @@ export interface BenchData {
   commonTerms: string[];
   /** Runs of two or three words of product names, each matching a handful of products at most. */
   rarePhrases: string[];
+  /** A warehouse that stocks each active product, by product id (the writer adjusts that stock). */
+  warehouseOf: Record<number, number>;
+}
+
+/** The skew of the cached operations' product ids: rank r is drawn with weight 1 / r^ZIPF_EXPONENT. */
+export const ZIPF_EXPONENT = 1.2;
+const zipfTables = new WeakMap<number[], Float64Array>();
+
+/**
+ * A product id drawn from a Zipf-like distribution over the active products (the first ids
+ * most often), as shoppers' visits to a catalogue are: a few products get most of them.
+ */
+export function zipfProductId(data: BenchData, random: () => number = Math.random): number {
+  const ids = data.activeProductIds;
+  let cumulative = zipfTables.get(ids);
+  if (!cumulative) {
+    cumulative = new Float64Array(ids.length);
+    let total = 0;
+    for (let rank = 0; rank < ids.length; rank++) cumulative[rank] = total += 1 / (rank + 1) ** ZIPF_EXPONENT;
+    for (let rank = 0; rank < ids.length; rank++) cumulative[rank]! /= total;
+    zipfTables.set(ids, cumulative);
+  }
+  const target = random();
+  let low = 0;
+  let high = ids.length - 1;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (cumulative[middle]! < target) low = middle + 1;
+    else high = middle;
+  }
+  return ids[low]!;
 }
 
 /** A fresh set of GraphQL variables for one request of an operation. */
@@ -22,6 +53,8 @@ export function variablesFor(operation: string, data: BenchData, random: () => n
   switch (operation) {
     case 'product-page':
       return { id: toGlobalId('Product', pick(data.activeProductIds)) };
+    case 'cached-product-page':
+      return { id: toGlobalId('Product', zipfProductId(data, random)) };
     case 'category-listing':
       return { id: toGlobalId('Category', pick(data.leafCategoryIds)) };
     case 'order-history':

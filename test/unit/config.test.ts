@@ -77,12 +77,19 @@ describe('configuration', () => {
   });
 
   it('limits query texts to 64 KiB and the query caches to 64 MiB unless told otherwise', () => {
-    expect(loadConfig({}).queries).toEqual({ maxQueryBytes: 65536, cacheBytes: 67108864 });
-    expect(loadConfig({ SHOPGRAPH_MAX_QUERY_BYTES: '8192', SHOPGRAPH_QUERY_CACHE_BYTES: '2097152' }).queries).toEqual({
+    expect(loadConfig({}).queries).toEqual({ maxQueryBytes: 65536, cacheBytes: 67108864, responseCacheBytes: 33554432 });
+    expect(loadConfig({ SHOPGRAPH_MAX_QUERY_BYTES: '8192', SHOPGRAPH_QUERY_CACHE_BYTES: '2097152' }).queries).toMatchObject({
       maxQueryBytes: 8192,
       cacheBytes: 2097152,
     });
     expect(() => loadConfig({ SHOPGRAPH_MAX_QUERY_BYTES: '10' })).toThrowError(/SHOPGRAPH_MAX_QUERY_BYTES: "10" is not a number from 1024/);
+  });
+
+  it('keeps 32 MiB of public responses unless told otherwise, 0 turning the cache off, and refuses a bound too small to hold any', () => {
+    expect(loadConfig({ SHOPGRAPH_RESPONSE_CACHE_BYTES: '0' }).queries.responseCacheBytes).toBe(0);
+    expect(() => loadConfig({ SHOPGRAPH_RESPONSE_CACHE_BYTES: '1000' })).toThrowError(
+      'SHOPGRAPH_RESPONSE_CACHE_BYTES: 1000 bytes holds almost nothing; set 0 to turn the cache off, or at least 1048576 (1 MiB).',
+    );
   });
 
   it('requires a synchronous standby with the embedded cluster and keeps the newest timeline in its data directory', () => {

@@ -50,6 +50,7 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
       maxBodyBytes: config.server.maxBodyBytes,
       maxQueryBytes: config.queries.maxQueryBytes,
       queryCacheBytes: config.queries.cacheBytes,
+      responseCacheBytes: config.queries.responseCacheBytes,
       introspection: config.server.introspection,
       tls: config.server.tls,
       operationsFile: config.server.operationsFile,

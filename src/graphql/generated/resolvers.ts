@@ -23,6 +23,16 @@ export type Scalars = {
 };
 
 /**
+ * Who may keep a response that selects this type or field: anyone (a CDN, a browser, the
+ * server's response cache) or only the caller's own client.
+ */
+export type CacheControlScope =
+  /** Shared caches may keep it: the data is the same for every caller. */
+  | 'PUBLIC'
+  /** Only the caller's own client may keep it. */
+  | 'PRIVATE';
+
+/**
  * An object with a globally unique, opaque id. Fetch any of them by id with `node` or
  * `nodes`; ids are stable, so clients may cache by them, but their content is not an API:
  * do not parse or build them.
@@ -992,15 +1002,14 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  CacheControlScope: CacheControlScope;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
   SortDirection: SortDirection;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Category: ResolverTypeWrapper<CategoryRow>;
   CategoryConnection: ResolverTypeWrapper<CategoryConnectionSource>;
@@ -1049,6 +1058,8 @@ export type ResolversTypes = {
   AddReviewInput: AddReviewInput;
   AddReviewPayload: ResolverTypeWrapper<Omit<AddReviewPayload, 'review'> & { review: ResolversTypes['Review'] }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1057,11 +1068,9 @@ export type ResolversParentTypes = {
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   ID: Scalars['ID']['output'];
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   Money: Money;
   MoneyInput: MoneyInput;
   Query: Record<PropertyKey, never>;
-  Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
   Category: CategoryRow;
   CategoryConnection: CategoryConnectionSource;
@@ -1102,6 +1111,8 @@ export type ResolversParentTypes = {
   AddReviewInput: AddReviewInput;
   AddReviewPayload: Omit<AddReviewPayload, 'review'> & { review: ResolversParentTypes['Review'] };
   String: Scalars['String']['output'];
+  Int: Scalars['Int']['output'];
+  Boolean: Scalars['Boolean']['output'];
 };
 
 export type RequiresScopeDirectiveArgs = {
@@ -1109,6 +1120,14 @@ export type RequiresScopeDirectiveArgs = {
 };
 
 export type RequiresScopeDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = RequiresScopeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type CacheControlDirectiveArgs = {
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
@@ -1391,4 +1410,5 @@ export type Resolvers<ContextType = GraphQLContext> = {
 
 export type DirectiveResolvers<ContextType = GraphQLContext> = {
   requiresScope?: RequiresScopeDirectiveResolver<any, any, ContextType>;
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
 };

@@ -20,8 +20,9 @@ export interface OperationReport {
 export function reportOperation(metrics: Metrics, context: GraphQLContext, report: OperationReport): void {
   const { name, type, outcome, seconds } = report;
   metrics.recordOperation(name, type, outcome, seconds);
+  const hit = context.cacheHit;
   const node = context.assignedRoute?.servedBy;
-  Object.assign(context.log, { operation: name, type, node: node?.name, role: node?.role, outcome });
+  Object.assign(context.log, { operation: name, type, node: hit?.node ?? node?.name, role: hit ? 'cache' : node?.role, outcome });
 }
 
 /** Reports every operation that Apollo Server runs (see reportOperation). */

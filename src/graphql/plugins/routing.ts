@@ -6,6 +6,7 @@ import type { Logger } from '../../log.js';
 import { hasScope, type Caller, type Scope } from '../auth/index.js';
 import type { GraphQLContext } from '../context.js';
 import { formatError, requestError as shopGraphRequestError } from '../errors.js';
+import { cacheRoutingExtensions, type CacheHit } from '../response-cache/index.js';
 
 /** Request header carrying a consistency token from an earlier mutation response. */
 export const CONSISTENCY_TOKEN_HEADER = 'x-consistency-token';
@@ -34,9 +35,9 @@ export function routingPlugin(cluster: ConnectionManager, logger: Logger): Apoll
         async willSendResponse(requestContext) {
           const { response, contextValue } = requestContext;
           const route = contextValue.assignedRoute;
-          if (!route?.servedBy || response.body.kind !== 'single') return;
+          if (!route || (!route.servedBy && !contextValue.cacheHit) || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          const extensions = routingExtensions(cluster, route, contextValue.tokenIgnored);
+          const extensions = routingExtensions(cluster, route, contextValue.tokenIgnored, contextValue.cacheHit);
           const token = await writeToken(requestContext, logger);
           if (token instanceof WriteOutcomeUnknownError) {
             // The writes committed on a primary that was promoted away meanwhile: nothing of the
@@ -56,10 +57,12 @@ export function routingPlugin(cluster: ConnectionManager, logger: Logger): Apoll
 
 /**
  * `extensions.routing` of a response whose route ran a statement: the role and node that
- * served it and how far behind that node was; and a warning when a consistency token could
+ * served it and how far behind that node was, or for an answer from the response cache the
+ * node and position it was read at and its age; and a warning when a consistency token could
  * not be honoured because the cluster failed over after its write, or was not looked at.
  */
-export function routingExtensions(cluster: ConnectionManager, route: Route, tokenIgnored = false): Record<string, unknown> {
+export function routingExtensions(cluster: ConnectionManager, route: Route, tokenIgnored = false, hit?: CacheHit): Record<string, unknown> {
+  if (hit) return { ...cacheRoutingExtensions(hit), ...tokenWarning(tokenIgnored) };
   const node = route.servedBy;
   if (!node) return {};
   const choice = route.readChoice;
@@ -89,13 +92,17 @@ export function routingExtensions(cluster: ConnectionManager, route: Route, toke
         'The cluster failed over after the write behind your consistency token; that write may have been lost. Read it back to check.',
     };
   }
-  if (tokenIgnored) {
-    extensions.consistency = {
+  return { ...extensions, ...tokenWarning(tokenIgnored) };
+}
+
+function tokenWarning(tokenIgnored: boolean): Record<string, unknown> {
+  if (!tokenIgnored) return {};
+  return {
+    consistency: {
       warning: 'TOKEN_IGNORED',
       message: `The consistency token is not one the cluster has reached on its current timeline, which would send the read to the primary; only callers with a write scope or ${PRIMARY_READ_SCOPE} may send such a token. The read was served as if you had sent none.`,
-    };
-  }
-  return extensions;
+    },
+  };
 }
 
 /** The scope that lets a caller that does not write steer its reads to the primary. */

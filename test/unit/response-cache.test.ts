@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { ResponseCache, type Invalidation } from '../../src/graphql/response-cache/index.js';
+
+const at = (lsn: number, timeline = 1) => ({ timeline, lsn: BigInt(lsn) });
+
+function cacheWith(invalidation: Invalidation = 'wal', { maxBytes = 1 << 20, maxLagSeconds = 10 } = {}) {
+  let now = 1_000_000;
+  const cache = new ResponseCache({ maxBytes, maxLagSeconds, clock: () => now });
+  cache.resync(at(100), invalidation);
+  const read = (lsn: number, tags = ['Product:1'], lagSeconds = 0) => ({
+    data: '{"product":{}}',
+    value: { product: {} },
+    etag: '"e"',
+    node: 'pg2',
+    position: at(lsn),
+    filledAt: now,
+    lagSeconds,
+    tags,
+  });
+  return { cache, read, advance: (ms: number) => (now += ms) };
+}
+
+describe('the response cache', () => {
+  it('answers a read on the entry’s timeline, and drops an entry of an older one', () => {
+    const { cache, read } = cacheWith();
+    cache.store('k', read(200), 60);
+    expect(cache.lookup('k', { timeline: 1 })?.position).toEqual(at(200));
+    expect(cache.lookup('k', { timeline: 2 })).toBeUndefined();
+    expect(cache.counts.evictions.timeline).toBe(1);
+  });
+
+  it('never answers a consistency token the entry has not reached', () => {
+    const { cache, read } = cacheWith();
+    cache.store('k', read(200), 60);
+    expect(cache.lookup('k', { timeline: 1, token: at(201) })).toBeUndefined();
+    expect(cache.lookup('k', { timeline: 1, token: at(200) })).toBeDefined();
+    expect(cache.lookup('k', { timeline: 1, token: at(150, 2) })).toBeUndefined();
+  });
+
+  it('keeps an entry no longer than its maxAge, nor than the lag bound minus its replica’s lag', () => {
+    const { cache, read, advance } = cacheWith();
+    cache.store('short', read(200), 2);
+    cache.store('lagging', read(200, ['Product:2'], 7), 60);
+    advance(2000);
+    expect(cache.lookup('short', { timeline: 1 })).toBeUndefined();
+    expect(cache.lookup('lagging', { timeline: 1 })?.ageSeconds).toBe(2);
+    advance(1000);
+    expect(cache.lookup('lagging', { timeline: 1 })).toBeUndefined();
+    expect(cache.store('too-stale', read(200, ['Product:3'], 10), 60)).toBe(false);
+  });
+
+  it('evicts the entries a committed change touched that were read before its commit', () => {
+    const { cache, read } = cacheWith();
+    cache.store('before', read(200, ['Product:1']), 60);
+    cache.store('after', read(400, ['Product:1']), 60);
+    cache.store('other', read(200, ['Product:2']), 60);
+    expect(cache.applyCommit({ timeline: 1, commitLsn: 300n, committedAt: Date.now(), tags: ['Product:1', 'Product:*'] })).toBe(1);
+    expect(cache.lookup('before', { timeline: 1 })).toBeUndefined();
+    expect(cache.lookup('after', { timeline: 1 })).toBeDefined();
+    expect(cache.lookup('other', { timeline: 1 })).toBeDefined();
+    expect(cache.counts.evictions.change).toBe(1);
+  });
+
+  it('does not store a read from before a change it has already heard of', () => {
+    const { cache, read } = cacheWith();
+    cache.applyCommit({ timeline: 1, commitLsn: 300n, committedAt: Date.now(), tags: ['Product:1'] });
+    expect(cache.store('late', read(250, ['Product:1']), 60)).toBe(false);
+    expect(cache.store('fresh', read(301, ['Product:1']), 60)).toBe(true);
+    expect(cache.store('unrelated', read(250, ['Product:2']), 60)).toBe(true);
+  });
+
+  it('stores nothing read before the change feed started, nor while it does not hear changes', () => {
+    const { cache, read } = cacheWith();
+    expect(cache.store('old', read(99), 60)).toBe(false);
+    cache.store('k', read(200), 60);
+    cache.resync(undefined, 'resyncing');
+    expect(cache.size).toBe(0);
+    expect(cache.counts.evictions.resync).toBe(1);
+    expect(cache.store('k', read(200), 60)).toBe(false);
+  });
+
+  it('keeps entries by age alone when the primary cannot decode its WAL', () => {
+    const { cache, read } = cacheWith('ages-only');
+    expect(cache.store('k', read(50), 60)).toBe(true);
+  });
+
+  it('stays within its byte bound, least recently used out first', () => {
+    const { cache, read } = cacheWith('wal', { maxBytes: 1000 });
+    for (const key of ['a', 'b', 'c', 'd']) cache.store(key, read(200), 60);
+    expect(cache.bytes).toBeLessThanOrEqual(1000);
+    expect(cache.lookup('d', { timeline: 1 })).toBeDefined();
+    expect(cache.lookup('a', { timeline: 1 })).toBeUndefined();
+    expect(cache.counts.evictions.capacity).toBeGreaterThan(0);
+  });
+});
