@@ -58,8 +58,9 @@ export class CachedReads {
     const position = route.readPosition;
     // Only from replicas: a replica's replayed commits are visible once replayed, but on the
     // primary a commit is in the WAL before other sessions see it (while a synchronous standby
-    // confirms it), so its position does not prove what a read there saw.
-    if (!node || node.role !== 'replica' || !position || !request.policy) return;
+    // confirms it), so its position does not prove what a read there saw. Nor from a pooled
+    // endpoint: its position is whichever server a probe reached, not the one that answered.
+    if (!node || node.role !== 'replica' || node.pooled || !position || !request.policy) return;
     const lagSeconds = this.cluster.lagOf(node).lagSeconds;
     const tags = responseTags(this.schema, request.operation, request.fragments, request.variables, data);
     if (lagSeconds === null || !tags) return;
