@@ -1,12 +1,21 @@
 import { and, count, eq, exists, gte, ilike, inArray, isNull, lte, notExists, sql, type SQL } from 'drizzle-orm';
-import { BadUserInputError, NotFoundError } from '../errors.js';
+import { BadUserInputError, NotFoundError, VersionConflictError } from '../errors.js';
 import { containsPattern } from './like.js';
 import { pagesByParent } from './pages-by-parent.js';
 import { violatedConstraint } from './postgres-errors.js';
 import { keysetOrderBy, pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
 import { Slot, translated, type Planned } from './slot.js';
-import { byKey, groupByKey, Store } from './store.js';
-import { categories, inventoryLevels, products, type CategoryRow, type ProductRow } from './tables/index.js';
+import { productSlug } from './slugs.js';
+import { byKey, groupByKey, inTransaction, Store } from './store.js';
+import {
+  categories,
+  inventoryLevels,
+  productImages,
+  products,
+  type CategoryRow,
+  type ProductImageRow,
+  type ProductRow,
+} from './tables/index.js';
 
 export type ProductStatus = ProductRow['status'];
 
@@ -22,7 +31,7 @@ export interface ProductFilter {
   status?: ProductStatus;
 }
 
-export type ProductOrderField = 'NAME' | 'PRICE' | 'CREATED_AT';
+export type ProductOrderField = 'NAME' | 'PRICE' | 'CREATED_AT' | 'BEST_SELLING' | 'TOP_RATED';
 export interface ProductOrder {
   field: ProductOrderField;
   direction: 'ASC' | 'DESC';
@@ -30,6 +39,8 @@ export interface ProductOrder {
 
 export interface NewProduct {
   sku: string;
+  /** Made from the name when not given. */
+  slug?: string;
   name: string;
   description: string;
   priceAmount: string;
@@ -40,21 +51,31 @@ export interface NewProduct {
 
 export type ProductChanges = Partial<Omit<NewProduct, 'sku'>>;
 
+/** A product's pictures in display order: the one definition the store and the compiled reads use. */
+export function productImageOrder(table = productImages): SQL[] {
+  return [sql`${table.position}`, sql`${table.id}`];
+}
+
 /** The column each product order sorts by, of `table` (the products table, or an alias of it in a compiled read). */
 function productOrderColumns(table: typeof products) {
   return {
     NAME: { column: table.name, sqlType: 'text', valueOf: (row: ProductRow) => row.name },
     PRICE: { column: table.priceAmount, sqlType: 'numeric', valueOf: (row: ProductRow) => row.priceAmount },
     CREATED_AT: { column: table.createdAt, sqlType: 'timestamptz', valueOf: (row: ProductRow) => row.createdAt },
+    BEST_SELLING: { column: table.unitsSold, sqlType: 'int4', valueOf: (row: ProductRow) => row.unitsSold },
+    TOP_RATED: { column: table.ratingScore, sqlType: 'numeric', valueOf: (row: ProductRow) => row.ratingScore! },
   } as const;
 }
+
+/** Orders that rank products: ascending puts the best first, so the largest value. */
+const RANKINGS: ReadonlySet<ProductOrderField> = new Set(['BEST_SELLING', 'TOP_RATED']);
 
 /** How products are sorted for `order`: the one definition the store and the compiled reads use. */
 export function productSortOrder({ field, direction }: ProductOrder, table = products): SortOrder<ProductRow> {
   return {
     name: `${field}_${direction}`,
     id: table.id,
-    descending: direction === 'DESC',
+    descending: (direction === 'DESC') !== RANKINGS.has(field),
     idOf: (row) => row.id,
     ...productOrderColumns(table)[field],
   };
@@ -119,6 +140,38 @@ export class CatalogStore extends Store {
     });
   }
 
+  productsBySlugs(slugs: readonly string[]): Promise<(ProductRow | undefined)[]> {
+    return this.run(async (db) => {
+      const rows = await db
+        .select()
+        .from(products)
+        .where(inArray(products.slug, [...slugs]));
+      return byKey(slugs, rows, (row) => row.slug);
+    });
+  }
+
+  categoriesBySlugs(slugs: readonly string[]): Promise<(CategoryRow | undefined)[]> {
+    return this.run(async (db) => {
+      const rows = await db
+        .select()
+        .from(categories)
+        .where(inArray(categories.slug, [...slugs]));
+      return byKey(slugs, rows, (row) => row.slug);
+    });
+  }
+
+  /** The pictures of each product, in display order. */
+  imagesByProductIds(productIds: readonly number[]): Promise<ProductImageRow[][]> {
+    return this.run(async (db) => {
+      const rows = await db
+        .select()
+        .from(productImages)
+        .where(inArray(productImages.productId, [...productIds]))
+        .orderBy(productImages.productId, ...productImageOrder());
+      return groupByKey(productIds, rows, (row) => row.productId);
+    });
+  }
+
   productsPage(filter: ProductFilter, order: ProductOrder, args: ConnectionArgs): Promise<Page<ProductRow>> {
     return this.keysetPage(products, productConditions(filter), productSortOrder(order), args);
   }
@@ -166,31 +219,57 @@ export class CatalogStore extends Store {
     });
   }
 
+  /**
+   * Adds a product. Without a slug it gets the one its name gives, or, when another product
+   * has that one, the same followed by its own id (so the id is drawn first).
+   */
   createProduct(product: NewProduct): Promise<ProductRow> {
-    return this.write(async (db) => {
-      try {
-        const [row] = await db.insert(products).values(product).returning();
-        return row!;
-      } catch (error) {
-        throw translateProductError(error, product.categoryId);
-      }
-    });
+    return this.write((db) =>
+      inTransaction(db, async (tx) => {
+        try {
+          let { slug } = product;
+          let id: number | undefined;
+          if (slug === undefined) {
+            const base = productSlug(product.name);
+            const [drawn] = await tx.execute<{ id: number; taken: boolean }>(
+              sql`select nextval(pg_get_serial_sequence('products', 'id'))::int as id, exists (select 1 from ${products} where ${products.slug} = ${base}) as taken`,
+            );
+            id = drawn!.id;
+            slug = drawn!.taken ? `${base}-${id}` : base;
+          }
+          const [row] = await tx
+            .insert(products)
+            .values({ ...product, slug, ...(id === undefined ? {} : { id }) })
+            .returning();
+          return row!;
+        } catch (error) {
+          throw translateProductError(error, product.categoryId);
+        }
+      }),
+    );
   }
 
-  updateProduct(id: number, changes: ProductChanges): Promise<ProductRow> {
+  /**
+   * Changes a product and counts its version up. With `expectedVersion`, only while the
+   * product is still at that version (VERSION_CONFLICT otherwise), checked in the same
+   * statement that writes, so two editors never overwrite each other.
+   */
+  updateProduct(id: number, changes: ProductChanges, expectedVersion?: number): Promise<ProductRow> {
     return this.write(async (db) => {
       let row: ProductRow | undefined;
       try {
         [row] = await db
           .update(products)
-          .set({ ...changes, updatedAt: sql`now()` })
-          .where(eq(products.id, id))
+          .set({ ...changes, version: sql`${products.version} + 1`, updatedAt: sql`now()` })
+          .where(and(eq(products.id, id), expectedVersion === undefined ? undefined : eq(products.version, expectedVersion)))
           .returning();
       } catch (error) {
         throw translateProductError(error, changes.categoryId);
       }
-      if (!row) throw new NotFoundError('Product', id);
-      return row;
+      if (row) return row;
+      const [current] = await db.select({ version: products.version }).from(products).where(eq(products.id, id));
+      if (!current) throw new NotFoundError('Product', id);
+      throw new VersionConflictError('product', current.version);
     });
   }
 }
@@ -231,8 +310,12 @@ function availableStock(table: typeof products) {
 }
 
 function translateProductError(error: unknown, categoryId: number | undefined): unknown {
-  if (violatedConstraint(error, 'unique') === 'products_sku_key') {
-    return new BadUserInputError('A product with this sku already exists; skus are unique.', 'sku', { cause: error });
+  const unique = violatedConstraint(error, 'unique');
+  if (unique === 'products_sku_key') {
+    return new BadUserInputError('A product with this sku already exists; skus are unique.', 'sku', { cause: error, reason: 'TAKEN' });
+  }
+  if (unique === 'products_slug_key') {
+    return new BadUserInputError('Another product has this slug; slugs are unique.', 'slug', { cause: error, reason: 'TAKEN' });
   }
   if (violatedConstraint(error, 'foreign-key') === 'products_category_id_categories_id_fk' && categoryId !== undefined) {
     return new NotFoundError('Category', categoryId);

@@ -16,10 +16,17 @@ export function createLoaders(stores: Stores) {
     productCountByCategory: loaderPerArguments((ids: readonly number[], filter: ProductFilter) =>
       catalog.productsCountByCategory(ids, filter),
     ),
+    categoryBySlug: new DataLoader((slugs: readonly string[]) => catalog.categoriesBySlugs(slugs)),
     product: new DataLoader((ids: readonly number[]) => catalog.productsByIds(ids)),
     productBySku: new DataLoader((skus: readonly string[]) => catalog.productsBySkus(skus)),
+    productBySlug: new DataLoader((slugs: readonly string[]) => catalog.productsBySlugs(slugs)),
+    imagesByProduct: new DataLoader((ids: readonly number[]) => catalog.imagesByProductIds(ids)),
     warehouse: new DataLoader((ids: readonly number[]) => inventory.warehousesByIds(ids)),
     inventoryByProduct: new DataLoader((ids: readonly number[]) => inventory.levelsByProductIds(ids)),
+    stockPagesByWarehouse: loaderPerArguments((ids: readonly number[], args: ConnectionArgs) =>
+      inventory.levelsPagesByWarehouse(ids, args),
+    ),
+    stockCountByWarehouse: new DataLoader((ids: readonly number[]) => inventory.levelsCountByWarehouse(ids)),
     customer: new DataLoader((ids: readonly number[]) => customers.customersByIds(ids)),
     order: new DataLoader((ids: readonly number[]) => orders.ordersByIds(ids)),
     itemsByOrder: new DataLoader((ids: readonly number[]) => orders.itemsByOrderIds(ids)),
@@ -28,6 +35,8 @@ export function createLoaders(stores: Stores) {
     review: new DataLoader((ids: readonly number[]) => reviews.reviewsByIds(ids)),
     reviewPagesByProduct: loaderPerArguments((ids: readonly number[], args: ConnectionArgs) => reviews.reviewsPagesByProduct(ids, args)),
     ratingByProduct: new DataLoader((ids: readonly number[]) => reviews.ratingsByProduct(ids)),
+    reviewPagesByCustomer: loaderPerArguments((ids: readonly number[], args: ConnectionArgs) => reviews.reviewsPagesByCustomer(ids, args)),
+    reviewCountByCustomer: new DataLoader((ids: readonly number[]) => reviews.reviewsCountByCustomer(ids)),
   };
 }
 

@@ -2,10 +2,31 @@
  * What each GraphQL type resolves from (graphql-codegen `mappers`): database rows for
  * objects, lazy sources for connections and computed types.
  */
-import type { CustomerRow, OrderItemRow, OrderRow, ProductRow, CategoryRow, ReviewRow } from '../db/index.js';
+import type { CustomerRow, InventoryLevelRow, OrderItemRow, OrderRow, ProductRow, CategoryRow, ReviewRow } from '../db/index.js';
 import type { ConnectionSource } from './connection.js';
 
-export type { CategoryRow, CustomerRow, InventoryLevelRow, OrderRow, ProductRow, ReviewRow, WarehouseRow } from '../db/index.js';
+export type {
+  CategoryRow,
+  CustomerRow,
+  InventoryLevelRow,
+  OrderRow,
+  ProductImageRow,
+  ProductRow,
+  ReviewRow,
+  WarehouseRow,
+} from '../db/index.js';
+export type { StockShortage as StockShortageSource } from '../errors.js';
+export type { Caller as ViewerSource } from './auth/index.js';
+export type { UserErrorSource } from './user-errors.js';
+
+/** One bar of a product's rating histogram. */
+export interface RatingCountSource {
+  rating: number;
+  count: number;
+}
+
+/** A review's author is the customer row, of which only the public display name is shown. */
+export type ReviewAuthorSource = CustomerRow;
 
 /** Stock of a product: its levels are loaded when a field asks for them. */
 export interface ProductInventorySource {
@@ -20,5 +41,6 @@ export type ProductConnectionSource = ConnectionSource<ProductRow>;
 export type CustomerConnectionSource = ConnectionSource<CustomerRow>;
 export type OrderConnectionSource = ConnectionSource<OrderRow>;
 export type ReviewConnectionSource = ConnectionSource<ReviewRow>;
+export type InventoryLevelConnectionSource = ConnectionSource<InventoryLevelRow>;
 
 export type { ClusterStatus as ClusterStatusSource, NodeStatus as DatabaseNodeStatusSource } from '../cluster/index.js';

@@ -13,7 +13,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { toGlobalId, type NodeType } from '../../src/graphql/index.js';
-import type { FuzzData } from './data.js';
+import { PRODUCT_ORDER_FIELDS, type FuzzData } from './data.js';
 import type { Random } from './random.js';
 
 /** A random valid operation and its variables. */
@@ -231,6 +231,12 @@ class OperationWriter {
         if (by < 0.9) return { sku: random.chance(0.9) ? random.pick(this.data.skus) : 'SKU-NONE' };
         return random.chance(0.5) ? {} : { id: this.idOf('Product'), sku: random.pick(this.data.skus) };
       }
+      case 'Query.productBySku':
+        return { sku: random.chance(0.9) ? random.pick(this.data.skus) : 'SKU-NONE' };
+      case 'Query.productBySlug':
+        return { slug: random.chance(0.9) ? random.pick(this.data.productSlugs) : random.pick(['no-such-product', '', 'Ä']) };
+      case 'Query.categoryBySlug':
+        return { slug: random.chance(0.9) ? random.pick(this.data.categorySlugs) : 'no-such-category' };
       case 'Query.category':
         return { id: this.idOf('Category') };
       case 'Query.customer':
@@ -244,15 +250,18 @@ class OperationWriter {
       case 'Query.products':
       case 'Category.products': {
         const orderBy = random.chance(0.5)
-          ? { field: random.pick(['NAME', 'PRICE', 'CREATED_AT']), direction: random.pick(['ASC', 'DESC']) }
+          ? { field: random.pick(PRODUCT_ORDER_FIELDS), direction: random.pick(['ASC', 'DESC']) }
           : undefined;
         const order = orderBy ? `${orderBy.field}_${orderBy.direction}` : 'NAME_ASC';
-        return {
-          ...this.paging(type, order),
-          ...(random.chance(0.6) ? { filter: this.productFilter() } : {}),
-          ...(orderBy ? { orderBy: enums(orderBy) } : {}),
-        };
+        // A category's products take filterBy, or the deprecated filter, and now and then both (refused alike).
+        const filterName = field === 'Category.products' && random.chance(0.6) ? 'filterBy' : 'filter';
+        const filters = random.chance(0.6) ? { [filterName]: this.productFilter(filterName === 'filterBy') } : {};
+        if (field === 'Category.products' && random.chance(0.03))
+          Object.assign(filters, { filter: this.productFilter(), filterBy: this.productFilter(true) });
+        return { ...this.paging(type, order), ...filters, ...(orderBy ? { orderBy: enums(orderBy) } : {}) };
       }
+      case 'Warehouse.stock':
+        return this.paging(type, 'PRODUCT_ASC');
       case 'Query.categories':
         return { ...this.paging(type, 'NAME_ASC'), ...(random.chance(0.4) ? { parentId: this.idOf('Category') } : {}) };
       case 'Query.customers':
@@ -261,6 +270,8 @@ class OperationWriter {
         return { ...this.paging(type, 'CREATED_AT_DESC'), ...(random.chance(0.7) ? { filter: this.orderFilter() } : {}) };
       case 'Product.reviews':
       case 'Customer.orders':
+      case 'Viewer.orders':
+      case 'Viewer.reviews':
         return this.paging(type, 'CREATED_AT_DESC');
       default:
         return {};
@@ -284,10 +295,10 @@ class OperationWriter {
     return { first: 1, last: 1 };
   }
 
-  private productFilter(): Value {
+  private productFilter(withoutCategory = false): Value {
     const random = this.random;
     const filter: Record<string, Value> = {};
-    if (random.chance(0.3)) filter.categoryId = this.idOf(random.chance(0.95) ? 'Category' : 'Product');
+    if (!withoutCategory && random.chance(0.3)) filter.categoryId = this.idOf(random.chance(0.95) ? 'Category' : 'Product');
     if (random.chance(0.5)) filter.search = this.searchText();
     if (random.chance(0.3)) filter.minPrice = random.chance(0.95) ? random.pick(this.data.prices) : 'cheap';
     if (random.chance(0.3)) filter.maxPrice = random.pick([...this.data.prices, '1000000']);
