@@ -185,6 +185,7 @@ export class CatalogStore extends Store {
     filter: ProductFilter,
     order: ProductOrder,
     args: ConnectionArgs,
+    subcategories: boolean,
   ): Promise<Page<ProductRow>[]> {
     const sortOrder = productSortOrder(order);
     const request = pageRequest(args, sortOrder);
@@ -192,8 +193,8 @@ export class CatalogStore extends Store {
       pagesByParent(db, {
         table: products,
         parentColumn: products.categoryId,
+        within: (categoryId) => inCategory(categoryId, subcategories),
         parentIds: categoryIds,
-        parentOf: (row: ProductRow) => row.categoryId,
         order: sortOrder,
         request,
         where: productConditions({ ...filter, categoryId: undefined }),
@@ -201,14 +202,14 @@ export class CatalogStore extends Store {
     );
   }
 
-  productsCountByCategory(categoryIds: readonly number[], filter: ProductFilter): Promise<number[]> {
+  productsCountByCategory(categoryIds: readonly number[], filter: ProductFilter, subcategories: boolean): Promise<number[]> {
     return this.run(async (db) => {
-      const rows = await db
-        .select({ categoryId: products.categoryId, total: count() })
-        .from(products)
-        .where(and(inArray(products.categoryId, [...categoryIds]), productConditions({ ...filter, categoryId: undefined })))
-        .groupBy(products.categoryId);
-      return byKey(categoryIds, rows, (row) => row.categoryId).map((row) => row?.total ?? 0);
+      const categoryId = sql`category_ids.id`;
+      const counted = and(inCategory(categoryId, subcategories), productConditions({ ...filter, categoryId: undefined }));
+      const rows = await db.execute<{ id: number; total: number }>(sql`
+        select category_ids.id, (select count(*)::int from ${products} where ${counted}) as total
+        from unnest(${`{${categoryIds.join(',')}}`}::int4[]) as category_ids(id)`);
+      return byKey(categoryIds, [...rows], (row) => row.id).map((row) => row?.total ?? 0);
     });
   }
 
@@ -272,6 +273,15 @@ export class CatalogStore extends Store {
       throw new VersionConflictError('product', current.version);
     });
   }
+}
+
+/**
+ * The products listed in a category, or with `subcategories` in it and every category below
+ * it at any depth: the one definition the store and the compiled reads use.
+ */
+export function inCategory(categoryId: SQL, subcategories: boolean, table = products): SQL {
+  if (!subcategories) return sql`${table.categoryId} = ${categoryId}`;
+  return sql`${table.categoryId} in (with recursive subtree(id) as (select ${categoryId}::int4 union all select child.id from ${categories} child join subtree on child.parent_id = subtree.id) select id from subtree)`;
 }
 
 /** Categories under `parentId`, or the roots when it is null. */

@@ -67,7 +67,6 @@ export class InventoryStore extends Store {
         table: inventoryLevels,
         parentColumn: inventoryLevels.warehouseId,
         parentIds: warehouseIds,
-        parentOf: (row: InventoryLevelRow) => row.warehouseId,
         order: byProduct,
         request,
       }),

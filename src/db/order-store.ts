@@ -91,7 +91,6 @@ export class OrderStore extends Store {
         table: orders,
         parentColumn: orders.customerId,
         parentIds: customerIds,
-        parentOf: (row: OrderRow) => row.customerId,
         order: newest,
         request,
       }),

@@ -2,6 +2,7 @@ import { and, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { alias, PgDialect, type PgTable } from 'drizzle-orm/pg-core';
 import {
   categorySortOrder,
+  inCategory,
   parentCondition,
   productImageOrder,
   productConditions,
@@ -368,12 +369,12 @@ class Compiler {
 
   /** Products of a filter, or of a category (whose own filter's categoryId is ignored, as the schema says). */
   private productConnection(field: ReadField, category: typeof categories | undefined): SQL {
-    const { filter, order } = field.args as { filter: PlannedProductFilter; order: ProductOrder };
+    const { filter, order, subcategories } = field.args as { filter: PlannedProductFilter; order: ProductOrder; subcategories?: boolean };
     const own: PlannedProductFilter = category ? { ...filter, categoryId: undefined } : filter;
     this.takeCustomPlansFor(VALUE_SENSITIVE_PRODUCT_FILTERS, own);
     return this.connection(field, {
       table: products,
-      where: (p) => and(category ? eq(p.categoryId, category.id) : undefined, productConditions(own, p)),
+      where: (p) => and(category ? inCategory(sql`${category.id}`, subcategories === true, p) : undefined, productConditions(own, p)),
       order: (p) => productSortOrder(order, p),
       item: (p, fields) => this.product(p, fields),
     });

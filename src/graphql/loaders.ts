@@ -11,10 +11,10 @@ export function createLoaders(stores: Stores) {
     category: new DataLoader((ids: readonly number[]) => catalog.categoriesByIds(ids)),
     childCategories: new DataLoader((ids: readonly number[]) => catalog.childCategories(ids)),
     productPagesByCategory: loaderPerArguments((ids: readonly number[], args: CategoryProductsArgs) =>
-      catalog.productsPagesByCategory(ids, args.filter, args.order, args.page),
+      catalog.productsPagesByCategory(ids, args.filter, args.order, args.page, args.subcategories),
     ),
-    productCountByCategory: loaderPerArguments((ids: readonly number[], filter: ProductFilter) =>
-      catalog.productsCountByCategory(ids, filter),
+    productCountByCategory: loaderPerArguments((ids: readonly number[], args: Omit<CategoryProductsArgs, 'order' | 'page'>) =>
+      catalog.productsCountByCategory(ids, args.filter, args.subcategories),
     ),
     categoryBySlug: new DataLoader((slugs: readonly string[]) => catalog.categoriesBySlugs(slugs)),
     product: new DataLoader((ids: readonly number[]) => catalog.productsByIds(ids)),
@@ -46,6 +46,8 @@ export interface CategoryProductsArgs {
   filter: ProductFilter;
   order: ProductOrder;
   page: ConnectionArgs;
+  /** Also the products of the categories below, at any depth. */
+  subcategories: boolean;
 }
 
 /**

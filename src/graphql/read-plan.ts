@@ -110,12 +110,14 @@ const PRODUCTS: PlannedField = {
 /** Product connections of a Category: its filterBy, or the deprecated filter (whose categoryId is ignored), as categoryProductFilter reads them. */
 const CATEGORY_PRODUCTS: PlannedField = {
   slots: [...PRODUCTS.slots, ...PRODUCT_FILTER_PARAMETERS.filter((name) => name !== 'categoryId').map((name) => `filterBy.${name}`)],
-  translate: ({ filter, filterBy, orderBy, ...page }) => {
+  translate: ({ filter, filterBy, orderBy, includeSubcategories, ...page }) => {
+    if (includeSubcategories === null)
+      throw new BadUserInputError('includeSubcategories cannot be null; omit it for false.', 'includeSubcategories');
     if (filter != null && filterBy != null) throw new BadUserInputError('Pass filterBy or the deprecated filter, not both.', 'filter');
     const order = productOrder(orderBy as never);
     const planned =
       filterBy != null ? withSlots((input: never) => productFilter(input, 'filterBy'), filterBy) : withSlots(productFilter, filter);
-    return { filter: planned, order, page: pageRequest(page, productSortOrder(order)) };
+    return { filter: planned, order, subcategories: includeSubcategories === true, page: pageRequest(page, productSortOrder(order)) };
   },
 };
 

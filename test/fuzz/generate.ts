@@ -258,6 +258,7 @@ class OperationWriter {
         const filters = random.chance(0.6) ? { [filterName]: this.productFilter(filterName === 'filterBy') } : {};
         if (field === 'Category.products' && random.chance(0.03))
           Object.assign(filters, { filter: this.productFilter(), filterBy: this.productFilter(true) });
+        if (field === 'Category.products' && random.chance(0.4)) Object.assign(filters, { includeSubcategories: random.chance(0.7) });
         return { ...this.paging(type, order), ...filters, ...(orderBy ? { orderBy: enums(orderBy) } : {}) };
       }
       case 'Warehouse.stock':

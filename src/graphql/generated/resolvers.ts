@@ -481,7 +481,7 @@ export type Category = Node & {
   parent: Maybe<Category>;
   /** The direct subcategories, by name. */
   children: Array<Category>;
-  /** Products listed directly in this category (not in its subcategories). */
+  /** Products listed directly in this category, and with `includeSubcategories` those of every category below it. */
   products: ProductConnection;
 };
 
@@ -490,6 +490,7 @@ export type Category = Node & {
 export type CategoryProductsArgs = {
   filter?: InputMaybe<ProductFilter>;
   filterBy?: InputMaybe<CategoryProductFilter>;
+  includeSubcategories?: InputMaybe<Scalars['Boolean']['input']>;
   orderBy?: InputMaybe<ProductOrder>;
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
@@ -1602,7 +1603,7 @@ export type CategoryResolvers<ContextType = GraphQLContext, ParentType extends R
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   parent?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
   children?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
-  products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<CategoryProductsArgs>>;
+  products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, RequireFields<CategoryProductsArgs, 'includeSubcategories'>>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 

@@ -94,10 +94,11 @@ const Category: CategoryResolvers = {
     const filter = categoryProductFilter(args.filter, args.filterBy);
     const order = productOrder(args.orderBy);
     const page = { first: args.first, after: args.after, last: args.last, before: args.before };
+    const subcategories = notNull(args.includeSubcategories, 'includeSubcategories') ?? false;
     return connectionSource(
       args,
-      () => ctx.loaders.productPagesByCategory({ filter, order, page }).load(row.id),
-      () => ctx.loaders.productCountByCategory(filter).load(row.id),
+      () => ctx.loaders.productPagesByCategory({ filter, order, page, subcategories }).load(row.id),
+      () => ctx.loaders.productCountByCategory({ filter, subcategories }).load(row.id),
     );
   },
 };
