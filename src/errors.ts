@@ -99,10 +99,14 @@ export class InsufficientStockError extends ShopGraphError {
   readonly code = 'INSUFFICIENT_STOCK';
   override readonly reason = 'INSUFFICIENT_STOCK';
 
-  constructor(readonly shortages: readonly StockShortage[]) {
+  /** `field` names the input field that asked for the units (`items`, `delta`). */
+  constructor(
+    readonly shortages: readonly StockShortage[],
+    field: string,
+  ) {
     super(
-      `Not enough stock available for ${shortages.length === 1 ? 'one product' : `${shortages.length} products`} (see extensions.shortages); nothing was changed.`,
-      { shortages },
+      `Not enough stock available for ${shortages.length === 1 ? 'one product' : `${shortages.length} products`} (see the shortages); nothing was changed.`,
+      { shortages, field },
     );
   }
 }

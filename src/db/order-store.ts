@@ -281,7 +281,7 @@ async function insertOrder(tx: Executor, request: NewOrder, lines: OrderLine[], 
     .orderBy(asc(inventoryLevels.productId), asc(inventoryLevels.warehouseId))
     .for('update');
   const { allocations, shortages } = allocate(lines, stock);
-  if (shortages.length > 0) throw new InsufficientStockError(shortages);
+  if (shortages.length > 0) throw new InsufficientStockError(shortages, 'items');
   await changeStock(
     tx,
     allocations.map((allocation) => ({ ...allocation, delta: -allocation.quantity })),

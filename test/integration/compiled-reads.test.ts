@@ -161,11 +161,7 @@ const CASES: [string, string, Record<string, unknown>][] = [
     `{ warehouses { code stock(first: 3) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { onHand reserved available product { sku } warehouse { code } } } } } }`,
     {},
   ],
-  [
-    'orders with their numbers and whether they can be cancelled',
-    `{ orders(first: 10) { nodes { id number status cancellable } } }`,
-    {},
-  ],
+  ['orders with their numbers and whether they can be cancelled', `{ orders(first: 10) { nodes { id number status cancellable } } }`, {}],
   ['a fragment on the Node interface', `{ product(sku: "SKU-000001") { sku ... on Node { id } } }`, {}],
   ['a named fragment on the Node interface', `{ product(sku: "SKU-000001") { sku ...N } } fragment N on Node { id __typename }`, {}],
   [
