@@ -1,4 +1,4 @@
-import { and, count, eq, exists, gte, ilike, inArray, isNull, lte, notExists, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, exists, gte, ilike, inArray, isNull, lt, lte, notExists, sql, type SQL } from 'drizzle-orm';
 import { BadUserInputError, NotFoundError, VersionConflictError } from '../errors.js';
 import { containsPattern } from './like.js';
 import { pagesByParent } from './pages-by-parent.js';
@@ -23,12 +23,45 @@ export interface ProductFilter {
   categoryId?: number;
   /** Case-insensitive fragment of the product name. */
   search?: string;
-  /** Inclusive bounds, exact decimals as strings. */
+  /** Inclusive bounds, exact decimals as strings, whatever the currency. */
   minPrice?: string;
   maxPrice?: string;
+  /** Prices in one currency, from `min` (inclusive) to `below` (exclusive). */
+  price?: PriceRange;
   /** true: some warehouse has available stock; false: none has. */
   inStock?: boolean;
   status?: ProductStatus;
+}
+
+export interface PriceRange {
+  currency: string;
+  min?: string;
+  below?: string;
+}
+
+/** Which products a connection lists: a filter, within a category (and its subcategories) or not. */
+export interface ProductScope {
+  filter: ProductFilter;
+  categoryId?: number;
+  subcategories?: boolean;
+}
+
+/** Where the price bands of the facets start, in any currency's units: 0 to 10, 10 to 25, ... 1,000 and more. */
+export const PRICE_BAND_FLOORS = ['0.00', '10.00', '25.00', '50.00', '100.00', '250.00', '500.00', '1000.00'] as const;
+
+/** How the products of a scope spread over categories, price bands and stock. */
+export interface CategoryCount {
+  categoryId: number;
+  count: number;
+}
+export interface PriceBandCount {
+  min: string;
+  below: string | null;
+  count: number;
+}
+export interface StockCounts {
+  inStock: number;
+  outOfStock: number;
 }
 
 export type ProductOrderField = 'NAME' | 'PRICE' | 'CREATED_AT' | 'BEST_SELLING' | 'TOP_RATED';
@@ -220,6 +253,51 @@ export class CatalogStore extends Store {
     });
   }
 
+  /** The categories the products of a scope are listed in directly, most products first: at most ten. */
+  categoryFacets(scope: ProductScope): Promise<CategoryCount[]> {
+    return this.run(async (db) => {
+      const total = count();
+      return db
+        .select({ categoryId: products.categoryId, count: total })
+        .from(products)
+        .where(scopeConditions(scope))
+        .groupBy(products.categoryId)
+        .orderBy(desc(total), products.categoryId)
+        .limit(10);
+    });
+  }
+
+  /** The products of a scope priced in `currency`, by price band, cheapest first; empty bands left out. */
+  priceBandFacets(scope: ProductScope, currency: string): Promise<PriceBandCount[]> {
+    return this.run(async (db) => {
+      // The floors are written into the statement, not sent as a parameter: the select list and
+      // GROUP BY must be the same expression, and two parameters are two expressions.
+      const floors = sql.raw(`'{${PRICE_BAND_FLOORS.slice(1).join(',')}}'::numeric[]`);
+      const band = sql<number>`width_bucket(${products.priceAmount}, ${floors})`;
+      const rows = await db
+        .select({ band, count: count() })
+        .from(products)
+        .where(and(scopeConditions(scope), eq(products.currency, currency)))
+        .groupBy(band)
+        .orderBy(band);
+      return rows.map((row) => ({ min: PRICE_BAND_FLOORS[row.band]!, below: PRICE_BAND_FLOORS[row.band + 1] ?? null, count: row.count }));
+    });
+  }
+
+  /** The products of a scope that some warehouse can ship now, and those it cannot. */
+  stockFacets(scope: ProductScope): Promise<StockCounts> {
+    return this.run(async (db) => {
+      const [row] = await db
+        .select({
+          inStock: sql<number>`(count(*) filter (where ${exists(availableStock(products))}))::int`,
+          outOfStock: sql<number>`(count(*) filter (where ${notExists(availableStock(products))}))::int`,
+        })
+        .from(products)
+        .where(scopeConditions(scope));
+      return row!;
+    });
+  }
+
   /**
    * Adds a product. Without a slug it gets the one its name gives, or, when another product
    * has that one, the same followed by its own id (so the id is drawn first).
@@ -284,6 +362,12 @@ export function inCategory(categoryId: SQL, subcategories: boolean, table = prod
   return sql`${table.categoryId} in (with recursive subtree(id) as (select ${categoryId}::int4 union all select child.id from ${categories} child join subtree on child.parent_id = subtree.id) select id from subtree)`;
 }
 
+/** The conditions of a scope: its filter, and its category when it has one (whose filter's categoryId is ignored). */
+function scopeConditions({ filter, categoryId, subcategories = false }: ProductScope): SQL | undefined {
+  if (categoryId === undefined) return productConditions(filter);
+  return and(inCategory(sql`${categoryId}`, subcategories), productConditions({ ...filter, categoryId: undefined }));
+}
+
 /** Categories under `parentId`, or the roots when it is null. */
 export function parentCondition(parentId: number | Slot | null, table = categories): SQL {
   return parentId === null ? isNull(table.parentId) : eq(table.parentId, parentId);
@@ -294,7 +378,7 @@ export function parentCondition(parentId: number | Slot | null, table = categori
  * of names, another thousands; a price range may be narrow or wide): a compiled read with one
  * of them is planned for each execution's values rather than once for all.
  */
-export const VALUE_SENSITIVE_PRODUCT_FILTERS: readonly (keyof ProductFilter)[] = ['search', 'minPrice', 'maxPrice'];
+export const VALUE_SENSITIVE_PRODUCT_FILTERS: readonly (keyof ProductFilter)[] = ['search', 'minPrice', 'maxPrice', 'price'];
 
 /** Product filter fields that only ever become a parameter: slots of a compiled read. */
 export const PRODUCT_FILTER_PARAMETERS = ['categoryId', 'search', 'minPrice', 'maxPrice', 'status'] as const;
@@ -309,6 +393,9 @@ export function productConditions(filter: PlannedProductFilter, table = products
     filter.search === undefined ? undefined : ilike(table.name, translated(filter.search, containsPattern)),
     filter.minPrice === undefined ? undefined : gte(table.priceAmount, filter.minPrice),
     filter.maxPrice === undefined ? undefined : lte(table.priceAmount, filter.maxPrice),
+    filter.price === undefined ? undefined : eq(table.currency, filter.price.currency),
+    filter.price?.min === undefined ? undefined : gte(table.priceAmount, filter.price.min),
+    filter.price?.below === undefined ? undefined : lt(table.priceAmount, filter.price.below),
     filter.status === undefined ? undefined : eq(table.status, filter.status),
     filter.inStock === undefined ? undefined : filter.inStock ? exists(available) : notExists(available),
   );

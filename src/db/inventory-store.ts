@@ -93,7 +93,8 @@ export class InventoryStore extends Store {
     const fingerprint = fingerprintOf({ productId, warehouseId, delta });
     return this.changeLevel(productId, warehouseId, key && { key, mutation: 'adjustInventory', fingerprint }, (current) => {
       const available = current.onHand - current.reserved;
-      if (delta < 0 && available < -delta) throw new InsufficientStockError([{ productId, warehouseId, requested: -delta, available }], 'delta');
+      if (delta < 0 && available < -delta)
+        throw new InsufficientStockError([{ productId, warehouseId, requested: -delta, available }], 'delta');
       return current.onHand + delta;
     });
   }

@@ -1,5 +1,5 @@
 import { BadUserInputError } from '../errors.js';
-import { parseAmount, type OrderFilter, type ProductFilter, type ProductOrder } from '../db/index.js';
+import { parseAmount, parseCurrency, type OrderFilter, type ProductFilter, type ProductOrder } from '../db/index.js';
 import type {
   CategoryProductFilter as CategoryProductFilterInput,
   OrderFilter as OrderFilterInput,
@@ -22,8 +22,14 @@ export function productFilter(
   if ('categoryId' in input && input.categoryId != null)
     filter.categoryId = decodeIdOf('Category', input.categoryId, `${argument}.categoryId`);
   if (input.search != null) filter.search = text(input.search, `${argument}.search`, { max: 100 });
-  if (input.minPrice != null) filter.minPrice = parseAmount(input.minPrice, `${argument}.minPrice`);
-  if (input.maxPrice != null) filter.maxPrice = parseAmount(input.maxPrice, `${argument}.maxPrice`);
+  if ('minPrice' in input && input.minPrice != null) filter.minPrice = parseAmount(input.minPrice, `${argument}.minPrice`);
+  if ('maxPrice' in input && input.maxPrice != null) filter.maxPrice = parseAmount(input.maxPrice, `${argument}.maxPrice`);
+  if (input.price != null) {
+    const { currency, min, below } = input.price;
+    filter.price = { currency: parseCurrency(currency, `${argument}.price.currency`) };
+    if (min != null) filter.price.min = parseAmount(min, `${argument}.price.min`);
+    if (below != null) filter.price.below = parseAmount(below, `${argument}.price.below`);
+  }
   if (input.inStock != null) filter.inStock = input.inStock;
   if (input.status != null) filter.status = input.status;
   return filter;

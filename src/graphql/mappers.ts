@@ -2,7 +2,18 @@
  * What each GraphQL type resolves from (graphql-codegen `mappers`): database rows for
  * objects, lazy sources for connections and computed types.
  */
-import type { CustomerRow, InventoryLevelRow, OrderItemRow, OrderRow, ProductRow, CategoryRow, ReviewRow } from '../db/index.js';
+import type {
+  CustomerRow,
+  InventoryLevelRow,
+  OrderItemRow,
+  OrderRow,
+  PriceBandCount,
+  ProductRow,
+  ProductScope,
+  CategoryRow,
+  ReviewRow,
+  StockCounts,
+} from '../db/index.js';
 import type { ConnectionSource } from './connection.js';
 
 export type {
@@ -37,7 +48,16 @@ export interface ProductInventorySource {
 export type OrderItemSource = OrderItemRow & { currency: string };
 
 export type CategoryConnectionSource = ConnectionSource<CategoryRow>;
-export type ProductConnectionSource = ConnectionSource<ProductRow>;
+/** A page of products, with the scope its facets count over. */
+export type ProductConnectionSource = ConnectionSource<ProductRow> & { scope: ProductFacetsSource };
+
+/** The products a connection lists, and its stock counts once a field asks for them (one statement for both). */
+export interface ProductFacetsSource extends ProductScope {
+  stock?: Promise<StockCounts>;
+}
+
+export type { CategoryCount as CategoryFacetSource } from '../db/index.js';
+export type PriceBandFacetSource = PriceBandCount & { currency: string };
 export type CustomerConnectionSource = ConnectionSource<CustomerRow>;
 export type OrderConnectionSource = ConnectionSource<OrderRow>;
 export type ReviewConnectionSource = ConnectionSource<ReviewRow>;

@@ -126,7 +126,8 @@ class OperationWriter {
   private connection(type: GraphQLObjectType, depth: number): string {
     const item = getNamedType(type.getFields().nodes!.type) as GraphQLObjectType;
     const parts: string[] = [];
-    for (const part of this.random.some(['edges', 'nodes', 'pageInfo', 'totalCount', '__typename'], this.random.int(1, 3))) {
+    const names = ['edges', 'nodes', 'pageInfo', 'totalCount', '__typename', ...(type.name === 'ProductConnection' ? ['facets'] : [])];
+    for (const part of this.random.some(names, this.random.int(1, 3))) {
       if (part === 'edges') {
         const edge = [
           this.random.chance(0.8) ? 'cursor' : '',
@@ -140,7 +141,8 @@ class OperationWriter {
         parts.push(
           `pageInfo { ${this.random.some(['hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor'], this.random.int(1, 4)).join(' ')} }`,
         );
-      } else parts.push(part);
+      } else if (part === 'facets') parts.push(this.facets());
+      else parts.push(part);
     }
     // A page inside a fragment on the connection, inline or named (what Relay's generated queries do).
     if (depth > 0 && this.random.chance(0.2))
@@ -153,6 +155,21 @@ class OperationWriter {
       parts.push(`...${name}`);
     }
     return `{ ${parts.join(' ')} }`;
+  }
+
+  /** Some of a product connection's facets, the price bands in a currency with products or not, or in no currency at all. */
+  private facets(): string {
+    const random = this.random;
+    const parts = random.some(
+      [
+        `categories { count ${random.pick(['category { id name }', '__typename'])} }`,
+        `priceBands(currency: ${JSON.stringify(random.pick(['USD', 'USD', 'EUR', 'dollars']))}) { ${random.some(['currency', 'min', 'below', 'count'], random.int(1, 4)).join(' ')} }`,
+        'inStock',
+        'outOfStock',
+      ],
+      random.int(1, 4),
+    );
+    return `facets { ${parts.join(' ')} }`;
   }
 
   private leaf(name: string): string {
@@ -304,6 +321,12 @@ class OperationWriter {
     if (random.chance(0.3)) filter.minPrice = random.chance(0.95) ? random.pick(this.data.prices) : 'cheap';
     if (random.chance(0.3)) filter.maxPrice = random.pick([...this.data.prices, '1000000']);
     if (random.chance(0.3)) filter.inStock = random.chance(0.5);
+    if (random.chance(0.25)) {
+      const price: Record<string, Value> = { currency: random.pick(['USD', 'USD', 'EUR', 'usd']) };
+      if (random.chance(0.6)) price.min = random.pick(this.data.prices);
+      if (random.chance(0.6)) price.below = random.pick([...this.data.prices, '1000.00']);
+      filter.price = new Input(price);
+    }
     if (random.chance(0.2)) filter.status = new Enum(random.pick(['ACTIVE', 'DRAFT', 'ARCHIVED']));
     return new Input(filter);
   }

@@ -120,7 +120,12 @@ describe('the storefront and partner operations', () => {
   });
 
   it('load an anonymous category page of a whole subtree, narrowed and sorted, within the anonymous bucket', async () => {
-    const variables = { slug: 'kitchen', inStock: true, minPrice: '5.00', order: { field: 'PRICE', direction: 'DESC' } };
+    const variables = {
+      slug: 'kitchen',
+      inStock: true,
+      price: { currency: 'USD', min: '5.00' },
+      order: { field: 'PRICE', direction: 'DESC' },
+    };
     const response = await server.request(operation('CategoryPage'), variables, anonymous);
     expect(response.errors).toBeUndefined();
     expect(costOf(response)).toBeLessThanOrEqual(20 * ANONYMOUS_RATE);
@@ -129,6 +134,25 @@ describe('the storefront and partner operations', () => {
     const prices = category.products.edges.map((edge: { node: { price: { amount: string } } }) => Number(edge.node.price.amount));
     expect(prices).toEqual([...prices].sort((a, b) => b - a));
     expect(category.products.totalCount).toBeGreaterThan(category.products.edges.length);
+    const { facets } = category.products;
+    expect(facets.outOfStock).toBe(0);
+    expect(facets.inStock).toBe(category.products.totalCount);
+    const sum = (counts: { count: number }[]) => counts.reduce((total, entry) => total + entry.count, 0);
+    expect(sum(facets.categories)).toBe(category.products.totalCount);
+    expect(sum(facets.priceBands)).toBe(category.products.totalCount);
+    for (const band of facets.priceBands) expect(band.count).toBeGreaterThan(0);
+  });
+
+  it('narrow a category page to a price band of its facets, and count exactly the products the band counted', async () => {
+    const page = await server.request(operation('CategoryPage'), { slug: 'outdoor' }, anonymous);
+    const band = page.data!.categoryBySlug.products.facets.priceBands[1] as { min: string; below: string; count: number };
+    const narrowed = await server.request(
+      operation('CategoryPage'),
+      { slug: 'outdoor', price: { currency: 'USD', min: band.min, below: band.below } },
+      anonymous,
+    );
+    expect(narrowed.data!.categoryBySlug.products.totalCount).toBe(band.count);
+    expect(narrowed.data!.categoryBySlug.products.facets.priceBands).toEqual([band]);
   });
 
   it('search anonymously, best sellers first', async () => {

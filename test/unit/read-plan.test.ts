@@ -31,7 +31,7 @@ const QUERIES: Record<string, string> = {
   'Query.customer': `{ customer(id: "${gid('Customer', 1)}") { name } }`,
   'Query.order': `{ order(id: "${gid('Order', 1)}") { status } }`,
   'Query.products': `{ products(last: 3, filter: { search: "oak", minPrice: "1", maxPrice: "9", inStock: true, status: ACTIVE }, orderBy: { field: PRICE }) { totalCount } }`,
-  'Category.products': `{ category(id: "${gid('Category', 1)}") { products(first: 2, filterBy: { search: "oak" }, includeSubcategories: true, orderBy: { field: BEST_SELLING }) { nodes { name } } } }`,
+  'Category.products': `{ category(id: "${gid('Category', 1)}") { products(first: 2, filterBy: { search: "oak", price: { currency: "USD", min: "1", below: "9" } }, includeSubcategories: true, orderBy: { field: BEST_SELLING }) { nodes { name } } } }`,
   'Query.categories': `{ categories(first: 2, parentId: "${gid('Category', 1)}") { edges { cursor } } }`,
   'Query.customers': `{ customers(first: 2, search: "a") { pageInfo { endCursor } } }`,
   'Query.orders': `{ orders(first: 2, filter: { customerId: "${gid('Customer', 1)}", status: PAID, createdAfter: "2026-01-01T00:00:00Z" }) { totalCount } }`,

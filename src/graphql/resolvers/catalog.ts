@@ -1,17 +1,20 @@
 import { BadUserInputError } from '../../errors.js';
 import { connectionResolvers, connectionSource } from '../connection.js';
 import type {
+  CategoryFacetResolvers,
   CategoryResolvers,
+  ProductFacetsResolvers,
   MutationResolvers,
   ProductInventoryResolvers,
   ProductResolvers,
   QueryResolvers,
   Resolvers,
 } from '../generated/resolvers.js';
-import { RATING_COLUMNS } from '../../db/index.js';
+import { parseCurrency, RATING_COLUMNS } from '../../db/index.js';
+import type { GraphQLContext } from '../context.js';
 import { decodeIdOf, toGlobalId } from '../ids.js';
 import { fromInput, integer, money, notNull, optionalText, slug, storableText, text } from '../inputs.js';
-import type { CategoryRow, ProductRow } from '../mappers.js';
+import type { CategoryRow, ProductFacetsSource, ProductRow } from '../mappers.js';
 import { withUserErrors } from '../user-errors.js';
 import { loadOrNull, loadReferenced } from './load.js';
 import { categoryProductFilter, productFilter, productOrder } from '../filters.js';
@@ -28,11 +31,12 @@ const Query: QueryResolvers = {
   products: (_, args, ctx) => {
     const filter = productFilter(args.filter);
     const order = productOrder(args.orderBy);
-    return connectionSource(
+    const page = connectionSource(
       args,
       () => ctx.stores.catalog.productsPage(filter, order, args),
       () => ctx.stores.catalog.productsCount(filter),
     );
+    return { ...page, scope: { filter } };
   },
   category: (_, { id }, ctx) => loadOrNull(ctx.loaders.category, decodeIdOf('Category', id, 'id')),
   categories: (_, args, ctx) => {
@@ -95,11 +99,12 @@ const Category: CategoryResolvers = {
     const order = productOrder(args.orderBy);
     const page = { first: args.first, after: args.after, last: args.last, before: args.before };
     const subcategories = notNull(args.includeSubcategories, 'includeSubcategories') ?? false;
-    return connectionSource(
+    const source = connectionSource(
       args,
       () => ctx.loaders.productPagesByCategory({ filter, order, page, subcategories }).load(row.id),
       () => ctx.loaders.productCountByCategory({ filter, subcategories }).load(row.id),
     );
+    return { ...source, scope: { filter, categoryId: row.id, subcategories } };
   },
 };
 
@@ -121,6 +126,24 @@ const Product: ProductResolvers = {
   featuredImage: async (row, _, ctx) => (await ctx.loaders.imagesByProduct.load(row.id))[0] ?? null,
 };
 
+const ProductFacets: ProductFacetsResolvers = {
+  categories: (scope, _, ctx) => ctx.stores.catalog.categoryFacets(scope),
+  priceBands: async (scope, args, ctx) => {
+    const currency = parseCurrency(args.currency, 'currency');
+    return (await ctx.stores.catalog.priceBandFacets(scope, currency)).map((band) => ({ ...band, currency }));
+  },
+  inStock: async (scope, _, ctx) => (await stockOf(scope, ctx)).inStock,
+  outOfStock: async (scope, _, ctx) => (await stockOf(scope, ctx)).outOfStock,
+};
+
+function stockOf(scope: ProductFacetsSource, ctx: GraphQLContext) {
+  return (scope.stock ??= ctx.stores.catalog.stockFacets(scope));
+}
+
+const CategoryFacet: CategoryFacetResolvers = {
+  category: (facet, _, ctx) => loadReferenced(ctx.loaders.category, facet.categoryId, 'category'),
+};
+
 const ProductInventory: ProductInventoryResolvers = {
   byWarehouse: (source, _, ctx) => ctx.loaders.inventoryByProduct.load(source.productId),
   totalAvailable: async (source, _, ctx) =>
@@ -135,7 +158,9 @@ export const catalogResolvers = {
   Product,
   ProductInventory,
   CategoryConnection: connectionResolvers<CategoryRow>(),
-  ProductConnection: connectionResolvers<ProductRow>(),
+  ProductConnection: { ...connectionResolvers<ProductRow>(), facets: (source) => source.scope },
+  ProductFacets,
+  CategoryFacet,
 } satisfies Resolvers;
 
 function sum<T>(items: readonly T[], value: (item: T) => number): number {
