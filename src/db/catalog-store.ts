@@ -10,6 +10,7 @@ import { byKey, groupByKey, inTransaction, Store } from './store.js';
 import {
   categories,
   inventoryLevels,
+  productDocument,
   productImages,
   products,
   type CategoryRow,
@@ -23,6 +24,8 @@ export interface ProductFilter {
   categoryId?: number;
   /** Case-insensitive fragment of the product name. */
   search?: string;
+  /** Words to find in names and descriptions, with English stemming (PostgreSQL full-text search, web search syntax). */
+  text?: string;
   /** Inclusive bounds, exact decimals as strings, whatever the currency. */
   minPrice?: string;
   maxPrice?: string;
@@ -64,7 +67,10 @@ export interface StockCounts {
   outOfStock: number;
 }
 
-export type ProductOrderField = 'NAME' | 'PRICE' | 'CREATED_AT' | 'BEST_SELLING' | 'TOP_RATED';
+export type ProductOrderField = 'NAME' | 'PRICE' | 'CREATED_AT' | 'BEST_SELLING' | 'TOP_RATED' | 'RELEVANCE';
+
+/** A product row of a page sorted by an expression (RELEVANCE), with the expression's value. */
+type SortedProductRow = ProductRow & { sortKey?: string };
 export interface ProductOrder {
   field: ProductOrderField;
   direction: 'ASC' | 'DESC';
@@ -101,16 +107,40 @@ function productOrderColumns(table: typeof products) {
 }
 
 /** Orders that rank products: ascending puts the best first, so the largest value. */
-const RANKINGS: ReadonlySet<ProductOrderField> = new Set(['BEST_SELLING', 'TOP_RATED']);
+const RANKINGS: ReadonlySet<ProductOrderField> = new Set(['BEST_SELLING', 'TOP_RATED', 'RELEVANCE']);
 
-/** How products are sorted for `order`: the one definition the store and the compiled reads use. */
-export function productSortOrder({ field, direction }: ProductOrder, table = products): SortOrder<ProductRow> {
-  return {
+/** The full-text query of a search text: web search syntax ("quoted phrase", -word, or), English stemming. */
+function textQuery(text: string | Slot): SQL {
+  return sql`websearch_to_tsquery('english'::regconfig, ${text})`;
+}
+
+/**
+ * How well a product matches a search text, by PostgreSQL's ts_rank over the weighted document
+ * (a word in the name counts more than one in the description), rounded so that the value in a
+ * cursor compares equal to the one computed again.
+ */
+function relevance(table: typeof products, text: string | Slot): SQL {
+  return sql`round(ts_rank(${productDocument(table)}, ${textQuery(text)})::numeric, 6)`;
+}
+
+/**
+ * How products are sorted for `order` (RELEVANCE: by how well they match the search `text`):
+ * the one definition the store and the compiled reads use.
+ */
+export function productSortOrder({ field, direction }: ProductOrder, table = products, text?: string | Slot): SortOrder<ProductRow> {
+  const sorted = {
     name: `${field}_${direction}`,
     id: table.id,
     descending: (direction === 'DESC') !== RANKINGS.has(field),
-    idOf: (row) => row.id,
-    ...productOrderColumns(table)[field],
+    idOf: (row: ProductRow) => row.id,
+  };
+  if (field !== 'RELEVANCE') return { ...sorted, ...productOrderColumns(table)[field] };
+  return {
+    ...sorted,
+    column: relevance(table, text ?? ''),
+    computed: true,
+    sqlType: 'numeric',
+    valueOf: (row: SortedProductRow) => row.sortKey!,
   };
 }
 
@@ -206,7 +236,7 @@ export class CatalogStore extends Store {
   }
 
   productsPage(filter: ProductFilter, order: ProductOrder, args: ConnectionArgs): Promise<Page<ProductRow>> {
-    return this.keysetPage(products, productConditions(filter), productSortOrder(order), args);
+    return this.keysetPage(products, productConditions(filter), productSortOrder(order, products, filter.text), args);
   }
 
   /**
@@ -220,7 +250,7 @@ export class CatalogStore extends Store {
     args: ConnectionArgs,
     subcategories: boolean,
   ): Promise<Page<ProductRow>[]> {
-    const sortOrder = productSortOrder(order);
+    const sortOrder = productSortOrder(order, products, filter.text);
     const request = pageRequest(args, sortOrder);
     return this.run((db) =>
       pagesByParent(db, {
@@ -378,10 +408,10 @@ export function parentCondition(parentId: number | Slot | null, table = categori
  * of names, another thousands; a price range may be narrow or wide): a compiled read with one
  * of them is planned for each execution's values rather than once for all.
  */
-export const VALUE_SENSITIVE_PRODUCT_FILTERS: readonly (keyof ProductFilter)[] = ['search', 'minPrice', 'maxPrice', 'price'];
+export const VALUE_SENSITIVE_PRODUCT_FILTERS: readonly (keyof ProductFilter)[] = ['search', 'text', 'minPrice', 'maxPrice', 'price'];
 
 /** Product filter fields that only ever become a parameter: slots of a compiled read. */
-export const PRODUCT_FILTER_PARAMETERS = ['categoryId', 'search', 'minPrice', 'maxPrice', 'status'] as const;
+export const PRODUCT_FILTER_PARAMETERS = ['categoryId', 'search', 'text', 'minPrice', 'maxPrice', 'status'] as const;
 
 export type PlannedProductFilter = Planned<ProductFilter, (typeof PRODUCT_FILTER_PARAMETERS)[number]>;
 
@@ -391,6 +421,7 @@ export function productConditions(filter: PlannedProductFilter, table = products
   return and(
     filter.categoryId === undefined ? undefined : eq(table.categoryId, filter.categoryId),
     filter.search === undefined ? undefined : ilike(table.name, translated(filter.search, containsPattern)),
+    filter.text === undefined ? undefined : sql`${productDocument(table)} @@ ${textQuery(filter.text)}`,
     filter.minPrice === undefined ? undefined : gte(table.priceAmount, filter.minPrice),
     filter.maxPrice === undefined ? undefined : lte(table.priceAmount, filter.maxPrice),
     filter.price === undefined ? undefined : eq(table.currency, filter.price.currency),

@@ -1,7 +1,7 @@
 import { and, asc, count, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { BadUserInputError, InsufficientStockError, InvalidStateError, NotFoundError, type StockShortage } from '../errors.js';
 import type { Executor } from './database.js';
-import { fingerprintOf, type IdempotencyKey } from './idempotency.js';
+import { claimIdempotencyKey, fingerprintOf, type IdempotencyKey } from './idempotency.js';
 import { amountToCents, centsToAmount } from './money.js';
 import { pagesByParent } from './pages-by-parent.js';
 import { newestFirst, pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
@@ -155,37 +155,50 @@ export class OrderStore extends Store {
   }
 
   /** Cancels an order that has not shipped yet and puts its units back in stock. */
-  cancelOrder(orderId: number): Promise<OrderRow> {
-    return this.writeTransaction(async (tx) => {
-      const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
-      if (!order) throw new NotFoundError('Order', orderId);
-      if (!isCancellable(order.status)) {
-        throw new InvalidStateError(
-          'NOT_CANCELLABLE',
-          `This order is ${order.status} and can no longer be cancelled; only ${CANCELLABLE.join(' or ')} orders can.`,
-          {
-            field: 'id',
-            status: order.status,
-          },
-        );
-      }
-      const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId));
-      await changeStock(
-        tx,
-        items.map((item) => ({ productId: item.productId, warehouseId: item.warehouseId, delta: item.quantity })),
-      );
-      await countSold(
-        tx,
-        items.map((item) => ({ productId: item.productId, quantity: -item.quantity })),
-      );
-      const [cancelled] = await tx
-        .update(orders)
-        .set({ status: 'CANCELLED', updatedAt: sql`now()` })
-        .where(eq(orders.id, orderId))
-        .returning();
-      return cancelled!;
-    });
+  cancelOrder(orderId: number, key?: IdempotencyKey): Promise<CancelledOrder> {
+    return this.write((db) => inTransaction(db, (tx) => cancelIn(tx, orderId, key)), { idempotent: key !== undefined });
   }
+}
+
+/** An order after cancelOrder, and whether an earlier call with the same idempotency key cancelled it. */
+export interface CancelledOrder {
+  order: OrderRow;
+  replayed: boolean;
+}
+
+/**
+ * Cancels an order in `tx`. With an idempotency key that an earlier call cancelled this order
+ * with, it changes nothing and answers that call's outcome again (the order as it is now).
+ */
+async function cancelIn(tx: Executor, orderId: number, key: IdempotencyKey | undefined): Promise<CancelledOrder> {
+  const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
+  if (!order) throw new NotFoundError('Order', orderId);
+  if (key && (await claimIdempotencyKey(tx, key, 'cancelOrder', fingerprintOf({ orderId })))) return { order, replayed: true };
+  if (!isCancellable(order.status)) {
+    throw new InvalidStateError(
+      'NOT_CANCELLABLE',
+      `This order is ${order.status} and can no longer be cancelled; only ${CANCELLABLE.join(' or ')} orders can.`,
+      {
+        field: 'id',
+        status: order.status,
+      },
+    );
+  }
+  const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId));
+  await changeStock(
+    tx,
+    items.map((item) => ({ productId: item.productId, warehouseId: item.warehouseId, delta: item.quantity })),
+  );
+  await countSold(
+    tx,
+    items.map((item) => ({ productId: item.productId, quantity: -item.quantity })),
+  );
+  const [cancelled] = await tx
+    .update(orders)
+    .set({ status: 'CANCELLED', updatedAt: sql`now()` })
+    .where(eq(orders.id, orderId))
+    .returning();
+  return { order: cancelled!, replayed: false };
 }
 
 /** Order filter fields that only ever become a parameter: slots of a compiled read. */

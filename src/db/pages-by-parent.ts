@@ -32,12 +32,13 @@ export async function pagesByParent<Row>(db: Database, query: PagesByParentQuery
   const raw = await db.execute(sql`
     select page.*, parent_ids.id as shopgraph_parent_id from unnest(${`{${parentIds.join(',')}}`}::int4[]) as parent_ids(id)
     cross join lateral (
-      select * from ${table} where ${condition} order by ${orderBy} limit ${fetchSize(request)}
+      select *${order.computed ? sql`, ${order.column} as sort_key` : sql``} from ${table} where ${condition} order by ${orderBy} limit ${fetchSize(request)}
     ) as page`);
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
   const groups = new Map<number, Row[]>(parentIds.map((id) => [id, []]));
   for (const record of raw as unknown as Record<string, unknown>[]) {
     const row = fromDriverRow<Row>(columns, record);
+    if (order.computed) (row as { sortKey?: unknown }).sortKey = record.sort_key;
     groups.get(record.shopgraph_parent_id as number)?.push(row);
   }
   return parentIds.map((id) => toPage(groups.get(id) ?? [], order, request));

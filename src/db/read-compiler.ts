@@ -375,7 +375,7 @@ class Compiler {
     return this.connection(field, {
       table: products,
       where: (p) => and(category ? inCategory(sql`${category.id}`, subcategories === true, p) : undefined, productConditions(own, p)),
-      order: (p) => productSortOrder(order, p),
+      order: (p) => productSortOrder(order, p, own.text),
       item: (p, fields) => this.product(p, fields),
     });
   }

@@ -22,6 +22,7 @@ export function productFilter(
   if ('categoryId' in input && input.categoryId != null)
     filter.categoryId = decodeIdOf('Category', input.categoryId, `${argument}.categoryId`);
   if (input.search != null) filter.search = text(input.search, `${argument}.search`, { max: 100 });
+  if (input.text != null) filter.text = text(input.text, `${argument}.text`, { max: 100 });
   if ('minPrice' in input && input.minPrice != null) filter.minPrice = parseAmount(input.minPrice, `${argument}.minPrice`);
   if ('maxPrice' in input && input.maxPrice != null) filter.maxPrice = parseAmount(input.maxPrice, `${argument}.maxPrice`);
   if (input.price != null) {
@@ -44,8 +45,15 @@ export function categoryProductFilter(
   return filterBy != null ? productFilter(filterBy, 'filterBy') : productFilter(filter);
 }
 
-export function productOrder(input: ProductOrderInput | null | undefined): ProductOrder {
-  return { field: input?.field ?? 'NAME', direction: input?.direction ?? 'ASC' };
+/** The order of a product connection; RELEVANCE ranks by the filter's search text, so it needs one. */
+export function productOrder(input: ProductOrderInput | null | undefined, filter: { text?: unknown }): ProductOrder {
+  const order: ProductOrder = { field: input?.field ?? 'NAME', direction: input?.direction ?? 'ASC' };
+  if (order.field === 'RELEVANCE' && filter.text === undefined)
+    throw new BadUserInputError(
+      'RELEVANCE ranks the products by how well they match filter.text; give a text, or sort by another field.',
+      'orderBy.field',
+    );
+  return order;
 }
 
 export function orderFilter(input: OrderFilterInput | null | undefined): OrderFilter {

@@ -102,8 +102,9 @@ const inFilter = (names: readonly string[]) => names.map((name) => `filter.${nam
 const PRODUCTS: PlannedField = {
   slots: [...PAGE, ...inFilter(PRODUCT_FILTER_PARAMETERS)],
   translate: ({ filter, orderBy, ...page }) => {
-    const order = productOrder(orderBy as never);
-    return { filter: withSlots(productFilter, filter), order, page: pageRequest(page, productSortOrder(order)) };
+    const planned = withSlots(productFilter, filter);
+    const order = productOrder(orderBy as never, planned);
+    return { filter: planned, order, page: pageRequest(page, productSortOrder(order)) };
   },
 };
 
@@ -114,9 +115,9 @@ const CATEGORY_PRODUCTS: PlannedField = {
     if (includeSubcategories === null)
       throw new BadUserInputError('includeSubcategories cannot be null; omit it for false.', 'includeSubcategories');
     if (filter != null && filterBy != null) throw new BadUserInputError('Pass filterBy or the deprecated filter, not both.', 'filter');
-    const order = productOrder(orderBy as never);
     const planned =
       filterBy != null ? withSlots((input: never) => productFilter(input, 'filterBy'), filterBy) : withSlots(productFilter, filter);
+    const order = productOrder(orderBy as never, planned);
     return { filter: planned, order, subcategories: includeSubcategories === true, page: pageRequest(page, productSortOrder(order)) };
   },
 };

@@ -36,6 +36,13 @@ export async function loadFuzzData(request: Request): Promise<FuzzData> {
     cursors[`ProductConnection:${order.field}_${order.direction}`] = edges.map((edge) => edge.cursor);
     products.push(...edges.map((edge) => edge.node));
   }
+  for (const direction of ['ASC', 'DESC']) {
+    const { data } = await request(
+      'query($o: ProductOrder) { products(first: 60, filter: { text: "oak OR steel OR kettle" }, orderBy: $o) { edges { cursor } } }',
+      { o: { field: 'RELEVANCE', direction } },
+    );
+    cursors[`ProductConnection:RELEVANCE_${direction}`] = data!.products.edges.map((edge: { cursor: string }) => edge.cursor);
+  }
   const { data } = await request(`{
     categories(first: 50) { edges { cursor node { id slug children { id slug children { id slug } } } } }
     customers(first: 60) { edges { cursor node { id name email } } }

@@ -267,7 +267,7 @@ class OperationWriter {
       case 'Query.products':
       case 'Category.products': {
         const orderBy = random.chance(0.5)
-          ? { field: random.pick(PRODUCT_ORDER_FIELDS), direction: random.pick(['ASC', 'DESC']) }
+          ? { field: random.pick([...PRODUCT_ORDER_FIELDS, 'RELEVANCE']), direction: random.pick(['ASC', 'DESC']) }
           : undefined;
         const order = orderBy ? `${orderBy.field}_${orderBy.direction}` : 'NAME_ASC';
         // A category's products take filterBy, or the deprecated filter, and now and then both (refused alike).
@@ -318,6 +318,8 @@ class OperationWriter {
     const filter: Record<string, Value> = {};
     if (!withoutCategory && random.chance(0.3)) filter.categoryId = this.idOf(random.chance(0.95) ? 'Category' : 'Product');
     if (random.chance(0.5)) filter.search = this.searchText();
+    if (random.chance(0.3))
+      filter.text = random.chance(0.8) ? this.searchText() : random.pick(['"oak kettle"', 'oak -steel', 'kettle OR lamp', 'the', '!!']);
     if (random.chance(0.3)) filter.minPrice = random.chance(0.95) ? random.pick(this.data.prices) : 'cheap';
     if (random.chance(0.3)) filter.maxPrice = random.pick([...this.data.prices, '1000000']);
     if (random.chance(0.3)) filter.inStock = random.chance(0.5);

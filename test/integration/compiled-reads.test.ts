@@ -152,6 +152,11 @@ const CASES: [string, string, Record<string, unknown>][] = [
     {},
   ],
   [
+    'a full-text search by relevance, forward and backward from a cursor',
+    `query($after: String) { best: products(first: 6, filter: { text: "kettle OR knife" }, orderBy: { field: RELEVANCE }) { totalCount edges { cursor node { sku } } } next: products(first: 6, after: $after, filter: { text: "kettle OR knife" }, orderBy: { field: RELEVANCE }) { nodes { sku } pageInfo { hasPreviousPage endCursor } } worst: products(last: 3, filter: { text: "oak" }, orderBy: { field: RELEVANCE, direction: DESC }) { nodes { name } } }`,
+    { after: cursor('RELEVANCE_ASC', ['0.06', 40]) },
+  ],
+  [
     'the worst sellers last, backward',
     `{ products(last: 5, orderBy: { field: BEST_SELLING, direction: DESC }) { edges { cursor node { sku } } } }`,
     {},

@@ -201,6 +201,26 @@ describe('orders and reviews', () => {
     expect(await unitsSold(product.rowId)).toBe(0);
   });
 
+  it('answer a cancellation retried with the same idempotency key as the first, changing nothing', async () => {
+    const product = await newProduct(3);
+    const placed = await server.request(PLACE, {
+      input: { customerId: gid('Customer', 1), items: [{ productId: product.id, quantity: 2 }] },
+    });
+    const input = { id: placed.data!.placeOrder.order.id, idempotencyKey: randomUUID() };
+    const first = await server.request(
+      `mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { replayed order { status } userErrors { code } } }`,
+      { input },
+    );
+    const retry = await server.request(
+      `mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { replayed order { status } userErrors { code } } }`,
+      { input },
+    );
+    expect(first.data!.cancelOrder).toEqual({ replayed: false, order: { status: 'CANCELLED' }, userErrors: [] });
+    expect(retry.data!.cancelOrder).toEqual({ replayed: true, order: { status: 'CANCELLED' }, userErrors: [] });
+    const [level] = await primary`select on_hand from inventory_levels where product_id = ${product.rowId} and warehouse_id = 1`;
+    expect(level!.on_hand).toBe(3);
+  });
+
   it('refuse to cancel an order twice with NOT_CANCELLABLE', async () => {
     const product = await newProduct(1);
     const placed = await server.request(PLACE, {

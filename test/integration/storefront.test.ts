@@ -155,12 +155,25 @@ describe('the storefront and partner operations', () => {
     expect(narrowed.data!.categoryBySlug.products.facets.priceBands).toEqual([band]);
   });
 
-  it('search anonymously, best sellers first', async () => {
-    const response = await server.request(operation('Search'), { text: 'oak' }, anonymous);
+  it('search anonymously by words in any form, the products with the word in their name first', async () => {
+    const response = await server.request(operation('Search'), { text: 'kettles' }, anonymous);
     expect(response.errors).toBeUndefined();
     expect(costOf(response)).toBeLessThanOrEqual(20 * ANONYMOUS_RATE);
-    expect(response.data!.products.nodes.length).toBeGreaterThan(0);
-    for (const product of response.data!.products.nodes) expect(product.name.toLowerCase()).toContain('oak');
+    const names = response.data!.products.nodes.map((product: { name: string }) => product.name.toLowerCase());
+    expect(names.length).toBeGreaterThan(0);
+    expect(names[0]).toContain('kettle');
+    const after = await server.request(
+      operation('Search'),
+      { text: 'kettles', after: response.data!.products.pageInfo.endCursor },
+      anonymous,
+    );
+    expect(after.errors).toBeUndefined();
+    expect(after.data!.products.totalCount).toBe(response.data!.products.totalCount);
+  });
+
+  it('refuse a RELEVANCE order without a search text, naming the field', async () => {
+    const response = await server.request(`{ products(first: 3, orderBy: { field: RELEVANCE }) { nodes { sku } } }`, {}, anonymous);
+    expect(response.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'orderBy.field' });
   });
 
   it('check out a product that runs out of stock, told from typed data which product and how many are left', async () => {

@@ -296,7 +296,7 @@ export type Mutation = {
    * Requires scope orders:write.
    */
   placeOrder: Maybe<PlaceOrderPayload>;
-  /** Cancels a PENDING or PAID order (see Order.cancellable) and returns its units to stock. Failures you can fix come in userErrors: INVALID, NOT_FOUND, NOT_CANCELLABLE. Requires scope orders:write. */
+  /** Cancels a PENDING or PAID order (see Order.cancellable) and returns its units to stock. Failures you can fix come in userErrors: INVALID, NOT_FOUND, NOT_CANCELLABLE, IDEMPOTENCY_KEY_REUSED. Requires scope orders:write. */
   cancelOrder: Maybe<CancelOrderPayload>;
   /** Adds a review. Failures you can fix come in userErrors: INVALID, NOT_FOUND (product or customer), ALREADY_REVIEWED. Requires scope orders:write. */
   addReview: Maybe<AddReviewPayload>;
@@ -689,6 +689,8 @@ export type ProductFilter = {
   categoryId?: InputMaybe<Scalars['ID']['input']>;
   /** Only products whose name contains this text, ignoring case (1 to 100 characters). */
   search?: InputMaybe<Scalars['String']['input']>;
+  /** Only products whose name or description has these words, in any form ("kettles" finds "Kettle"): full-text search with English stemming, 1 to 100 characters; "quote a phrase", put - before a word to leave it out, or between words for either. Sort by RELEVANCE to get the best matches first. */
+  text?: InputMaybe<Scalars['String']['input']>;
   /** Only products priced in this currency, within these bounds. */
   price?: InputMaybe<PriceRange>;
   /**
@@ -714,6 +716,8 @@ export type ProductFilter = {
 export type CategoryProductFilter = {
   /** Only products whose name contains this text, ignoring case (1 to 100 characters). */
   search?: InputMaybe<Scalars['String']['input']>;
+  /** Only products whose name or description has these words, in any form ("kettles" finds "Kettle"): full-text search with English stemming, 1 to 100 characters; "quote a phrase", put - before a word to leave it out, or between words for either. Sort by RELEVANCE to get the best matches first. */
+  text?: InputMaybe<Scalars['String']['input']>;
   /** Only products priced in this currency, within these bounds. */
   price?: InputMaybe<PriceRange>;
   /** true: only products some warehouse can ship now; false: only products out of stock. */
@@ -736,8 +740,8 @@ export type PriceRange = {
 };
 
 /**
- * What products are sorted by. NAME, PRICE and CREATED_AT sort by a value; BEST_SELLING and
- * TOP_RATED are rankings, where ASC (the default) puts the best first and DESC
+ * What products are sorted by. NAME, PRICE and CREATED_AT sort by a value; BEST_SELLING,
+ * TOP_RATED and RELEVANCE are rankings, where ASC (the default) puts the best first and DESC
  * the worst first.
  */
 export type ProductOrderField =
@@ -750,7 +754,9 @@ export type ProductOrderField =
   /** Units sold on orders that were not cancelled: best sellers first (ASC). */
   | 'BEST_SELLING'
   /** Rating, best first (ASC): the mean of the product's ratings with five neutral 3-star ratings added, so a product with many good reviews ranks above one with a single 5-star review; a product without reviews scores 3. */
-  | 'TOP_RATED';
+  | 'TOP_RATED'
+  /** How well the product matches the filter's `text` (words in the name count more than in the description), best first (ASC). Needs `text`: refused (BAD_USER_INPUT) without it. */
+  | 'RELEVANCE';
 
 /** A sort order for products; ties are broken by id, so pages never overlap. */
 export type ProductOrder = {
@@ -1206,6 +1212,13 @@ export type PlaceOrderPayload = {
 export type CancelOrderInput = {
   /** Global id of a PENDING or PAID order. */
   id: Scalars['ID']['input'];
+  /**
+   * A unique string of your choice (1 to 200 characters, a UUID is ideal). Retrying with the same
+   * key for the same order changes nothing and returns the order with `replayed: true`, instead of
+   * NOT_CANCELLABLE for an order the first call cancelled. Keys belong to the credential that
+   * sends them.
+   */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** The cancelled order. */
@@ -1213,6 +1226,8 @@ export type CancelOrderPayload = {
   __typename?: 'CancelOrderPayload';
   /** The order, now CANCELLED; null when userErrors says why it was not cancelled. */
   order: Maybe<Order>;
+  /** True when an earlier call with the same idempotency key cancelled this order and this call changed nothing. */
+  replayed: Scalars['Boolean']['output'];
   /** Why the order was not cancelled (INVALID, NOT_FOUND, NOT_CANCELLABLE); empty when it was. Select it to get these failures here instead of as top-level errors (see UserError). */
   userErrors: Array<UserError>;
 };
@@ -1908,6 +1923,7 @@ export type PlaceOrderPayloadResolvers<ContextType = GraphQLContext, ParentType 
 
 export type CancelOrderPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CancelOrderPayload'] = ResolversParentTypes['CancelOrderPayload']> = {
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 

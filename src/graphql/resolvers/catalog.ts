@@ -30,7 +30,7 @@ const Query: QueryResolvers = {
   categoryBySlug: async (_, args, ctx) => (await ctx.loaders.categoryBySlug.load(storableText(args.slug, 'slug'))) ?? null,
   products: (_, args, ctx) => {
     const filter = productFilter(args.filter);
-    const order = productOrder(args.orderBy);
+    const order = productOrder(args.orderBy, filter);
     const page = connectionSource(
       args,
       () => ctx.stores.catalog.productsPage(filter, order, args),
@@ -96,7 +96,7 @@ const Category: CategoryResolvers = {
   children: (row, _, ctx) => ctx.loaders.childCategories.load(row.id),
   products: (row, args, ctx) => {
     const filter = categoryProductFilter(args.filter, args.filterBy);
-    const order = productOrder(args.orderBy);
+    const order = productOrder(args.orderBy, filter);
     const page = { first: args.first, after: args.after, last: args.last, before: args.before };
     const subcategories = notNull(args.includeSubcategories, 'includeSubcategories') ?? false;
     const source = connectionSource(

@@ -43,13 +43,14 @@ const Mutation: MutationResolvers = {
       return fromInput(ctx.stores.orders.placeOrder({ customerId, lines, idempotencyKey: idempotencyKeyOf(input.idempotencyKey, ctx) }));
     }),
   cancelOrder: (_, { input }, ctx, info) =>
-    withUserErrors(info, { order: null }, async () => {
+    withUserErrors(info, { order: null, replayed: false }, async () => {
       const orderId = decodeIdOf('Order', input.id, 'input.id');
+      const key = idempotencyKeyOf(input.idempotencyKey, ctx);
       if (ctx.ownCustomerId !== undefined) {
         const order = await ctx.loaders.order.load(orderId);
         if (order) ctx.authorizeCustomerData(order.customerId);
       }
-      return { order: await fromInput(ctx.stores.orders.cancelOrder(orderId)) };
+      return fromInput(ctx.stores.orders.cancelOrder(orderId, key));
     }),
 };
 
