@@ -68,6 +68,16 @@ export class OrderStore extends Store {
     return this.rowsByIds(orders, ids);
   }
 
+  ordersByNumbers(numbers: readonly string[]): Promise<(OrderRow | undefined)[]> {
+    return this.run(async (db) => {
+      const rows = await db
+        .select()
+        .from(orders)
+        .where(inArray(orders.number, [...numbers]));
+      return byKey(numbers, rows, (row) => row.number!);
+    });
+  }
+
   /** Orders, newest first. */
   ordersPage(filter: OrderFilter, args: ConnectionArgs): Promise<Page<OrderRow>> {
     return this.keysetPage(orders, orderConditions(filter), newest, args);

@@ -132,7 +132,7 @@ class Compiler {
   }
 
   rootField(field: ReadField): SQL {
-    const args = field.args as { id?: number | Slot; sku?: string | Slot; slug?: string | Slot };
+    const args = field.args as { id?: number | Slot; sku?: string | Slot; slug?: string | Slot; number?: string | Slot };
     switch (field.name) {
       case 'product':
       case 'productBySku': {
@@ -158,6 +158,10 @@ class Compiler {
       case 'order': {
         const [o, from] = this.alias(orders, 'o');
         return sql`(select ${this.order(o, children(field))} from ${from} where ${eq(o.id, args.id!)})`;
+      }
+      case 'orderByNumber': {
+        const [o, from] = this.alias(orders, 'o');
+        return sql`(select ${this.order(o, children(field))} from ${from} where ${eq(o.number, args.number!)})`;
       }
       case 'products':
         return this.productConnection(field, undefined);

@@ -29,6 +29,7 @@ export function createLoaders(stores: Stores) {
     stockCountByWarehouse: new DataLoader((ids: readonly number[]) => inventory.levelsCountByWarehouse(ids)),
     customer: new DataLoader((ids: readonly number[]) => customers.customersByIds(ids)),
     order: new DataLoader((ids: readonly number[]) => orders.ordersByIds(ids)),
+    orderByNumber: new DataLoader((numbers: readonly string[]) => orders.ordersByNumbers(numbers)),
     itemsByOrder: new DataLoader((ids: readonly number[]) => orders.itemsByOrderIds(ids)),
     orderPagesByCustomer: loaderPerArguments((ids: readonly number[], args: ConnectionArgs) => orders.ordersPagesByCustomer(ids, args)),
     orderCountByCustomer: new DataLoader((ids: readonly number[]) => orders.ordersCountByCustomer(ids)),

@@ -150,6 +150,10 @@ export const PLANNED_FIELDS: Readonly<Record<string, PlannedField>> = {
   'Query.category': { slots: ['id'], translate: ({ id }) => ({ id: idOf('Category', id, 'id') }) },
   'Query.customer': { slots: ['id'], translate: ({ id }) => ({ id: idOf('Customer', id, 'id') }) },
   'Query.order': { slots: ['id'], translate: ({ id }) => ({ id: idOf('Order', id, 'id') }) },
+  'Query.orderByNumber': {
+    slots: ['number'],
+    translate: ({ number }) => ({ number: translated(number as string, (value) => storableText(value, 'number')) }),
+  },
   'Query.products': PRODUCTS,
   'Category.products': CATEGORY_PRODUCTS,
   'Query.categories': {

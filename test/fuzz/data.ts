@@ -4,6 +4,8 @@ import type { NodeType } from '../../src/graphql/index.js';
 export interface FuzzData {
   ids: Record<NodeType, string[]>;
   skus: string[];
+  /** Order numbers. */
+  orderNumbers: string[];
   /** Slugs of products and of categories. */
   productSlugs: string[];
   categorySlugs: string[];
@@ -46,7 +48,7 @@ export async function loadFuzzData(request: Request): Promise<FuzzData> {
   const { data } = await request(`{
     categories(first: 50) { edges { cursor node { id slug children { id slug children { id slug } } } } }
     customers(first: 60) { edges { cursor node { id name email } } }
-    orders(first: 60) { edges { cursor node { id createdAt } } }
+    orders(first: 60) { edges { cursor node { id number createdAt } } }
     warehouses { id stock(first: 40) { edges { cursor } } }
     products(first: 30, orderBy: { field: PRICE }) { nodes { reviews(first: 10) { edges { cursor node { id } } } } }
   }`);
@@ -88,6 +90,7 @@ export async function loadFuzzData(request: Request): Promise<FuzzData> {
       Warehouse: data!.warehouses.map((warehouse: { id: string }) => warehouse.id),
     },
     skus: products.map((product) => product.sku),
+    orderNumbers: data!.orders.edges.map((edge: { node: { number: string } }) => edge.node.number),
     productSlugs: [...new Set(products.map((product) => product.slug))],
     categorySlugs: [...categorySlugs],
     words,

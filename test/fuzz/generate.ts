@@ -256,6 +256,8 @@ class OperationWriter {
         return { slug: random.chance(0.9) ? random.pick(this.data.categorySlugs) : 'no-such-category' };
       case 'Query.category':
         return { id: this.idOf('Category') };
+      case 'Query.orderByNumber':
+        return { number: random.chance(0.9) ? random.pick(this.data.orderNumbers) : random.pick(['SG-999999999', 'sg-000001', '']) };
       case 'Query.customer':
         return { id: this.idOf('Customer') };
       case 'Query.order':

@@ -167,6 +167,7 @@ const CASES: [string, string, Record<string, unknown>][] = [
     {},
   ],
   ['orders with their numbers and whether they can be cancelled', `{ orders(first: 10) { nodes { id number status cancellable } } }`, {}],
+  ['an order by its number', `{ orderByNumber(number: "SG-000005") { id number total { amount } } }`, {}],
   ['a fragment on the Node interface', `{ product(sku: "SKU-000001") { sku ... on Node { id } } }`, {}],
   ['a named fragment on the Node interface', `{ product(sku: "SKU-000001") { sku ...N } } fragment N on Node { id __typename }`, {}],
   [

@@ -30,6 +30,7 @@ const QUERIES: Record<string, string> = {
   'Query.category': `{ category(id: "${gid('Category', 1)}") { name } }`,
   'Query.customer': `{ customer(id: "${gid('Customer', 1)}") { name } }`,
   'Query.order': `{ order(id: "${gid('Order', 1)}") { status } }`,
+  'Query.orderByNumber': `{ orderByNumber(number: "SG-000001") { number status } }`,
   'Query.products': `{ products(last: 3, filter: { search: "oak", text: "oak", minPrice: "1", maxPrice: "9", price: { currency: "USD" }, inStock: true, status: ACTIVE }, orderBy: { field: RELEVANCE }) { totalCount } }`,
   'Category.products': `{ category(id: "${gid('Category', 1)}") { products(first: 2, filterBy: { search: "oak", price: { currency: "USD", min: "1", below: "9" } }, includeSubcategories: true, orderBy: { field: BEST_SELLING }) { nodes { name } } } }`,
   'Query.categories': `{ categories(first: 2, parentId: "${gid('Category', 1)}") { edges { cursor } } }`,

@@ -107,6 +107,8 @@ export type Query = {
   warehouses: Maybe<Array<Warehouse>>;
   /** An order by global id; null when none has that id. Requires scope orders:read. */
   order: Maybe<Order>;
+  /** An order by the number people quote; null when none has it. Requires scope orders:read. */
+  orderByNumber: Maybe<Order>;
   /** Orders matching a filter, newest first. Requires scope orders:read. */
   orders: Maybe<OrderConnection>;
   /** The caller: its kind of credential, its scopes and, for a customer's own token, the customer. Answered for every caller, anonymous too. */
@@ -245,6 +247,16 @@ export type QueryCustomersArgs = {
  */
 export type QueryOrderArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Reading the shared commerce data. Every query is served by one database node for the
+ * whole operation (a replica when one is healthy and fresh enough); `extensions.routing`
+ * of the response says which role served it.
+ */
+export type QueryOrderByNumberArgs = {
+  number: Scalars['String']['input'];
 };
 
 
@@ -1640,6 +1652,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   customers?: Resolver<Maybe<ResolversTypes['CustomerConnection']>, ParentType, ContextType, Partial<QueryCustomersArgs>>;
   warehouses?: Resolver<Maybe<Array<ResolversTypes['Warehouse']>>, ParentType, ContextType>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
+  orderByNumber?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderByNumberArgs, 'number'>>;
   orders?: Resolver<Maybe<ResolversTypes['OrderConnection']>, ParentType, ContextType, Partial<QueryOrdersArgs>>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };

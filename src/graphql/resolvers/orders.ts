@@ -2,7 +2,7 @@ import { isCancellable, multiplyAmount } from '../../db/index.js';
 import { connectionResolvers, connectionSource } from '../connection.js';
 import type { MutationResolvers, OrderItemResolvers, OrderResolvers, QueryResolvers, Resolvers } from '../generated/resolvers.js';
 import { decodeIdOf, toGlobalId } from '../ids.js';
-import { fromInput, integer, listSize } from '../inputs.js';
+import { fromInput, integer, listSize, storableText } from '../inputs.js';
 import type { OrderRow } from '../mappers.js';
 import { withUserErrors } from '../user-errors.js';
 import { idempotencyKeyOf } from './inventory.js';
@@ -12,6 +12,11 @@ import { orderFilter } from '../filters.js';
 const Query: QueryResolvers = {
   order: async (_, { id }, ctx) => {
     const order = await loadOrNull(ctx.loaders.order, decodeIdOf('Order', id, 'id'));
+    if (order) ctx.authorizeCustomerData(order.customerId);
+    return order;
+  },
+  orderByNumber: async (_, { number }, ctx) => {
+    const order = (await ctx.loaders.orderByNumber.load(storableText(number, 'number'))) ?? null;
     if (order) ctx.authorizeCustomerData(order.customerId);
     return order;
   },
