@@ -15,8 +15,8 @@ export {
   type ProductStatus,
 } from './catalog-store.js';
 export { CustomerStore, CUSTOMER_FILTER_PARAMETERS, customerSortOrder, type CustomerFilter } from './customer-store.js';
-export { fingerprintOf, type IdempotencyKey } from './idempotency.js';
-export { InventoryStore, warehouseStockOrder, type StockChange } from './inventory-store.js';
+export { type IdempotencyKey } from './idempotency.js';
+export { InventoryStore, warehouseStockOrder } from './inventory-store.js';
 export { migrateDatabase } from './migrate.js';
 export { multiplyAmount, parseAmount, parseCurrency } from './money.js';
 export {

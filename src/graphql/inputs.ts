@@ -1,4 +1,4 @@
-import { isSlug, isStorableText, MAX_SLUG_LENGTH, parseAmount, parseCurrency } from '../db/index.js';
+import { isSlug, isStorableText, MAX_SLUG_LENGTH, parseAmount, parseCurrency, type IdempotencyKey } from '../db/index.js';
 import { BadUserInputError, ShopGraphError } from '../errors.js';
 
 /**
@@ -31,6 +31,12 @@ export function slug(value: string, field: string): string {
       field,
     );
   return value;
+}
+
+/** A client's `input.idempotencyKey`, which belongs to the credential that sent it. */
+export function idempotencyKey(value: string | null | undefined, caller: { id: string }): IdempotencyKey | undefined {
+  const key = optionalText(value, 'input.idempotencyKey', { max: 200 });
+  return key === undefined ? undefined : { caller: caller.id, key };
 }
 
 export function integer(value: number, field: string, min: number, max: number): number {

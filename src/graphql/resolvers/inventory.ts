@@ -2,9 +2,8 @@ import { BadUserInputError } from '../../errors.js';
 import { connectionResolvers, connectionSource } from '../connection.js';
 import type { InventoryLevelResolvers, MutationResolvers, QueryResolvers, Resolvers, WarehouseResolvers } from '../generated/resolvers.js';
 import { decodeIdOf, toGlobalId } from '../ids.js';
-import { fromInput, integer, optionalText } from '../inputs.js';
+import { fromInput, idempotencyKey, integer } from '../inputs.js';
 import type { InventoryLevelRow } from '../mappers.js';
-import type { GraphQLContext } from '../context.js';
 import { withUserErrors } from '../user-errors.js';
 import { loadReferenced } from './load.js';
 
@@ -23,7 +22,7 @@ const Mutation: MutationResolvers = {
         throw new BadUserInputError('input.delta must not be 0: give the units to add (positive) or remove (negative).', 'input.delta');
       const warehouseId = decodeIdOf('Warehouse', input.warehouseId, 'input.warehouseId');
       const change = await fromInput(
-        ctx.stores.inventory.adjustOnHand(productId, warehouseId, delta, idempotencyKeyOf(input.idempotencyKey, ctx)),
+        ctx.stores.inventory.adjustOnHand(productId, warehouseId, delta, idempotencyKey(input.idempotencyKey, ctx.caller)),
       );
       return {
         inventoryLevel: change.level,
@@ -37,17 +36,11 @@ const Mutation: MutationResolvers = {
       const onHand = integer(input.onHand, 'input.onHand', 0, MAX_ADJUSTMENT);
       const warehouseId = decodeIdOf('Warehouse', input.warehouseId, 'input.warehouseId');
       const change = await fromInput(
-        ctx.stores.inventory.setOnHand(productId, warehouseId, onHand, idempotencyKeyOf(input.idempotencyKey, ctx)),
+        ctx.stores.inventory.setOnHand(productId, warehouseId, onHand, idempotencyKey(input.idempotencyKey, ctx.caller)),
       );
       return { inventoryLevel: change.level, replayed: change.replayed };
     }),
 };
-
-/** A client's idempotency key, which belongs to the credential that sent it. */
-export function idempotencyKeyOf(value: string | null | undefined, ctx: GraphQLContext) {
-  const key = optionalText(value, 'input.idempotencyKey', { max: 200 });
-  return key === undefined ? undefined : { caller: ctx.caller.id, key };
-}
 
 const Warehouse: WarehouseResolvers = {
   id: (row) => toGlobalId('Warehouse', row.id),

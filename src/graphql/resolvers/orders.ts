@@ -2,10 +2,9 @@ import { isCancellable, multiplyAmount } from '../../db/index.js';
 import { connectionResolvers, connectionSource } from '../connection.js';
 import type { MutationResolvers, OrderItemResolvers, OrderResolvers, QueryResolvers, Resolvers } from '../generated/resolvers.js';
 import { decodeIdOf, toGlobalId } from '../ids.js';
-import { fromInput, integer, listSize, storableText } from '../inputs.js';
+import { fromInput, idempotencyKey, integer, listSize, storableText } from '../inputs.js';
 import type { OrderRow } from '../mappers.js';
 import { withUserErrors } from '../user-errors.js';
-import { idempotencyKeyOf } from './inventory.js';
 import { loadOrNull, loadReferenced } from './load.js';
 import { orderFilter } from '../filters.js';
 
@@ -45,12 +44,14 @@ const Mutation: MutationResolvers = {
       }));
       const customerId = decodeIdOf('Customer', input.customerId, 'input.customerId');
       ctx.authorizeCustomerData(customerId);
-      return fromInput(ctx.stores.orders.placeOrder({ customerId, lines, idempotencyKey: idempotencyKeyOf(input.idempotencyKey, ctx) }));
+      return fromInput(
+        ctx.stores.orders.placeOrder({ customerId, lines, idempotencyKey: idempotencyKey(input.idempotencyKey, ctx.caller) }),
+      );
     }),
   cancelOrder: (_, { input }, ctx, info) =>
     withUserErrors(info, { order: null, replayed: false }, async () => {
       const orderId = decodeIdOf('Order', input.id, 'input.id');
-      const key = idempotencyKeyOf(input.idempotencyKey, ctx);
+      const key = idempotencyKey(input.idempotencyKey, ctx.caller);
       if (ctx.ownCustomerId !== undefined) {
         const order = await ctx.loaders.order.load(orderId);
         if (order) ctx.authorizeCustomerData(order.customerId);
