@@ -19,8 +19,29 @@ export type ErrorCode =
   | 'INSUFFICIENT_STOCK'
   | 'INTERNAL_SERVER_ERROR';
 
+/**
+ * Why a mutation did not do what it was asked, when the caller can fix it by changing its
+ * input: the `UserErrorCode` of the schema. Errors that carry one are the mutations'
+ * `userErrors` (src/graphql/user-errors.ts), and top-level errors only for callers that do
+ * not select them.
+ */
+export type UserErrorReason =
+  | 'INVALID'
+  | 'NOT_FOUND'
+  | 'TAKEN'
+  | 'INSUFFICIENT_STOCK'
+  | 'BELOW_RESERVED'
+  | 'NOT_ORDERABLE'
+  | 'CURRENCY_MISMATCH'
+  | 'NOT_CANCELLABLE'
+  | 'ALREADY_REVIEWED'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'VERSION_CONFLICT';
+
 export abstract class ShopGraphError extends Error {
   abstract readonly code: ErrorCode;
+  /** Set on the failures a caller fixes by changing its input. */
+  readonly reason?: UserErrorReason;
 
   /** Extra facts safe to show a client (the offending field, a retry hint), never internals. */
   details: Readonly<Record<string, unknown>>;
@@ -43,15 +64,18 @@ export abstract class ShopGraphError extends Error {
 
 export class BadUserInputError extends ShopGraphError {
   readonly code = 'BAD_USER_INPUT';
+  override readonly reason: UserErrorReason;
 
-  /** `field` names the argument or input field at fault, as the client spelled it. */
-  constructor(message: string, field?: string, options?: ErrorOptions) {
+  /** `field` names the argument or input field at fault, as the client spelled it; `reason` is INVALID unless said. */
+  constructor(message: string, field?: string, options?: ErrorOptions & { reason?: UserErrorReason }) {
     super(message, field === undefined ? {} : { field }, options);
+    this.reason = options?.reason ?? 'INVALID';
   }
 }
 
 export class NotFoundError extends ShopGraphError {
   readonly code = 'NOT_FOUND';
+  override readonly reason = 'NOT_FOUND';
 
   /** `rowId` is the database id; the GraphQL layer shows the client its global id. */
   constructor(
@@ -65,17 +89,24 @@ export class NotFoundError extends ShopGraphError {
 export interface StockShortage {
   /** Database id; the GraphQL layer shows it as the product's global id. */
   productId: number;
+  /** For a change of one warehouse's stock; an order may take units from any warehouse. */
+  warehouseId?: number;
   requested: number;
   available: number;
 }
 
 export class InsufficientStockError extends ShopGraphError {
   readonly code = 'INSUFFICIENT_STOCK';
+  override readonly reason = 'INSUFFICIENT_STOCK';
 
-  constructor(readonly shortages: readonly StockShortage[]) {
+  /** `field` names the input field that asked for the units (`items`, `delta`). */
+  constructor(
+    readonly shortages: readonly StockShortage[],
+    field: string,
+  ) {
     super(
-      `Not enough stock available for ${shortages.length === 1 ? 'one product' : `${shortages.length} products`} (see extensions.shortages); nothing was changed.`,
-      { shortages },
+      `Not enough stock available for ${shortages.length === 1 ? 'one product' : `${shortages.length} products`} (see the shortages); nothing was changed.`,
+      { shortages, field },
     );
   }
 }
@@ -151,6 +182,30 @@ export class RequestTimeoutError extends ShopGraphError {
 /** A business rule refuses a change to the current state (for example cancelling a shipped order). */
 export class InvalidStateError extends ShopGraphError {
   readonly code = 'BAD_USER_INPUT';
+
+  constructor(
+    override readonly reason: UserErrorReason,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message, details);
+  }
+}
+
+/** A change made against a version of a row that is no longer the current one. */
+export class VersionConflictError extends ShopGraphError {
+  readonly code = 'BAD_USER_INPUT';
+  override readonly reason = 'VERSION_CONFLICT';
+
+  constructor(
+    typeName: string,
+    readonly currentVersion: number,
+  ) {
+    super(
+      `The ${typeName} changed since the version you read; it is at version ${currentVersion} now. Read it again, apply your change to it, and send that version.`,
+      { field: 'expectedVersion', currentVersion },
+    );
+  }
 }
 
 export class PrimaryUnavailableError extends ShopGraphError {

@@ -4,21 +4,26 @@ export {
   PRODUCT_FILTER_PARAMETERS,
   productSortOrder,
   categorySortOrder,
+  type CategoryCount,
   type NewProduct,
+  type PriceBandCount,
   type ProductChanges,
+  type ProductScope,
+  type StockCounts,
   type ProductFilter,
   type ProductOrder,
   type ProductStatus,
 } from './catalog-store.js';
 export { CustomerStore, CUSTOMER_FILTER_PARAMETERS, customerSortOrder, type CustomerFilter } from './customer-store.js';
-export { InventoryStore } from './inventory-store.js';
+export { type IdempotencyKey } from './idempotency.js';
+export { InventoryStore, warehouseStockOrder } from './inventory-store.js';
 export { migrateDatabase } from './migrate.js';
 export { multiplyAmount, parseAmount, parseCurrency } from './money.js';
 export {
   OrderStore,
   ORDER_FILTER_PARAMETERS,
   orderSortOrder,
-  type IdempotencyKey,
+  isCancellable,
   type NewOrder,
   type OrderFilter,
   type OrderLine,
@@ -33,7 +38,8 @@ export {
   type PlannedPageRequest,
 } from './pagination.js';
 export { compileRead, type CompiledRead, type ReadField, type ReadFormats } from './read-compiler.js';
-export { ReviewStore, reviewSortOrder, type NewReview, type RatingSummary } from './review-store.js';
+export { ReviewStore, RATING_COLUMNS, reviewSortOrder, type NewReview, type RatingSummary } from './review-store.js';
+export { isSlug, MAX_SLUG_LENGTH } from './slugs.js';
 export { Slot, translated } from './slot.js';
 export { seedDatabase, generateSeedData, type SeedCounts, type SeedOutcome } from './seed/index.js';
 export { createStores, type Stores } from './stores.js';
@@ -46,6 +52,7 @@ export type {
   OrderItemRow,
   OrderRow,
   OrderStatus,
+  ProductImageRow,
   ProductRow,
   ReviewRow,
   WarehouseRow,

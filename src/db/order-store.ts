@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { and, asc, count, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { BadUserInputError, InsufficientStockError, InvalidStateError, NotFoundError, type StockShortage } from '../errors.js';
 import type { Executor } from './database.js';
+import { claimIdempotencyKey, fingerprintOf, type IdempotencyKey } from './idempotency.js';
 import { amountToCents, centsToAmount } from './money.js';
 import { pagesByParent } from './pages-by-parent.js';
 import { newestFirst, pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
@@ -29,13 +29,6 @@ export interface NewOrder {
   idempotencyKey?: IdempotencyKey;
 }
 
-/** A client's idempotency key, which is that caller's own: another caller's same key is another key. */
-export interface IdempotencyKey {
-  /** Who sent it: a stable id of the credential (an API key, a token's issuer and subject). */
-  caller: string;
-  key: string;
-}
-
 export interface PlacedOrder {
   order: OrderRow;
   /** True when an earlier call with the same idempotency key placed this order. */
@@ -43,6 +36,19 @@ export interface PlacedOrder {
 }
 
 const CANCELLABLE: readonly OrderStatus[] = ['PENDING', 'PAID'];
+
+/** Whether cancelOrder may cancel an order in this status: the one rule cancelOrder, the resolvers and the compiled reads use. */
+export function isCancellable(status: OrderStatus): boolean {
+  return CANCELLABLE.includes(status);
+}
+
+/** SQL of isCancellable over an orders table (or an alias of it). */
+export function cancellableSql(table = orders): SQL {
+  return sql`${table.status} in (${sql.join(
+    CANCELLABLE.map((status) => sql.raw(`'${status}'`)),
+    sql`, `,
+  )})`;
+}
 
 /** Orders newest first: the one definition the store and the compiled reads use. */
 export function orderSortOrder(table = orders): SortOrder<OrderRow> {
@@ -60,6 +66,16 @@ export function orderItemOrder(table = orderItems): SQL[] {
 export class OrderStore extends Store {
   ordersByIds(ids: readonly number[]): Promise<(OrderRow | undefined)[]> {
     return this.rowsByIds(orders, ids);
+  }
+
+  ordersByNumbers(numbers: readonly string[]): Promise<(OrderRow | undefined)[]> {
+    return this.run(async (db) => {
+      const rows = await db
+        .select()
+        .from(orders)
+        .where(inArray(orders.number, [...numbers]));
+      return byKey(numbers, rows, (row) => row.number!);
+    });
   }
 
   /** Orders, newest first. */
@@ -85,7 +101,6 @@ export class OrderStore extends Store {
         table: orders,
         parentColumn: orders.customerId,
         parentIds: customerIds,
-        parentOf: (row: OrderRow) => row.customerId,
         order: newest,
         request,
       }),
@@ -122,7 +137,7 @@ export class OrderStore extends Store {
    */
   placeOrder(request: NewOrder): Promise<PlacedOrder> {
     const lines = mergeLines(request.lines);
-    const fingerprint = fingerprintOf(request.customerId, lines);
+    const fingerprint = fingerprintOf({ customerId: request.customerId, lines });
     // With a key, the whole call is safe to repeat: a repeat finds the order by its key.
     return this.write(
       async (db) => {
@@ -150,32 +165,50 @@ export class OrderStore extends Store {
   }
 
   /** Cancels an order that has not shipped yet and puts its units back in stock. */
-  cancelOrder(orderId: number): Promise<OrderRow> {
-    return this.writeTransaction(async (tx) => {
-      const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
-      if (!order) throw new NotFoundError('Order', orderId);
-      if (!CANCELLABLE.includes(order.status)) {
-        throw new InvalidStateError(
-          `This order is ${order.status} and can no longer be cancelled; only ${CANCELLABLE.join(' or ')} orders can.`,
-          {
-            field: 'id',
-            status: order.status,
-          },
-        );
-      }
-      const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId));
-      await changeStock(
-        tx,
-        items.map((item) => ({ productId: item.productId, warehouseId: item.warehouseId, delta: item.quantity })),
-      );
-      const [cancelled] = await tx
-        .update(orders)
-        .set({ status: 'CANCELLED', updatedAt: sql`now()` })
-        .where(eq(orders.id, orderId))
-        .returning();
-      return cancelled!;
-    });
+  cancelOrder(orderId: number, key?: IdempotencyKey): Promise<CancelledOrder> {
+    return this.write((db) => inTransaction(db, (tx) => cancelIn(tx, orderId, key)), { idempotent: key !== undefined });
   }
+}
+
+/** An order after cancelOrder, and whether an earlier call with the same idempotency key cancelled it. */
+export interface CancelledOrder {
+  order: OrderRow;
+  replayed: boolean;
+}
+
+/**
+ * Cancels an order in `tx`. With an idempotency key that an earlier call cancelled this order
+ * with, it changes nothing and answers that call's outcome again (the order as it is now).
+ */
+async function cancelIn(tx: Executor, orderId: number, key: IdempotencyKey | undefined): Promise<CancelledOrder> {
+  const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
+  if (!order) throw new NotFoundError('Order', orderId);
+  if (key && (await claimIdempotencyKey(tx, key, 'cancelOrder', fingerprintOf({ orderId })))) return { order, replayed: true };
+  if (!isCancellable(order.status)) {
+    throw new InvalidStateError(
+      'NOT_CANCELLABLE',
+      `This order is ${order.status} and can no longer be cancelled; only ${CANCELLABLE.join(' or ')} orders can.`,
+      {
+        field: 'id',
+        status: order.status,
+      },
+    );
+  }
+  const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId));
+  await changeStock(
+    tx,
+    items.map((item) => ({ productId: item.productId, warehouseId: item.warehouseId, delta: item.quantity })),
+  );
+  await countSold(
+    tx,
+    items.map((item) => ({ productId: item.productId, quantity: -item.quantity })),
+  );
+  const [cancelled] = await tx
+    .update(orders)
+    .set({ status: 'CANCELLED', updatedAt: sql`now()` })
+    .where(eq(orders.id, orderId))
+    .returning();
+  return { order: cancelled!, replayed: false };
 }
 
 /** Order filter fields that only ever become a parameter: slots of a compiled read. */
@@ -203,8 +236,14 @@ function mergeLines(lines: OrderLine[]): OrderLine[] {
   return [...quantities].map(([productId, quantity]) => ({ productId, quantity })).sort((a, b) => a.productId - b.productId);
 }
 
-function fingerprintOf(customerId: number, lines: OrderLine[]): string {
-  return createHash('sha256').update(JSON.stringify({ customerId, lines })).digest('hex');
+/** Keeps products' units sold (the best-selling order) in step with the orders that are not cancelled. */
+async function countSold(tx: Executor, lines: OrderLine[]): Promise<void> {
+  const list = (values: number[]) => `{${values.join(',')}}`;
+  await tx.execute(sql`
+    update ${products} as product
+    set units_sold = product.units_sold + sold.quantity
+    from unnest(${list(lines.map((line) => line.productId))}::int4[], ${list(lines.map((line) => line.quantity))}::int4[]) as sold(product_id, quantity)
+    where product.id = sold.product_id`);
 }
 
 /**
@@ -223,6 +262,7 @@ async function orderForKey(db: Executor, { caller, key }: IdempotencyKey, finger
     throw new BadUserInputError(
       'This idempotencyKey was already used for a different order; use a new key for a new order.',
       'idempotencyKey',
+      { reason: 'IDEMPOTENCY_KEY_REUSED' },
     );
   }
   return order;
@@ -242,7 +282,9 @@ async function insertOrder(tx: Executor, request: NewOrder, lines: OrderLine[], 
     const product = productsById.get(productId);
     if (!product) throw new NotFoundError('Product', productId);
     if (product.status !== 'ACTIVE') {
-      throw new BadUserInputError(`Product ${product.sku} is ${product.status} and cannot be ordered.`, 'items');
+      throw new BadUserInputError(`Product ${product.sku} is ${product.status} and cannot be ordered.`, 'items', {
+        reason: 'NOT_ORDERABLE',
+      });
     }
   }
   const currencies = new Set(productRows.map((row) => row.currency));
@@ -250,6 +292,7 @@ async function insertOrder(tx: Executor, request: NewOrder, lines: OrderLine[], 
     throw new BadUserInputError(
       `The products are priced in different currencies (${[...currencies].join(', ')}); place one order per currency.`,
       'items',
+      { reason: 'CURRENCY_MISMATCH' },
     );
   }
 
@@ -261,11 +304,13 @@ async function insertOrder(tx: Executor, request: NewOrder, lines: OrderLine[], 
     .orderBy(asc(inventoryLevels.productId), asc(inventoryLevels.warehouseId))
     .for('update');
   const { allocations, shortages } = allocate(lines, stock);
-  if (shortages.length > 0) throw new InsufficientStockError(shortages);
+  if (shortages.length > 0) throw new InsufficientStockError(shortages, 'items');
   await changeStock(
     tx,
     allocations.map((allocation) => ({ ...allocation, delta: -allocation.quantity })),
   );
+
+  await countSold(tx, lines);
 
   let totalCents = 0n;
   for (const { productId, quantity } of lines) totalCents += amountToCents(productsById.get(productId)!.priceAmount) * BigInt(quantity);

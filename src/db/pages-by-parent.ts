@@ -5,9 +5,10 @@ import { fetchSize, keysetCondition, keysetOrderBy, toPage, type Page, type Page
 
 export interface PagesByParentQuery<Row> {
   table: PgTable;
+  /** The children of a parent: those whose `parentColumn` is its id, or those `within` selects for its id. */
   parentColumn: AnyPgColumn;
+  within?: (parentId: SQL) => SQL;
   parentIds: readonly number[];
-  parentOf(row: Row): number;
   order: SortOrder<Row>;
   request: PageRequest;
   /** Further conditions on the children, over the columns of `table`. */
@@ -21,18 +22,24 @@ export interface PagesByParentQuery<Row> {
  */
 export async function pagesByParent<Row>(db: Database, query: PagesByParentQuery<Row>): Promise<Page<Row>[]> {
   const { table, parentColumn, parentIds, order, request } = query;
-  const condition = and(sql`${parentColumn} = parent_ids.id`, query.where, keysetCondition(order, request));
+  const parentId = sql`parent_ids.id`;
+  const condition = and(
+    query.within ? query.within(parentId) : sql`${parentColumn} = ${parentId}`,
+    query.where,
+    keysetCondition(order, request),
+  );
   const orderBy = sql.join(keysetOrderBy(order, request), sql`, `);
   const raw = await db.execute(sql`
-    select page.* from unnest(${`{${parentIds.join(',')}}`}::int4[]) as parent_ids(id)
+    select page.*, parent_ids.id as shopgraph_parent_id from unnest(${`{${parentIds.join(',')}}`}::int4[]) as parent_ids(id)
     cross join lateral (
-      select * from ${table} where ${condition} order by ${orderBy} limit ${fetchSize(request)}
+      select *${order.computed ? sql`, ${order.column} as sort_key` : sql``} from ${table} where ${condition} order by ${orderBy} limit ${fetchSize(request)}
     ) as page`);
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
   const groups = new Map<number, Row[]>(parentIds.map((id) => [id, []]));
   for (const record of raw as unknown as Record<string, unknown>[]) {
     const row = fromDriverRow<Row>(columns, record);
-    groups.get(query.parentOf(row))?.push(row);
+    if (order.computed) (row as { sortKey?: unknown }).sortKey = record.sort_key;
+    groups.get(record.shopgraph_parent_id as number)?.push(row);
   }
   return parentIds.map((id) => toPage(groups.get(id) ?? [], order, request));
 }

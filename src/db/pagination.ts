@@ -23,7 +23,10 @@ export const DEFAULT_PAGE_SIZE = 20;
  */
 export interface SortOrder<Row> {
   name: string;
-  column: AnyPgColumn;
+  /** A column, or an expression over the row's columns that the stores select with it as `sortKey` (see `computed`). */
+  column: AnyPgColumn | SQL;
+  /** True when `column` is an expression: the stores select it as the row's `sortKey`, which `valueOf` reads. */
+  computed?: boolean;
   id: AnyPgColumn;
   descending: boolean;
   /** SQL type of the column, so cursor values are compared with the column's semantics. */

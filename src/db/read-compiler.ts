@@ -2,7 +2,9 @@ import { and, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { alias, PgDialect, type PgTable } from 'drizzle-orm/pg-core';
 import {
   categorySortOrder,
+  inCategory,
   parentCondition,
+  productImageOrder,
   productConditions,
   productSortOrder,
   VALUE_SENSITIVE_PRODUCT_FILTERS,
@@ -10,9 +12,16 @@ import {
   type ProductOrder,
 } from './catalog-store.js';
 import { customerConditions, customerSortOrder, VALUE_SENSITIVE_CUSTOMER_FILTERS, type PlannedCustomerFilter } from './customer-store.js';
-import { stockOrder, warehouseOrder } from './inventory-store.js';
+import { stockOrder, warehouseOrder, warehouseStockOrder } from './inventory-store.js';
 import { amountSql, multiplyAmountSql } from './money.js';
-import { orderConditions, orderItemOrder, orderSortOrder, VALUE_SENSITIVE_ORDER_FILTERS, type PlannedOrderFilter } from './order-store.js';
+import {
+  cancellableSql,
+  orderConditions,
+  orderItemOrder,
+  orderSortOrder,
+  VALUE_SENSITIVE_ORDER_FILTERS,
+  type PlannedOrderFilter,
+} from './order-store.js';
 import {
   cursorSql,
   fetchSize,
@@ -22,9 +31,19 @@ import {
   type PlannedPageRequest,
   type SortOrder,
 } from './pagination.js';
-import { reviewSortOrder } from './review-store.js';
+import { RATING_COLUMNS, reviewSortOrder } from './review-store.js';
 import { translated, type Slot } from './slot.js';
-import { categories, customers, inventoryLevels, orderItems, orders, products, reviews, warehouses } from './tables/index.js';
+import {
+  categories,
+  customers,
+  inventoryLevels,
+  orderItems,
+  orders,
+  productImages,
+  products,
+  reviews,
+  warehouses,
+} from './tables/index.js';
 import { isoTimeSql } from './values.js';
 
 /**
@@ -113,11 +132,20 @@ class Compiler {
   }
 
   rootField(field: ReadField): SQL {
-    const args = field.args as { id?: number | Slot; sku?: string | Slot };
+    const args = field.args as { id?: number | Slot; sku?: string | Slot; slug?: string | Slot; number?: string | Slot };
     switch (field.name) {
-      case 'product': {
+      case 'product':
+      case 'productBySku': {
         const [p, from] = this.alias(products, 'p');
         return sql`(select ${this.product(p, children(field))} from ${from} where ${args.id !== undefined ? eq(p.id, args.id) : eq(p.sku, args.sku!)})`;
+      }
+      case 'productBySlug': {
+        const [p, from] = this.alias(products, 'p');
+        return sql`(select ${this.product(p, children(field))} from ${from} where ${eq(p.slug, args.slug!)})`;
+      }
+      case 'categoryBySlug': {
+        const [c, from] = this.alias(categories, 'c');
+        return sql`(select ${this.category(c, children(field))} from ${from} where ${eq(c.slug, args.slug!)})`;
       }
       case 'category': {
         const [c, from] = this.alias(categories, 'c');
@@ -130,6 +158,10 @@ class Compiler {
       case 'order': {
         const [o, from] = this.alias(orders, 'o');
         return sql`(select ${this.order(o, children(field))} from ${from} where ${eq(o.id, args.id!)})`;
+      }
+      case 'orderByNumber': {
+        const [o, from] = this.alias(orders, 'o');
+        return sql`(select ${this.order(o, children(field))} from ${from} where ${eq(o.number, args.number!)})`;
       }
       case 'products':
         return this.productConnection(field, undefined);
@@ -170,6 +202,30 @@ class Compiler {
           return this.formats.globalId('Product', p.id);
         case 'sku':
           return sql`${p.sku}`;
+        case 'slug':
+          return sql`${p.slug}`;
+        case 'version':
+          return sql`${p.version}`;
+        case 'reviewCount':
+          return sql`${p.reviewCount}`;
+        case 'ratingHistogram': {
+          const bars = [5, 4, 3, 2, 1].map((rating) =>
+            this.object(children(field), (bar) => {
+              if (bar.name === 'rating') return sql.raw(String(rating));
+              if (bar.name === 'count') return sql`${p[RATING_COLUMNS[rating - 1]!]}`;
+              throw new Unsupported();
+            }),
+          );
+          return sql`json_build_array(${list(bars)})`;
+        }
+        case 'images': {
+          const [i, from] = this.alias(productImages, 'pi');
+          return sql`coalesce((select json_agg(${this.productImage(i, children(field))} order by ${list(productImageOrder(i))}) from ${from} where ${eq(i.productId, p.id)}), '[]'::json)`;
+        }
+        case 'featuredImage': {
+          const [i, from] = this.alias(productImages, 'pi');
+          return sql`(select ${this.productImage(i, children(field))} from ${from} where ${eq(i.productId, p.id)} order by ${list(productImageOrder(i))} limit 1)`;
+        }
         case 'name':
           return sql`${p.name}`;
         case 'description':
@@ -199,6 +255,23 @@ class Compiler {
             order: (r) => reviewSortOrder(r),
             item: (r, fields) => this.review(r, fields),
           });
+        default:
+          throw new Unsupported();
+      }
+    });
+  }
+
+  private productImage(i: typeof productImages, fields: ReadField[]): SQL {
+    return this.object(fields, (field) => {
+      switch (field.name) {
+        case 'url':
+          return sql`${i.url}`;
+        case 'altText':
+          return sql`${i.altText}`;
+        case 'width':
+          return sql`${i.width}`;
+        case 'height':
+          return sql`${i.height}`;
         default:
           throw new Unsupported();
       }
@@ -236,6 +309,10 @@ class Compiler {
           const [w, from] = this.alias(warehouses, 'w');
           return sql`(select ${this.warehouse(w, children(field))} from ${from} where ${eq(w.id, l.warehouseId)})`;
         }
+        case 'product': {
+          const [p, from] = this.alias(products, 'p');
+          return sql`(select ${this.product(p, children(field))} from ${from} where ${eq(p.id, l.productId)})`;
+        }
         default:
           throw new Unsupported();
       }
@@ -255,6 +332,13 @@ class Compiler {
           return sql`${w.city}`;
         case 'countryCode':
           return sql`${w.countryCode}`;
+        case 'stock':
+          return this.connection(field, {
+            table: inventoryLevels,
+            where: (l) => eq(l.warehouseId, w.id),
+            order: (l) => warehouseStockOrder(l),
+            item: (l, fields) => this.inventoryLevel(l, fields),
+          });
         default:
           throw new Unsupported();
       }
@@ -289,13 +373,13 @@ class Compiler {
 
   /** Products of a filter, or of a category (whose own filter's categoryId is ignored, as the schema says). */
   private productConnection(field: ReadField, category: typeof categories | undefined): SQL {
-    const { filter, order } = field.args as { filter: PlannedProductFilter; order: ProductOrder };
+    const { filter, order, subcategories } = field.args as { filter: PlannedProductFilter; order: ProductOrder; subcategories?: boolean };
     const own: PlannedProductFilter = category ? { ...filter, categoryId: undefined } : filter;
     this.takeCustomPlansFor(VALUE_SENSITIVE_PRODUCT_FILTERS, own);
     return this.connection(field, {
       table: products,
-      where: (p) => and(category ? eq(p.categoryId, category.id) : undefined, productConditions(own, p)),
-      order: (p) => productSortOrder(order, p),
+      where: (p) => and(category ? inCategory(sql`${category.id}`, subcategories === true, p) : undefined, productConditions(own, p)),
+      order: (p) => productSortOrder(order, p, own.text),
       item: (p, fields) => this.product(p, fields),
     });
   }
@@ -335,8 +419,12 @@ class Compiler {
       switch (field.name) {
         case 'id':
           return this.formats.globalId('Order', o.id);
+        case 'number':
+          return sql`${o.number}`;
         case 'status':
           return sql`${o.status}`;
+        case 'cancellable':
+          return cancellableSql(o);
         case 'total':
           return this.money(children(field), amountSql(o.totalAmount), o.currency);
         case 'createdAt':
@@ -398,6 +486,14 @@ class Compiler {
         case 'customer': {
           const [cu, from] = this.alias(customers, 'cu');
           return sql`(select ${this.customer(cu, children(field))} from ${from} where ${eq(cu.id, r.customerId)})`;
+        }
+        case 'author': {
+          const [cu, from] = this.alias(customers, 'cu');
+          const author = this.object(children(field), (part) => {
+            if (part.name === 'displayName') return sql`${cu.displayName}`;
+            throw new Unsupported();
+          });
+          return sql`(select ${author} from ${from} where ${eq(cu.id, r.customerId)})`;
         }
         default:
           throw new Unsupported();

@@ -1,10 +1,10 @@
-import { avg, count, inArray } from 'drizzle-orm';
+import { avg, count, eq, inArray, sql } from 'drizzle-orm';
 import { BadUserInputError, NotFoundError } from '../errors.js';
 import { pagesByParent } from './pages-by-parent.js';
 import { newestFirst, pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
 import { violatedConstraint } from './postgres-errors.js';
-import { byKey, Store } from './store.js';
-import { reviews, type ReviewRow } from './tables/index.js';
+import { byKey, inTransaction, Store } from './store.js';
+import { products, reviews, type ReviewRow } from './tables/index.js';
 
 export interface NewReview {
   productId: number;
@@ -26,6 +26,9 @@ export function reviewSortOrder(table = reviews): SortOrder<ReviewRow> {
 
 const newest = reviewSortOrder();
 
+/** The product's count of each rating, 1 to 5. */
+export const RATING_COLUMNS = ['ratings1', 'ratings2', 'ratings3', 'ratings4', 'ratings5'] as const;
+
 export class ReviewStore extends Store {
   reviewsByIds(ids: readonly number[]): Promise<(ReviewRow | undefined)[]> {
     return this.rowsByIds(reviews, ids);
@@ -42,11 +45,35 @@ export class ReviewStore extends Store {
         table: reviews,
         parentColumn: reviews.productId,
         parentIds: productIds,
-        parentOf: (row: ReviewRow) => row.productId,
         order: newest,
         request,
       }),
     );
+  }
+
+  /** One page of reviews, newest first, for each customer (a viewer's own reviews). */
+  async reviewsPagesByCustomer(customerIds: readonly number[], args: ConnectionArgs): Promise<Page<ReviewRow>[]> {
+    const request = pageRequest(args, newest);
+    return this.run((db) =>
+      pagesByParent(db, {
+        table: reviews,
+        parentColumn: reviews.customerId,
+        parentIds: customerIds,
+        order: newest,
+        request,
+      }),
+    );
+  }
+
+  reviewsCountByCustomer(customerIds: readonly number[]): Promise<number[]> {
+    return this.run(async (db) => {
+      const rows = await db
+        .select({ customerId: reviews.customerId, total: count() })
+        .from(reviews)
+        .where(inArray(reviews.customerId, [...customerIds]))
+        .groupBy(reviews.customerId);
+      return byKey(customerIds, rows, (row) => row.customerId).map((row) => row?.total ?? 0);
+    });
   }
 
   ratingsByProduct(productIds: readonly number[]): Promise<RatingSummary[]> {
@@ -63,15 +90,24 @@ export class ReviewStore extends Store {
     });
   }
 
+  /** Adds a review and counts its rating in the product's maintained counts, in one transaction. */
   addReview(review: NewReview): Promise<ReviewRow> {
+    const counted = RATING_COLUMNS[review.rating - 1]!;
     return this.write(async (db) => {
       try {
-        const [row] = await db.insert(reviews).values(review).returning();
-        return row!;
+        return await inTransaction(db, async (tx) => {
+          const [row] = await tx.insert(reviews).values(review).returning();
+          await tx
+            .update(products)
+            .set({ [counted]: sql`${products[counted]} + 1` })
+            .where(eq(products.id, review.productId));
+          return row!;
+        });
       } catch (error) {
         if (violatedConstraint(error, 'unique') === 'reviews_product_customer_key') {
           throw new BadUserInputError('This customer has already reviewed this product; a customer reviews a product once.', 'customerId', {
             cause: error,
+            reason: 'ALREADY_REVIEWED',
           });
         }
         const foreignKey = violatedConstraint(error, 'foreign-key');

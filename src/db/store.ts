@@ -1,4 +1,4 @@
-import { and, inArray, type InferSelectModel, type SQL } from 'drizzle-orm';
+import { and, getTableColumns, inArray, sql, type InferSelectModel, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { classifyFailure, isNodeFailure, RolledBackError, type Route } from '../cluster/index.js';
 import { databaseOf, type Database, type Transaction } from './database.js';
@@ -50,8 +50,9 @@ export abstract class Store {
   protected keysetPage<Row>(table: PgTable, where: SQL | undefined, order: SortOrder<Row>, args: ConnectionArgs): Promise<Page<Row>> {
     const request = pageRequest(args, order);
     return this.run(async (db) => {
+      const selection = order.computed ? { ...getTableColumns(table), sortKey: sql`${order.column}` } : getTableColumns(table);
       const rows = (await db
-        .select()
+        .select(selection)
         .from(table)
         .where(and(where, keysetCondition(order, request)))
         .orderBy(...keysetOrderBy(order, request))

@@ -61,7 +61,13 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 function publicDetails(error: ShopGraphError): Record<string, unknown> {
   if (error instanceof NotFoundError) return { type: error.typeName, id: toGlobalId(error.typeName as NodeType, error.rowId) };
   if (error instanceof InsufficientStockError) {
-    return { shortages: error.shortages.map((shortage) => ({ ...shortage, productId: toGlobalId('Product', shortage.productId) })) };
+    return {
+      shortages: error.shortages.map(({ warehouseId, ...shortage }) => ({
+        ...shortage,
+        productId: toGlobalId('Product', shortage.productId),
+        ...(warehouseId === undefined ? {} : { warehouseId: toGlobalId('Warehouse', warehouseId) }),
+      })),
+    };
   }
   return { ...error.details };
 }

@@ -1,4 +1,4 @@
-import { isStorableText, parseAmount, parseCurrency } from '../db/index.js';
+import { isSlug, isStorableText, MAX_SLUG_LENGTH, parseAmount, parseCurrency, type IdempotencyKey } from '../db/index.js';
 import { BadUserInputError, ShopGraphError } from '../errors.js';
 
 /**
@@ -22,6 +22,21 @@ export function storableText(value: string, field: string): string {
 
 export function optionalText(value: string | null | undefined, field: string, limits: { min?: number; max: number }): string | undefined {
   return value == null ? undefined : text(value, field, limits);
+}
+
+export function slug(value: string, field: string): string {
+  if (!isSlug(value))
+    throw new BadUserInputError(
+      `${field} must be lower-case letters and digits in words joined by single hyphens ("oak-kettle-2"), at most ${MAX_SLUG_LENGTH} characters.`,
+      field,
+    );
+  return value;
+}
+
+/** A client's `input.idempotencyKey`, which belongs to the credential that sent it. */
+export function idempotencyKey(value: string | null | undefined, caller: { id: string }): IdempotencyKey | undefined {
+  const key = optionalText(value, 'input.idempotencyKey', { max: 200 });
+  return key === undefined ? undefined : { caller: caller.id, key };
 }
 
 export function integer(value: number, field: string, min: number, max: number): number {

@@ -20,6 +20,7 @@ import {
   reviewSortOrder,
   Slot,
   translated,
+  warehouseStockOrder,
   type ReadField,
 } from '../db/index.js';
 import { BadUserInputError } from '../errors.js';
@@ -97,13 +98,33 @@ interface PlannedField {
 const PAGE = ['first', 'last', 'after', 'before'];
 const inFilter = (names: readonly string[]) => names.map((name) => `filter.${name}`);
 
-/** Product connections, of Query or of a Category (which ignores the filter's categoryId). */
+/** Product connections of Query. */
 const PRODUCTS: PlannedField = {
   slots: [...PAGE, ...inFilter(PRODUCT_FILTER_PARAMETERS)],
   translate: ({ filter, orderBy, ...page }) => {
-    const order = productOrder(orderBy as never);
-    return { filter: withSlots(productFilter, filter), order, page: pageRequest(page, productSortOrder(order)) };
+    const planned = withSlots(productFilter, filter);
+    const order = productOrder(orderBy as never, planned);
+    return { filter: planned, order, page: pageRequest(page, productSortOrder(order)) };
   },
+};
+
+/** Product connections of a Category: its filterBy, or the deprecated filter (whose categoryId is ignored), as categoryProductFilter reads them. */
+const CATEGORY_PRODUCTS: PlannedField = {
+  slots: [...PRODUCTS.slots, ...PRODUCT_FILTER_PARAMETERS.filter((name) => name !== 'categoryId').map((name) => `filterBy.${name}`)],
+  translate: ({ filter, filterBy, orderBy, includeSubcategories, ...page }) => {
+    if (includeSubcategories === null)
+      throw new BadUserInputError('includeSubcategories cannot be null; omit it for false.', 'includeSubcategories');
+    if (filter != null && filterBy != null) throw new BadUserInputError('Pass filterBy or the deprecated filter, not both.', 'filter');
+    const planned =
+      filterBy != null ? withSlots((input: never) => productFilter(input, 'filterBy'), filterBy) : withSlots(productFilter, filter);
+    const order = productOrder(orderBy as never, planned);
+    return { filter: planned, order, subcategories: includeSubcategories === true, page: pageRequest(page, productSortOrder(order)) };
+  },
+};
+
+const bySlug: PlannedField = {
+  slots: ['slug'],
+  translate: ({ slug }) => ({ slug: translated(slug as string, (value) => storableText(value, 'slug')) }),
 };
 
 /**
@@ -120,11 +141,21 @@ export const PLANNED_FIELDS: Readonly<Record<string, PlannedField>> = {
       return id != null ? { id: idOf('Product', id, 'id') } : { sku: translated(sku as string, (value) => storableText(value, 'sku')) };
     },
   },
+  'Query.productBySku': {
+    slots: ['sku'],
+    translate: ({ sku }) => ({ sku: translated(sku as string, (value) => storableText(value, 'sku')) }),
+  },
+  'Query.productBySlug': bySlug,
+  'Query.categoryBySlug': bySlug,
   'Query.category': { slots: ['id'], translate: ({ id }) => ({ id: idOf('Category', id, 'id') }) },
   'Query.customer': { slots: ['id'], translate: ({ id }) => ({ id: idOf('Customer', id, 'id') }) },
   'Query.order': { slots: ['id'], translate: ({ id }) => ({ id: idOf('Order', id, 'id') }) },
+  'Query.orderByNumber': {
+    slots: ['number'],
+    translate: ({ number }) => ({ number: translated(number as string, (value) => storableText(value, 'number')) }),
+  },
   'Query.products': PRODUCTS,
-  'Category.products': PRODUCTS,
+  'Category.products': CATEGORY_PRODUCTS,
   'Query.categories': {
     slots: [...PAGE, 'parentId'],
     translate: ({ parentId, ...page }) => ({
@@ -145,6 +176,7 @@ export const PLANNED_FIELDS: Readonly<Record<string, PlannedField>> = {
   },
   'Product.reviews': { slots: PAGE, translate: (page) => ({ page: pageRequest(page, reviewSortOrder()) }) },
   'Customer.orders': { slots: PAGE, translate: (page) => ({ page: pageRequest(page, orderSortOrder()) }) },
+  'Warehouse.stock': { slots: PAGE, translate: (page) => ({ page: pageRequest(page, warehouseStockOrder()) }) },
 };
 
 /** Arguments as the resolvers translate them (src/graphql/resolvers), in the stores' terms. */

@@ -13,7 +13,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { toGlobalId, type NodeType } from '../../src/graphql/index.js';
-import type { FuzzData } from './data.js';
+import { PRODUCT_ORDER_FIELDS, type FuzzData } from './data.js';
 import type { Random } from './random.js';
 
 /** A random valid operation and its variables. */
@@ -126,7 +126,8 @@ class OperationWriter {
   private connection(type: GraphQLObjectType, depth: number): string {
     const item = getNamedType(type.getFields().nodes!.type) as GraphQLObjectType;
     const parts: string[] = [];
-    for (const part of this.random.some(['edges', 'nodes', 'pageInfo', 'totalCount', '__typename'], this.random.int(1, 3))) {
+    const names = ['edges', 'nodes', 'pageInfo', 'totalCount', '__typename', ...(type.name === 'ProductConnection' ? ['facets'] : [])];
+    for (const part of this.random.some(names, this.random.int(1, 3))) {
       if (part === 'edges') {
         const edge = [
           this.random.chance(0.8) ? 'cursor' : '',
@@ -140,7 +141,8 @@ class OperationWriter {
         parts.push(
           `pageInfo { ${this.random.some(['hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor'], this.random.int(1, 4)).join(' ')} }`,
         );
-      } else parts.push(part);
+      } else if (part === 'facets') parts.push(this.facets());
+      else parts.push(part);
     }
     // A page inside a fragment on the connection, inline or named (what Relay's generated queries do).
     if (depth > 0 && this.random.chance(0.2))
@@ -153,6 +155,21 @@ class OperationWriter {
       parts.push(`...${name}`);
     }
     return `{ ${parts.join(' ')} }`;
+  }
+
+  /** Some of a product connection's facets, the price bands in a currency with products or not, or in no currency at all. */
+  private facets(): string {
+    const random = this.random;
+    const parts = random.some(
+      [
+        `categories { count ${random.pick(['category { id name }', '__typename'])} }`,
+        `priceBands(currency: ${JSON.stringify(random.pick(['USD', 'USD', 'EUR', 'dollars']))}) { ${random.some(['currency', 'min', 'below', 'count'], random.int(1, 4)).join(' ')} }`,
+        'inStock',
+        'outOfStock',
+      ],
+      random.int(1, 4),
+    );
+    return `facets { ${parts.join(' ')} }`;
   }
 
   private leaf(name: string): string {
@@ -231,8 +248,16 @@ class OperationWriter {
         if (by < 0.9) return { sku: random.chance(0.9) ? random.pick(this.data.skus) : 'SKU-NONE' };
         return random.chance(0.5) ? {} : { id: this.idOf('Product'), sku: random.pick(this.data.skus) };
       }
+      case 'Query.productBySku':
+        return { sku: random.chance(0.9) ? random.pick(this.data.skus) : 'SKU-NONE' };
+      case 'Query.productBySlug':
+        return { slug: random.chance(0.9) ? random.pick(this.data.productSlugs) : random.pick(['no-such-product', '', 'Ä']) };
+      case 'Query.categoryBySlug':
+        return { slug: random.chance(0.9) ? random.pick(this.data.categorySlugs) : 'no-such-category' };
       case 'Query.category':
         return { id: this.idOf('Category') };
+      case 'Query.orderByNumber':
+        return { number: random.chance(0.9) ? random.pick(this.data.orderNumbers) : random.pick(['SG-999999999', 'sg-000001', '']) };
       case 'Query.customer':
         return { id: this.idOf('Customer') };
       case 'Query.order':
@@ -244,15 +269,19 @@ class OperationWriter {
       case 'Query.products':
       case 'Category.products': {
         const orderBy = random.chance(0.5)
-          ? { field: random.pick(['NAME', 'PRICE', 'CREATED_AT']), direction: random.pick(['ASC', 'DESC']) }
+          ? { field: random.pick([...PRODUCT_ORDER_FIELDS, 'RELEVANCE']), direction: random.pick(['ASC', 'DESC']) }
           : undefined;
         const order = orderBy ? `${orderBy.field}_${orderBy.direction}` : 'NAME_ASC';
-        return {
-          ...this.paging(type, order),
-          ...(random.chance(0.6) ? { filter: this.productFilter() } : {}),
-          ...(orderBy ? { orderBy: enums(orderBy) } : {}),
-        };
+        // A category's products take filterBy, or the deprecated filter, and now and then both (refused alike).
+        const filterName = field === 'Category.products' && random.chance(0.6) ? 'filterBy' : 'filter';
+        const filters = random.chance(0.6) ? { [filterName]: this.productFilter(filterName === 'filterBy') } : {};
+        if (field === 'Category.products' && random.chance(0.03))
+          Object.assign(filters, { filter: this.productFilter(), filterBy: this.productFilter(true) });
+        if (field === 'Category.products' && random.chance(0.4)) Object.assign(filters, { includeSubcategories: random.chance(0.7) });
+        return { ...this.paging(type, order), ...filters, ...(orderBy ? { orderBy: enums(orderBy) } : {}) };
       }
+      case 'Warehouse.stock':
+        return this.paging(type, 'PRODUCT_ASC');
       case 'Query.categories':
         return { ...this.paging(type, 'NAME_ASC'), ...(random.chance(0.4) ? { parentId: this.idOf('Category') } : {}) };
       case 'Query.customers':
@@ -261,6 +290,8 @@ class OperationWriter {
         return { ...this.paging(type, 'CREATED_AT_DESC'), ...(random.chance(0.7) ? { filter: this.orderFilter() } : {}) };
       case 'Product.reviews':
       case 'Customer.orders':
+      case 'Viewer.orders':
+      case 'Viewer.reviews':
         return this.paging(type, 'CREATED_AT_DESC');
       default:
         return {};
@@ -284,14 +315,22 @@ class OperationWriter {
     return { first: 1, last: 1 };
   }
 
-  private productFilter(): Value {
+  private productFilter(withoutCategory = false): Value {
     const random = this.random;
     const filter: Record<string, Value> = {};
-    if (random.chance(0.3)) filter.categoryId = this.idOf(random.chance(0.95) ? 'Category' : 'Product');
+    if (!withoutCategory && random.chance(0.3)) filter.categoryId = this.idOf(random.chance(0.95) ? 'Category' : 'Product');
     if (random.chance(0.5)) filter.search = this.searchText();
+    if (random.chance(0.3))
+      filter.text = random.chance(0.8) ? this.searchText() : random.pick(['"oak kettle"', 'oak -steel', 'kettle OR lamp', 'the', '!!']);
     if (random.chance(0.3)) filter.minPrice = random.chance(0.95) ? random.pick(this.data.prices) : 'cheap';
     if (random.chance(0.3)) filter.maxPrice = random.pick([...this.data.prices, '1000000']);
     if (random.chance(0.3)) filter.inStock = random.chance(0.5);
+    if (random.chance(0.25)) {
+      const price: Record<string, Value> = { currency: random.pick(['USD', 'USD', 'EUR', 'usd']) };
+      if (random.chance(0.6)) price.min = random.pick(this.data.prices);
+      if (random.chance(0.6)) price.below = random.pick([...this.data.prices, '1000.00']);
+      filter.price = new Input(price);
+    }
     if (random.chance(0.2)) filter.status = new Enum(random.pick(['ACTIVE', 'DRAFT', 'ARCHIVED']));
     return new Input(filter);
   }

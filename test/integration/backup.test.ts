@@ -96,12 +96,14 @@ describe('a backup taken while orders are placed', () => {
       'warehouses',
       'categories',
       'products',
+      'product_images',
       'inventory_levels',
       'customers',
       'orders',
       'order_items',
       'reviews',
       'api_keys',
+      'idempotency_keys',
     ]);
     expect(manifest.rowCounts.products).toBe(500);
     for (const table of manifest.tables) expect(table.sha256).toMatch(/^[0-9a-f]{64}$/);

@@ -131,6 +131,43 @@ const CASES: [string, string, Record<string, unknown>][] = [
     `query($from: DateTime, $to: DateTime) { orders(first: 3, after: "${cursor('CREATED_AT_DESC', ['2026-06-01T00:00:00.000Z', 1])}", filter: { createdAfter: $from, createdBefore: $to }) { totalCount edges { cursor node { id createdAt } } pageInfo { hasNextPage hasPreviousPage } } }`,
     { from: '2025-01-01T00:00:00Z', to: '2026-06-01T00:00:00Z' },
   ],
+  [
+    'a product page by slug: images, histogram, review count, version and public authors',
+    `query($slug: String!) { productBySlug(slug: $slug) { sku slug version reviewCount averageRating ratingHistogram { rating count __typename } images { url altText width height } featuredImage { url } reviews(first: 5) { nodes { rating author { displayName } } } } }`,
+    { slug: 'vintage-oak-knife-118' },
+  ],
+  [
+    'a product by sku with its own field',
+    `{ productBySku(sku: "SKU-000007") { sku slug featuredImage { altText width height } ratingHistogram { count } } }`,
+    {},
+  ],
+  [
+    'a category by slug with the products of its whole subtree, best sellers first',
+    `query($slug: String!) { categoryBySlug(slug: $slug) { name all: products(first: 4, includeSubcategories: true, orderBy: { field: BEST_SELLING }) { totalCount nodes { sku slug } } own: products(first: 4, includeSubcategories: false) { totalCount } } }`,
+    { slug: 'outdoor' },
+  ],
+  [
+    'a home page: root categories with four top-rated products of their subtrees each',
+    `{ categories(first: 8) { nodes { slug products(first: 4, includeSubcategories: true, filterBy: { inStock: true }, orderBy: { field: TOP_RATED }) { totalCount pageInfo { hasNextPage endCursor } nodes { sku name featuredImage { url altText } reviewCount } } } } }`,
+    {},
+  ],
+  [
+    'a full-text search by relevance, forward and backward from a cursor',
+    `query($after: String) { best: products(first: 6, filter: { text: "kettle OR knife" }, orderBy: { field: RELEVANCE }) { totalCount edges { cursor node { sku } } } next: products(first: 6, after: $after, filter: { text: "kettle OR knife" }, orderBy: { field: RELEVANCE }) { nodes { sku } pageInfo { hasPreviousPage endCursor } } worst: products(last: 3, filter: { text: "oak" }, orderBy: { field: RELEVANCE, direction: DESC }) { nodes { name } } }`,
+    { after: cursor('RELEVANCE_ASC', ['0.06', 40]) },
+  ],
+  [
+    'the worst sellers last, backward',
+    `{ products(last: 5, orderBy: { field: BEST_SELLING, direction: DESC }) { edges { cursor node { sku } } } }`,
+    {},
+  ],
+  [
+    "a warehouse's stock, a page at a time, with products",
+    `{ warehouses { code stock(first: 3) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { onHand reserved available product { sku } warehouse { code } } } } } }`,
+    {},
+  ],
+  ['orders with their numbers and whether they can be cancelled', `{ orders(first: 10) { nodes { id number status cancellable } } }`, {}],
+  ['an order by its number', `{ orderByNumber(number: "SG-000005") { id number total { amount } } }`, {}],
   ['a fragment on the Node interface', `{ product(sku: "SKU-000001") { sku ... on Node { id } } }`, {}],
   ['a named fragment on the Node interface', `{ product(sku: "SKU-000001") { sku ...N } } fragment N on Node { id __typename }`, {}],
   [

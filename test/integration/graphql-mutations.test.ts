@@ -129,7 +129,7 @@ describe('adjusting stock', () => {
     const response = await server.request(ADJUST, { input: { productId: product.id, warehouseId: gid('Warehouse', 1), delta: -5 } });
     expect(response.errors![0]!.extensions).toEqual({
       code: 'INSUFFICIENT_STOCK',
-      shortages: [{ productId: product.id, requested: 5, available: 3 }],
+      shortages: [{ productId: product.id, warehouseId: gid('Warehouse', 1), requested: 5, available: 3 }],
     });
     expect(await onHand(product.rowId)).toBe(3);
   });

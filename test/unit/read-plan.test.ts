@@ -24,16 +24,21 @@ function compiled(query: string) {
 /** A query selecting each planned field, with every argument it plans. */
 const QUERIES: Record<string, string> = {
   'Query.product': `{ product(sku: "SKU-000001") { name } }`,
+  'Query.productBySku': `{ productBySku(sku: "SKU-000001") { name } }`,
+  'Query.productBySlug': `{ productBySlug(slug: "oak-kettle") { name images { url } featuredImage { altText } ratingHistogram { rating count } } }`,
+  'Query.categoryBySlug': `{ categoryBySlug(slug: "kitchen") { name } }`,
   'Query.category': `{ category(id: "${gid('Category', 1)}") { name } }`,
   'Query.customer': `{ customer(id: "${gid('Customer', 1)}") { name } }`,
   'Query.order': `{ order(id: "${gid('Order', 1)}") { status } }`,
-  'Query.products': `{ products(last: 3, filter: { search: "oak", minPrice: "1", maxPrice: "9", inStock: true, status: ACTIVE }, orderBy: { field: PRICE }) { totalCount } }`,
-  'Category.products': `{ category(id: "${gid('Category', 1)}") { products(first: 2) { nodes { name } } } }`,
+  'Query.orderByNumber': `{ orderByNumber(number: "SG-000001") { number status } }`,
+  'Query.products': `{ products(last: 3, filter: { search: "oak", text: "oak", minPrice: "1", maxPrice: "9", price: { currency: "USD" }, inStock: true, status: ACTIVE }, orderBy: { field: RELEVANCE }) { totalCount } }`,
+  'Category.products': `{ category(id: "${gid('Category', 1)}") { products(first: 2, filterBy: { search: "oak", price: { currency: "USD", min: "1", below: "9" } }, includeSubcategories: true, orderBy: { field: BEST_SELLING }) { nodes { name } } } }`,
   'Query.categories': `{ categories(first: 2, parentId: "${gid('Category', 1)}") { edges { cursor } } }`,
   'Query.customers': `{ customers(first: 2, search: "a") { pageInfo { endCursor } } }`,
   'Query.orders': `{ orders(first: 2, filter: { customerId: "${gid('Customer', 1)}", status: PAID, createdAfter: "2026-01-01T00:00:00Z" }) { totalCount } }`,
   'Product.reviews': `{ product(sku: "x") { reviews(last: 2) { nodes { rating } } } }`,
-  'Customer.orders': `{ customer(id: "${gid('Customer', 1)}") { orders(first: 2) { nodes { id } } } }`,
+  'Customer.orders': `{ customer(id: "${gid('Customer', 1)}") { orders(first: 2) { nodes { id number cancellable } } } }`,
+  'Warehouse.stock': `{ warehouses { stock(last: 2) { nodes { onHand product { sku } } } } }`,
 };
 
 describe('the planning table', () => {
@@ -59,6 +64,10 @@ describe('the planning table', () => {
       const args = field.name === 'nodes' ? '(ids: ["x"])' : '(id: "x")';
       expect(compiled(`{ ${field.name}${args} ${selection} }`)).toBeUndefined();
     }
+  });
+
+  it('leaves the viewer to the resolvers, whose answer depends on the caller', () => {
+    expect(compiled(`{ viewer { kind } }`)).toBeUndefined();
   });
 
   it('leaves to the resolvers an operation whose shared fragments unroll into more fields than one statement selects', () => {

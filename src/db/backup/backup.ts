@@ -189,9 +189,11 @@ export async function pruneBackups(
   return doomed.map((manifest) => manifest.id);
 }
 
+/** The columns that hold data: generated columns are computed again from them on restore (COPY refuses them). */
 async function columnsOf(sql: Sql | TransactionSql, table: string): Promise<string[]> {
   const rows = await sql<{ name: string }[]>`
-    select attname as name from pg_attribute where attrelid = ${table}::regclass and attnum > 0 and not attisdropped order by attnum`;
+    select attname as name from pg_attribute
+    where attrelid = ${table}::regclass and attnum > 0 and not attisdropped and attgenerated = '' order by attnum`;
   return rows.map((row) => row.name);
 }
 

@@ -7,10 +7,12 @@ export const BACKUP_TABLES: { name: string; orderBy: string; hasIdentity: boolea
   { name: 'warehouses', orderBy: 'id', hasIdentity: true },
   { name: 'categories', orderBy: 'id', hasIdentity: true },
   { name: 'products', orderBy: 'id', hasIdentity: true },
+  { name: 'product_images', orderBy: 'id', hasIdentity: true },
   { name: 'inventory_levels', orderBy: 'product_id, warehouse_id', hasIdentity: false },
   { name: 'customers', orderBy: 'id', hasIdentity: true },
   { name: 'orders', orderBy: 'id', hasIdentity: true },
   { name: 'order_items', orderBy: 'id', hasIdentity: true },
   { name: 'reviews', orderBy: 'id', hasIdentity: true },
   { name: 'api_keys', orderBy: 'id', hasIdentity: false },
+  { name: 'idempotency_keys', orderBy: 'caller, key', hasIdentity: false },
 ];

@@ -1,4 +1,5 @@
 import { amountToCents, centsToAmount } from '../money.js';
+import { productSlug } from '../slugs.js';
 import {
   ADJECTIVES,
   CATEGORY_TREE,
@@ -28,14 +29,22 @@ export interface SeedData {
   products: {
     id: number;
     sku: string;
+    slug: string;
     name: string;
     description: string;
     priceAmount: string;
     currency: string;
     status: 'ACTIVE' | 'DRAFT' | 'ARCHIVED';
     categoryId: number;
+    unitsSold: number;
+    ratings1: number;
+    ratings2: number;
+    ratings3: number;
+    ratings4: number;
+    ratings5: number;
     createdAt: Date;
   }[];
+  productImages: { id: number; productId: number; position: number; url: string; altText: string; width: number; height: number }[];
   inventoryLevels: { productId: number; warehouseId: number; onHand: number; reserved: number }[];
   customers: { id: number; email: string; name: string; createdAt: Date }[];
   orders: {
@@ -81,6 +90,7 @@ export function generateSeedData({ scale, seed }: SeedOptions): SeedData {
   }
 
   const products: SeedData['products'] = [];
+  const slugs = new Set<string>();
   const inventoryLevels: SeedData['inventoryLevels'] = [];
   for (let id = 1; id <= counts.products; id++) {
     const noun = pick(NOUNS);
@@ -88,15 +98,23 @@ export function generateSeedData({ scale, seed }: SeedOptions): SeedData {
     // Prices spread like a real catalogue: many cheap items, few expensive ones.
     const cents = Math.round(Math.exp(Math.log(199) + random() * (Math.log(99_999) - Math.log(199))));
     const roll = random();
+    const name = `${pick(ADJECTIVES)} ${material} ${noun} ${between(100, 999)}`;
     products.push({
       id,
       sku: `SKU-${String(id).padStart(6, '0')}`,
-      name: `${pick(ADJECTIVES)} ${material} ${noun} ${between(100, 999)}`,
+      slug: uniqueSlug(productSlug(name), id, slugs),
+      name,
       description: `A ${material.toLowerCase()} ${noun.toLowerCase()} for everyday use. Model ${id}.`,
       priceAmount: centsToAmount(BigInt(cents)),
       currency: 'USD',
       status: roll < 0.95 ? 'ACTIVE' : roll < 0.98 ? 'DRAFT' : 'ARCHIVED',
       categoryId: pick(leafCategoryIds),
+      unitsSold: 0,
+      ratings1: 0,
+      ratings2: 0,
+      ratings3: 0,
+      ratings4: 0,
+      ratings5: 0,
       createdAt: timeBetween(START, START + 365 * DAY),
     });
     const stocked = shuffle([...warehouses], random).slice(0, between(1, warehouses.length));
@@ -152,6 +170,9 @@ export function generateSeedData({ scale, seed }: SeedOptions): SeedData {
     }
     orders.push({ id, customerId: customer.id, status, totalAmount: centsToAmount(totalCents), currency: 'USD', createdAt });
   }
+  // The maintained counts, as placing orders and adding reviews keep them.
+  const cancelled = new Set(orders.filter((order) => order.status === 'CANCELLED').map((order) => order.id));
+  for (const item of orderItems) if (!cancelled.has(item.orderId)) products[item.productId - 1]!.unitsSold += item.quantity;
 
   const reviews: SeedData['reviews'] = [];
   const reviewed = new Set<string>();
@@ -176,7 +197,46 @@ export function generateSeedData({ scale, seed }: SeedOptions): SeedData {
     });
   }
 
-  return { warehouses, categories, products, inventoryLevels, customers, orders, orderItems, reviews };
+  for (const review of reviews) products[review.productId - 1]![RATING_COUNTS[review.rating - 1]!] += 1;
+
+  return {
+    warehouses,
+    categories,
+    products,
+    productImages: productImages(products, seed),
+    inventoryLevels,
+    customers,
+    orders,
+    orderItems,
+    reviews,
+  };
+}
+
+const RATING_COUNTS = ['ratings1', 'ratings2', 'ratings3', 'ratings4', 'ratings5'] as const;
+
+/**
+ * One to three placeholder pictures per product, from a generator of their own, so the rows
+ * drawn before images existed stay the same.
+ */
+function productImages(products: SeedData['products'], seed: number): SeedData['productImages'] {
+  const random = mulberry32(seed ^ 0x1a9e5);
+  const images: SeedData['productImages'] = [];
+  for (const product of products) {
+    const count = 1 + Math.floor(random() * 3);
+    for (let position = 1; position <= count; position++) {
+      const [width, height] = position === 1 ? [800, 800] : [1200, 800];
+      images.push({
+        id: images.length + 1,
+        productId: product.id,
+        position,
+        url: `https://placehold.co/${width}x${height}.png?text=${encodeURIComponent(product.sku)}`,
+        altText: position === 1 ? product.name : `${product.name}, view ${position}`,
+        width,
+        height,
+      });
+    }
+  }
+  return images;
 }
 
 /** Fisher-Yates, driven by the seeded generator (a random sort comparator is not uniform). */
@@ -198,6 +258,13 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
+}
+
+/** A product's slug as the store gives it (CatalogStore.createProduct): its name's, or with its id after it when taken. */
+function uniqueSlug(base: string, id: number, taken: Set<string>): string {
+  const slug = taken.has(base) ? `${base}-${id}` : base;
+  taken.add(slug);
+  return slug;
 }
 
 function slugify(text: string): string {

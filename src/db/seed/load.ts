@@ -17,14 +17,25 @@ const COLUMNS: { [Table in keyof SeedData]: [table: string, columns: { [Column i
     {
       id: 'id',
       sku: 'sku',
+      slug: 'slug',
       name: 'name',
       description: 'description',
       priceAmount: 'price_amount',
       currency: 'currency',
       status: 'status',
       categoryId: 'category_id',
+      unitsSold: 'units_sold',
+      ratings1: 'ratings_1',
+      ratings2: 'ratings_2',
+      ratings3: 'ratings_3',
+      ratings4: 'ratings_4',
+      ratings5: 'ratings_5',
       createdAt: 'created_at',
     },
+  ],
+  productImages: [
+    'product_images',
+    { id: 'id', productId: 'product_id', position: 'position', url: 'url', altText: 'alt_text', width: 'width', height: 'height' },
   ],
   inventoryLevels: ['inventory_levels', { productId: 'product_id', warehouseId: 'warehouse_id', onHand: 'on_hand', reserved: 'reserved' }],
   customers: ['customers', { id: 'id', email: 'email', name: 'name', createdAt: 'created_at' }],
@@ -104,7 +115,7 @@ function copyValue(value: unknown): string {
 
 /** Rows came with explicit ids; new rows must continue after them. */
 async function advanceIdentities(tx: TransactionSql | Sql): Promise<void> {
-  for (const table of ['warehouses', 'categories', 'products', 'customers', 'orders', 'order_items', 'reviews']) {
+  for (const table of ['warehouses', 'categories', 'products', 'product_images', 'customers', 'orders', 'order_items', 'reviews']) {
     await tx.unsafe(`select setval(pg_get_serial_sequence('${table}', 'id'), coalesce((select max(id) from ${table}), 0) + 1, false)`);
   }
 }

@@ -7,6 +7,16 @@ export const customers = pgTable(
     id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
     email: text('email').notNull(),
     name: text('name').notNull(),
+    /**
+     * The public face of the customer on reviews: the first name and the last name's initial
+     * ("Anna K."), or the one name there is. Computed by PostgreSQL from the name, so every
+     * reader gets the same text.
+     */
+    displayName: text('display_name').generatedAlwaysAs(
+      sql.raw(
+        "case when btrim(name) ~ '\\s' then split_part(regexp_replace(btrim(name), '\\s+', ' ', 'g'), ' ', 1) || ' ' || upper(left(regexp_replace(btrim(name), '^.*\\s', ''), 1)) || '.' else btrim(name) end",
+      ),
+    ),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (table) => [

@@ -4,3 +4,4 @@ export * from './inventory.js';
 export * from './orders.js';
 export * from './reviews.js';
 export * from './api-keys.js';
+export * from './idempotency.js';

@@ -36,7 +36,8 @@ export const inventoryLevels = pgTable(
     primaryKey({ name: 'inventory_levels_pkey', columns: [table.productId, table.warehouseId] }),
     check('inventory_levels_on_hand_check', sql`${table.onHand} >= 0`),
     check('inventory_levels_reserved_check', sql`${table.reserved} >= 0 and ${table.reserved} <= ${table.onHand}`),
-    index('inventory_levels_warehouse_id_idx').on(table.warehouseId),
+    // A warehouse's stock, one page at a time by product (Warehouse.stock).
+    index('inventory_levels_warehouse_product_idx').on(table.warehouseId, table.productId),
   ],
 );
 

@@ -13,6 +13,8 @@ export const orders = pgTable(
     customerId: integer('customer_id')
       .notNull()
       .references(() => customers.id),
+    /** The human order number ("SG-000042"): what customers quote and partners look orders up by. */
+    number: text('number').generatedAlwaysAs(sql.raw("'SG-' || lpad(id::text, greatest(6, length(id::text)), '0')")),
     status: orderStatus('status').notNull().default('PENDING'),
     totalAmount: numeric('total_amount', { precision: 14, scale: 2 }).notNull(),
     currency: text('currency').notNull(),
@@ -30,6 +32,7 @@ export const orders = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (table) => [
+    uniqueIndex('orders_number_key').on(table.number),
     uniqueIndex('orders_idempotency_caller_key_key').on(table.idempotencyCaller, table.idempotencyKey),
     check('orders_total_amount_check', sql`${table.totalAmount} >= 0`),
     index('orders_customer_created_idx').on(table.customerId, table.createdAt, table.id),

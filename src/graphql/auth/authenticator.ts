@@ -92,6 +92,7 @@ export class Authenticator {
       kind: 'api-key',
       id: `key:${record.id}`,
       label: `key ${record.id} (${record.name})`,
+      keyName: record.name,
       scopes: new Set(record.scopes.filter(isScope)),
       ratePerSecond: record.ratePerSecond,
     };

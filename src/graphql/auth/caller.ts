@@ -8,6 +8,8 @@ export interface Caller {
   /** What logs may say about the caller (never a secret or personal data). */
   label: string;
   scopes: ReadonlySet<Scope>;
+  /** For an API key: its name, as the operator created it. */
+  keyName?: string;
   /** For a customer's own token: the only customer whose profile and orders it may see. */
   customerId?: number;
   /** Cost points restored per second to the caller's rate-limit bucket. */

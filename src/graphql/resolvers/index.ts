@@ -7,6 +7,8 @@ import { inventoryResolvers } from './inventory.js';
 import { nodeResolvers } from './node.js';
 import { orderResolvers } from './orders.js';
 import { reviewResolvers } from './reviews.js';
+import { userErrorResolvers } from './user-errors.js';
+import { viewerResolvers } from './viewer.js';
 
 const { Query: catalogQuery, Mutation: catalogMutation, ...catalogTypes } = catalogResolvers;
 const { Query: inventoryQuery, Mutation: inventoryMutation, ...inventoryTypes } = inventoryResolvers;
@@ -15,11 +17,12 @@ const { Query: orderQuery, Mutation: orderMutation, ...orderTypes } = orderResol
 const { Mutation: reviewMutation, ...reviewTypes } = reviewResolvers;
 const { Query: nodeQuery, ...nodeTypes } = nodeResolvers;
 const { Query: clusterQuery, ...clusterTypes } = clusterResolvers;
+const { Query: viewerQuery, ...viewerTypes } = viewerResolvers;
 
 /** Every resolver, one module per SDL file. */
 export const resolvers: Resolvers = {
   DateTime,
-  Query: { ...nodeQuery, ...catalogQuery, ...inventoryQuery, ...customerQuery, ...orderQuery, ...clusterQuery },
+  Query: { ...nodeQuery, ...catalogQuery, ...inventoryQuery, ...customerQuery, ...orderQuery, ...clusterQuery, ...viewerQuery },
   Mutation: { ...catalogMutation, ...inventoryMutation, ...orderMutation, ...reviewMutation },
   ...nodeTypes,
   ...catalogTypes,
@@ -28,4 +31,6 @@ export const resolvers: Resolvers = {
   ...orderTypes,
   ...reviewTypes,
   ...clusterTypes,
+  ...viewerTypes,
+  ...userErrorResolvers,
 };
