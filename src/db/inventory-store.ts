@@ -1,10 +1,10 @@
-import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { InsufficientStockError, InvalidStateError, NotFoundError } from '../errors.js';
 import { claimIdempotencyKey, fingerprintOf, type IdempotencyKey } from './idempotency.js';
-import { pagesByParent } from './pages-by-parent.js';
+import { countsByParent, pagesByParent } from './pages-by-parent.js';
 import { pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
 import { violatedConstraint } from './postgres-errors.js';
-import { byKey, groupByKey, inTransaction, Store } from './store.js';
+import { groupByKey, inTransaction, Store } from './store.js';
 import { inventoryLevels, warehouses, type InventoryLevelRow, type WarehouseRow } from './tables/index.js';
 
 /** Warehouses by code: the one order the store and the compiled reads use. */
@@ -74,14 +74,9 @@ export class InventoryStore extends Store {
   }
 
   levelsCountByWarehouse(warehouseIds: readonly number[]): Promise<number[]> {
-    return this.run(async (db) => {
-      const rows = await db
-        .select({ warehouseId: inventoryLevels.warehouseId, total: count() })
-        .from(inventoryLevels)
-        .where(inArray(inventoryLevels.warehouseId, [...warehouseIds]))
-        .groupBy(inventoryLevels.warehouseId);
-      return byKey(warehouseIds, rows, (row) => row.warehouseId).map((row) => row?.total ?? 0);
-    });
+    return this.run((db) =>
+      countsByParent(db, { table: inventoryLevels, parentColumn: inventoryLevels.warehouseId, parentIds: warehouseIds }),
+    );
   }
 
   /**

@@ -3,7 +3,7 @@ import { BadUserInputError, InsufficientStockError, InvalidStateError, NotFoundE
 import type { Executor } from './database.js';
 import { claimIdempotencyKey, fingerprintOf, type IdempotencyKey } from './idempotency.js';
 import { amountToCents, centsToAmount } from './money.js';
-import { pagesByParent } from './pages-by-parent.js';
+import { countsByParent, pagesByParent } from './pages-by-parent.js';
 import { newestFirst, pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
 import { violatedConstraint } from './postgres-errors.js';
 import type { Planned } from './slot.js';
@@ -108,14 +108,7 @@ export class OrderStore extends Store {
   }
 
   ordersCountByCustomer(customerIds: readonly number[]): Promise<number[]> {
-    return this.run(async (db) => {
-      const rows = await db
-        .select({ customerId: orders.customerId, total: count() })
-        .from(orders)
-        .where(inArray(orders.customerId, [...customerIds]))
-        .groupBy(orders.customerId);
-      return byKey(customerIds, rows, (row) => row.customerId).map((row) => row?.total ?? 0);
-    });
+    return this.run((db) => countsByParent(db, { table: orders, parentColumn: orders.customerId, parentIds: customerIds }));
   }
 
   itemsByOrderIds(orderIds: readonly number[]): Promise<OrderItemRow[][]> {

@@ -1,7 +1,8 @@
-import { and, getTableColumns, sql, type Column, type SQL } from 'drizzle-orm';
+import { and, count, getTableColumns, inArray, sql, type Column, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './database.js';
 import { fetchSize, keysetCondition, keysetOrderBy, toPage, type Page, type PageRequest, type SortOrder } from './pagination.js';
+import { byKey } from './store.js';
 
 export interface PagesByParentQuery<Row> {
   table: PgTable;
@@ -42,6 +43,19 @@ export async function pagesByParent<Row>(db: Database, query: PagesByParentQuery
     groups.get(record.shopgraph_parent_id as number)?.push(row);
   }
   return parentIds.map((id) => toPage(groups.get(id) ?? [], order, request));
+}
+
+/** How many children each parent has (a connection's totalCount), in one grouped statement. */
+export async function countsByParent(
+  db: Database,
+  { table, parentColumn, parentIds }: Pick<PagesByParentQuery<unknown>, 'table' | 'parentColumn' | 'parentIds'>,
+): Promise<number[]> {
+  const rows = await db
+    .select({ parentId: parentColumn, total: count() })
+    .from(table)
+    .where(inArray(parentColumn, [...parentIds]))
+    .groupBy(parentColumn);
+  return byKey(parentIds, rows, (row) => row.parentId as number).map((row) => row?.total ?? 0);
 }
 
 /** Maps a raw driver row (database column names and values) to drizzle's typed row. */

@@ -1,6 +1,6 @@
 import { avg, count, eq, inArray, sql } from 'drizzle-orm';
 import { BadUserInputError, NotFoundError } from '../errors.js';
-import { pagesByParent } from './pages-by-parent.js';
+import { countsByParent, pagesByParent } from './pages-by-parent.js';
 import { newestFirst, pageRequest, type ConnectionArgs, type Page, type SortOrder } from './pagination.js';
 import { violatedConstraint } from './postgres-errors.js';
 import { byKey, inTransaction, Store } from './store.js';
@@ -66,14 +66,7 @@ export class ReviewStore extends Store {
   }
 
   reviewsCountByCustomer(customerIds: readonly number[]): Promise<number[]> {
-    return this.run(async (db) => {
-      const rows = await db
-        .select({ customerId: reviews.customerId, total: count() })
-        .from(reviews)
-        .where(inArray(reviews.customerId, [...customerIds]))
-        .groupBy(reviews.customerId);
-      return byKey(customerIds, rows, (row) => row.customerId).map((row) => row?.total ?? 0);
-    });
+    return this.run((db) => countsByParent(db, { table: reviews, parentColumn: reviews.customerId, parentIds: customerIds }));
   }
 
   ratingsByProduct(productIds: readonly number[]): Promise<RatingSummary[]> {
