@@ -27,10 +27,47 @@ export interface NodeView {
  */
 export class NodeWatcher {
   private readonly clients = new Map<string, Sql>();
+  /** Views still being asked for, so a node that answers slowly is asked once at a time. */
+  private readonly asking = new Map<string, Promise<NodeView | undefined>>();
+  /** Nodes whose last view failed. */
+  private readonly unanswered = new Set<string>();
 
-  constructor(private readonly timeoutMs = 1000) {}
+  /**
+   * `timeoutMs`: how long a view may take before the node counts as not answering (its
+   * connection is dropped). `patienceMs`: how long a caller waits for the view of a node that
+   * did not answer last time; the question goes on behind it, so a node that was killed holds
+   * up no look at the others (a look that waited a second for it noticed a promotion a second
+   * late), and a node that is only paused is not asked again and again.
+   */
+  constructor(
+    private readonly timeoutMs = 1000,
+    private readonly patienceMs = 200,
+  ) {}
 
   async view(node: EmbeddedNode): Promise<NodeView | undefined> {
+    let asking = this.asking.get(node.name);
+    if (!asking) {
+      asking = this.ask(node).then((view) => {
+        if (view) this.unanswered.delete(node.name);
+        else this.unanswered.add(node.name);
+        return view;
+      });
+      this.asking.set(node.name, asking);
+      void asking.finally(() => this.asking.delete(node.name));
+    }
+    if (!this.unanswered.has(node.name)) return asking;
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.patienceMs);
+    });
+    try {
+      return await Promise.race([asking, patience]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async ask(node: EmbeddedNode): Promise<NodeView | undefined> {
     let sql = this.clients.get(node.name);
     if (!sql) {
       sql = connectNode(node.url, { max: 1, connect_timeout: Math.ceil(this.timeoutMs / 1000), idle_timeout: 30 });
