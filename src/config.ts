@@ -227,11 +227,12 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env): Config {
+  const database = readDatabaseNodes(env);
   return {
     port: readInteger(env, 'PORT', 4000, { min: 0, max: 65535 }),
     host: readString(env, 'HOST', '127.0.0.1'),
-    databaseNodes: readDatabaseNodes(env),
-    ignoredDatabaseSettings: readIgnoredDatabaseSettings(env),
+    databaseNodes: database.nodes,
+    ignoredDatabaseSettings: database.ignored,
     poolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, { min: 1, max: 1000 }),
     routing: {
       probeIntervalMs: readInteger(env, 'SHOPGRAPH_PROBE_INTERVAL_MS', 500, { min: 50, max: 60_000 }),
@@ -530,12 +531,14 @@ function readInteger(env: Env, name: string, fallback: number, range: Range): nu
 
 /**
  * Accepts a comma-separated list of postgres:// URLs, or one libpq multi-host URL
- * (`postgres://u:p@h1:5432,h2:5433/db`), which is split into one URL per host.
+ * (`postgres://u:p@h1:5432,h2:5433/db`), which is split into one URL per host. Settings that
+ * choose a node by themselves are taken out of each URL and listed as ignored.
  */
-function readDatabaseNodes(env: Env): { name: string; url: string }[] {
+function readDatabaseNodes(env: Env): { nodes: { name: string; url: string }[]; ignored: string[] } {
+  const ignored = new Set<string>();
+  const fromEnvironment = env.PGTARGETSESSIONATTRS?.trim();
   const raw = env.DATABASE_URLS?.trim();
-  if (!raw) return [];
-  const urls = splitDatabaseUrls(raw);
+  const urls = raw ? splitDatabaseUrls(raw) : [];
   const seen = new Set<string>();
   const names = new Set<string>();
   const nodes: { name: string; url: string }[] = [];
@@ -568,29 +571,19 @@ function readDatabaseNodes(env: Env): { name: string; url: string }[] {
     }
     names.add(name);
     parsed.hash = '';
-    for (const setting of NODE_CHOOSING_SETTINGS) parsed.searchParams.delete(setting);
+    for (const setting of NODE_CHOOSING_SETTINGS) {
+      const value = parsed.searchParams.get(setting);
+      if (value !== null) ignored.add(`${setting}=${value} in DATABASE_URLS`);
+      parsed.searchParams.delete(setting);
+    }
     nodes.push({ name, url: parsed.toString() });
   });
-  return nodes;
+  if (fromEnvironment) ignored.add(`PGTARGETSESSIONATTRS=${fromEnvironment}`);
+  return { nodes, ignored: [...ignored] };
 }
 
 /** libpq URL settings that pick a node among several: each node's URL must reach that node. */
 const NODE_CHOOSING_SETTINGS = ['target_session_attrs', 'load_balance_hosts'] as const;
-
-function readIgnoredDatabaseSettings(env: Env): string[] {
-  const ignored = new Set<string>();
-  const raw = env.DATABASE_URLS?.trim();
-  for (const url of raw ? splitDatabaseUrls(raw) : []) {
-    const params = URL.canParse(url) ? new URL(url).searchParams : new URLSearchParams();
-    for (const setting of NODE_CHOOSING_SETTINGS) {
-      const value = params.get(setting);
-      if (value !== null) ignored.add(`${setting}=${value} in DATABASE_URLS`);
-    }
-  }
-  const fromEnvironment = env.PGTARGETSESSIONATTRS?.trim();
-  if (fromEnvironment) ignored.add(`PGTARGETSESSIONATTRS=${fromEnvironment}`);
-  return [...ignored];
-}
 
 export function splitDatabaseUrls(raw: string): string[] {
   const entries = raw

@@ -430,9 +430,8 @@ export class ConnectionManager implements RouteHost {
     // Past a token or a floor, a position is one server's: a pooled endpoint cannot promise it.
     const constrained = token !== undefined || floor !== undefined;
     const reachable = eligible.filter((node) => (!token || reaches(node, token)) && (!floor || reaches(node, floor)));
-    const fitted = constrained ? reachable.filter((node) => !node.pooled) : reachable;
-    const direct = fitted.filter((node) => !node.pooled);
-    const fit = direct.length > 0 ? direct : fitted;
+    const direct = reachable.filter((node) => !node.pooled);
+    const fit = direct.length > 0 || constrained ? direct : reachable;
     const behind = eligible.filter((node) => !reachable.includes(node) && !(constrained && node.pooled));
     const catchingUp = behind.some((node) => (!token || node.timeline === token.timeline) && (!floor || node.timeline === floor.timeline));
     const reason: FallbackReason =
