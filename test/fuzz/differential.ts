@@ -75,9 +75,7 @@ export async function runDifferentialFuzz(options: FuzzOptions): Promise<FuzzRep
       const random = new Random(options.seed * 1_000_003 + index);
       const operation = generateOperation(schema, options.data, random);
       const caller = random.chance(0.15) ? 'catalog' : 'admin';
-      const full = await post(options.compiled, caller, operation);
-      const fast = await post(options.compiled, caller, operation);
-      const reference = await post(options.reference, caller, operation);
+      const { full, fast, reference } = await askEveryPath(options, caller, operation);
       report.operations += 1;
       const context = { index, caller, query: operation.query, variables: operation.variables } as const;
       const answers = { full, fast, reference };
@@ -103,6 +101,31 @@ export async function runDifferentialFuzz(options: FuzzOptions): Promise<FuzzRep
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
   return report;
+}
+
+/** Codes that say the cluster could not serve at that moment: a question of availability, not of meaning. */
+const UNAVAILABLE = new Set(['SERVICE_UNAVAILABLE', 'PRIMARY_UNAVAILABLE', 'TIMEOUT']);
+const ATTEMPTS = 3;
+
+/**
+ * The operation through the compiled path, again (the fast lane), and through the resolvers.
+ * When a path was answered that no node could serve it (a loaded machine can lose every node
+ * of the fuzz's cluster for a moment), all three are asked again, up to three times, so that
+ * what is compared is what each path makes of the same data.
+ */
+async function askEveryPath(options: FuzzOptions, caller: 'admin' | 'catalog', operation: GeneratedOperation) {
+  for (let attempt = 1; ; attempt += 1) {
+    const answers = {
+      full: await post(options.compiled, caller, operation),
+      fast: await post(options.compiled, caller, operation),
+      reference: await post(options.reference, caller, operation),
+    };
+    const unavailable = Object.values(answers).some((answer) =>
+      answer.body.errors?.some((error) => UNAVAILABLE.has(String(error.extensions?.code))),
+    );
+    if (!unavailable || attempt === ATTEMPTS) return answers;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }
 
 async function post(endpoint: Endpoint, caller: 'admin' | 'catalog', operation: GeneratedOperation): Promise<Answer> {
