@@ -107,6 +107,9 @@ export interface NodeStatus {
   pooled: string | null;
 }
 
+/** How often a request waiting for the primary (or its synchronous standby) looks again, in ms. */
+const PRIMARY_RECHECK_MS = 25;
+
 /** Where the primary's commits are kept before they are acknowledged; see ConnectionManager.durability. */
 export type Durability = 'synchronous' | 'local-only' | 'unknown';
 
@@ -226,13 +229,26 @@ export class ConnectionManager implements RouteHost {
   }
 
   /**
-   * The primary, waiting briefly for a rediscovery when there is none (a promotion may have
-   * happened since the last probe round). For writes it must also be durable: with
-   * `requireSynchronousStandby`, a primary that no standby confirms commits for takes none.
+   * The primary, waiting up to `primaryWaitMs` for one when there is none (a promotion may
+   * have happened since the last probe round). For writes it must also be durable: with
+   * `requireSynchronousStandby`, a primary that no standby confirms commits for takes none,
+   * and the write waits for one in the same way (after a failover, a replica is usually
+   * about to attach). While it waits it looks again every PRIMARY_RECHECK_MS: at the primary
+   * alone once there is one, since a round of every node lasts as long as its slowest probe
+   * (a killed node's, up to the probe timeout).
    */
   async awaitPrimary(purpose: 'read' | 'write'): Promise<ClusterNode> {
     const ready = () => this.election.primary !== undefined && (purpose === 'read' || this.takesWrites());
-    if (!ready()) await Promise.race([this.probeAll(), sleep(this.settings.primaryWaitMs)]);
+    const deadline = this.clock() + this.settings.primaryWaitMs;
+    while (!ready()) {
+      const started = this.clock();
+      if (started >= deadline) break;
+      const primary = this.election.primary;
+      const look = primary ? this.probe(primary) : this.probeAll();
+      await Promise.race([look, sleep(Math.min(PRIMARY_RECHECK_MS, deadline - started))]);
+      const rest = Math.min(started + PRIMARY_RECHECK_MS, deadline) - this.clock();
+      if (!ready() && rest > 0) await sleep(rest);
+    }
     const primary = this.choosePrimary();
     if (purpose === 'read' || ready()) return primary;
     throw new PrimaryUnavailableError(

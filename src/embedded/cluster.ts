@@ -181,6 +181,7 @@ export class EmbeddedCluster {
       // (it had WAL the promoted node never got) can never follow, only be copied anew.
       if (!(await this.streams(node, primary)))
         return this.rebuildAsReplica(name, `cannot follow ${primary.name} (its WAL history has diverged)`);
+      await this.configureStandby(node);
       await this.configureSynchronousStandbys(primary);
     });
   }
@@ -196,7 +197,7 @@ export class EmbeddedCluster {
       this.progress(`pointing ${name} at the primary ${primary.name}`);
       await this.createReplicationSlots(primary);
       await this.writeNodeSettings(node, primary);
-      await this.reloadConfiguration(node);
+      await this.configureStandby(node);
     });
   }
 
@@ -380,7 +381,7 @@ export class EmbeddedCluster {
       await this.promote(target.name);
       for (const { node } of candidates.slice(1)) {
         await this.writeNodeSettings(node, target);
-        await this.reloadConfiguration(node);
+        await this.configureStandby(node);
       }
       await this.configureSynchronousStandbys(target);
       this.progress(`${target.name} is the primary now (was ${from})`);
@@ -406,9 +407,17 @@ export class EmbeddedCluster {
     this.startedHere.add(node.name);
   }
 
-  private async reloadConfiguration(node: EmbeddedNode): Promise<void> {
+  /**
+   * Makes a replica read its settings again (its upstream may have changed) and, when a
+   * synchronous standby is required, gives it now the setting it will need as a primary
+   * (commits wait for ANY 1 of the other nodes; a standby ignores it). A plain pg_ctl promote
+   * then takes writes as soon as another replica streams from it, with no wait for the keeper
+   * to configure it. Base copies carry their source's setting, which names the copy itself.
+   */
+  private async configureStandby(node: EmbeddedNode): Promise<void> {
     const sql = this.connect(node.port, this.state.database);
     try {
+      if (this.synchronousRequired) await this.setSynchronousStandbys(sql, this.requiredStandbys(node));
       await sql`select pg_reload_conf()`;
     } finally {
       await sql.end();
@@ -422,22 +431,39 @@ export class EmbeddedCluster {
    * primary commits alone (and says so) rather than blocking every write.
    */
   private async configureSynchronousStandbys(primary: EmbeddedNode): Promise<void> {
-    const others = this.nodes.filter((node) => node.name !== primary.name).map((node) => node.name);
-    const listed: string[] = [];
-    for (const name of others) {
-      if (this.synchronousRequired || (await this.pgCtl.isRunning(this.node(name).dataDir))) listed.push(name);
+    let setting = this.requiredStandbys(primary);
+    if (!this.synchronousRequired) {
+      const running: string[] = [];
+      for (const node of this.nodes) {
+        if (node.name !== primary.name && (await this.pgCtl.isRunning(node.dataDir))) running.push(node.name);
+      }
+      setting = running.length > 0 ? `ANY 1 (${running.join(', ')})` : '';
     }
-    const setting = listed.length > 0 ? `ANY 1 (${listed.join(', ')})` : '';
     const sql = this.connect(primary.port, this.state.database);
     try {
-      const [current] = await sql<{ setting: string }[]>`select current_setting('synchronous_standby_names') as setting`;
-      if (current?.setting === setting) return;
-      if (!setting) this.progress(`no replica is running: ${primary.name} commits without a synchronous replica`);
-      await sql.unsafe(`alter system set synchronous_standby_names = '${setting}'`);
-      await sql`select pg_reload_conf()`;
+      if (await this.setSynchronousStandbys(sql, setting)) {
+        if (!setting) this.progress(`no replica is running: ${primary.name} commits without a synchronous replica`);
+        await sql`select pg_reload_conf()`;
+      }
     } finally {
       await sql.end();
     }
+  }
+
+  /** `synchronous_standby_names` of `node` as a primary that needs a standby: any one of the others. */
+  private requiredStandbys(node: EmbeddedNode): string {
+    return `ANY 1 (${this.nodes
+      .filter((other) => other.name !== node.name)
+      .map((other) => other.name)
+      .join(', ')})`;
+  }
+
+  /** Sets `synchronous_standby_names` (to be read at the next reload) unless it is so already; says whether it changed it. */
+  private async setSynchronousStandbys(sql: Sql, setting: string): Promise<boolean> {
+    const [current] = await sql<{ setting: string }[]>`select current_setting('synchronous_standby_names') as setting`;
+    if (current?.setting === setting) return false;
+    await sql.unsafe(`alter system set synchronous_standby_names = '${setting}'`);
+    return true;
   }
 
   private urlFor(port: number, database: string): string {
@@ -500,6 +526,7 @@ export class EmbeddedCluster {
       await giveToServerUser(this.user, replica.dataDir);
       await this.launch(replica);
       await waitForStreaming(source, replica.name);
+      await this.configureStandby(replica);
     } finally {
       await source.end();
     }

@@ -75,12 +75,7 @@ export class ClusterKeeper {
     if (!primary) return;
     if (this.cluster.primaryName !== primary.name && (await this.cluster.findPrimary()) !== primary.name) return;
 
-    const key = `${primary.name}@${primary.timeline}`;
     const now = Date.now();
-    if (this.configured?.key !== key || now - this.configured.at > RECHECK_PRIMARY_MS) {
-      await this.cluster.configurePrimary();
-      this.configured = { key, at: now };
-    }
     const primaryNode = this.cluster.node(primary.name);
     const forks = await timelineSwitchPoints(primaryNode.dataDir, primary.timeline);
     // Cheap changes first: a replica that can follow is pointed at the primary at once, so a
@@ -117,6 +112,13 @@ export class ClusterKeeper {
           reason: `does not stream from ${primary.name} ${this.followGraceMs / 1000} s after it was pointed there`,
         });
       }
+    }
+    // After the replicas were pointed at it (each gets its slot there first): a replica's WAL
+    // receiver then starts while the primary is being configured.
+    const key = `${primary.name}@${primary.timeline}`;
+    if (this.configured?.key !== key || now - this.configured.at > RECHECK_PRIMARY_MS) {
+      await this.cluster.configurePrimary();
+      this.configured = { key, at: now };
     }
     // A copy starts with a checkpoint on the primary and then reads all of it: while no standby
     // confirms the primary's commits yet (writes wait for one) but a replica follows it or was

@@ -37,11 +37,12 @@ export class NodeWatcher {
    * connection is dropped). `patienceMs`: how long a caller waits for the view of a node that
    * did not answer last time; the question goes on behind it, so a node that was killed holds
    * up no look at the others (a look that waited a second for it noticed a promotion a second
-   * late), and a node that is only paused is not asked again and again.
+   * late; with 200 ms, still a fifth of a second), and a node that is only paused is not asked
+   * again and again. One that answers again is seen by the next look.
    */
   constructor(
     private readonly timeoutMs = 1000,
-    private readonly patienceMs = 200,
+    private readonly patienceMs = 20,
   ) {}
 
   async view(node: EmbeddedNode): Promise<NodeView | undefined> {

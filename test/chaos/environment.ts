@@ -66,8 +66,9 @@ export class ChaosEnvironment {
       dataDir: path.join(options.dataDir, 'cluster'),
       basePort: 'auto',
       durable: false,
-      // What the cluster and its keeper do during the schedules (not the set-up's chatter).
-      onProgress: (message) => ready && options.log(`          cluster: ${message}`),
+      // What the cluster and its keeper do during the schedules (not the set-up's chatter), at
+      // the wall-clock time the nodes' logs and server.log use.
+      onProgress: (message) => ready && options.log(`          cluster: ${new Date().toISOString().slice(11, 23)} ${message}`),
     });
     cleanups.push(async () => {
       for (const node of cluster.nodes) await cluster.resumeNode(node.name).catch(() => {});

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--schedules N] [--seed S] [--include issue-11] [--out FILE]`
+ * `npm run chaos -- [--schedules N] [--seed S] [--include issue-11] [--out FILE] [--keep]`
  *
  * ShopGraph under a bounded mixed load (readers, writers placing orders with idempotency
  * keys, reads back with consistency tokens) while fault schedules drawn from a seed break
@@ -9,7 +9,8 @@
  * from seed S + i, so `--seed X --schedules 1` runs a failing schedule X again. Every request
  * is recorded, and each schedule's history is checked against the tables of the final
  * primary (see checker.ts). Exits 1 when any schedule broke a promise. Everything runs on
- * loopback, in a temp directory, and is stopped at the end, also when the run fails.
+ * loopback, in a temp directory, and is stopped at the end, also when the run fails; with
+ * `--keep` the directory stays (the nodes' logs, server.log) and its path is printed.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       include: { type: 'string', multiple: true, default: [] },
       out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -93,7 +95,12 @@ async function main(): Promise<void> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'shopgraph-chaos-'));
   // The embedded servers may run as another user (when this runs as root): let it in.
   await fs.chmod(dataDir, 0o755);
-  const cleanups: (() => Promise<unknown>)[] = [() => fs.rm(dataDir, { recursive: true, force: true })];
+  const cleanups: (() => Promise<unknown>)[] = [
+    async () => {
+      if (values.keep) console.log(`kept the nodes' logs and server.log in ${dataDir}`);
+      else await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  ];
   const cleanUp = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
   };

@@ -44,6 +44,14 @@ const isRunning = async (pid: number) => {
   return stat !== undefined && !/^\S+ \(.*\) [ZX] /.test(stat);
 };
 
+describe('a replica', () => {
+  it('has the synchronous standby setting it needs as a primary already, so a promotion by hand never commits alone', async () => {
+    const settings = await Promise.all(
+      ['pg2', 'pg3'].map(async (name) => (await connect(name)`select current_setting('synchronous_standby_names') as names`)[0]),
+    );
+    expect(settings).toEqual([{ names: 'ANY 1 (pg1, pg3)' }, { names: 'ANY 1 (pg1, pg2)' }]);
+  });
+});
 describe('killing a node', () => {
   it('leaves none of its processes running, backends included, when it returns', async () => {
     const session = connect('pg3');
@@ -82,7 +90,12 @@ describe('a primary that a promotion superseded', () => {
     await connect('pg1')`insert into marks values (1, 'before the failover')`;
     await cluster.killNode('pg1');
     await plainPromote(cluster, 'pg2');
-    await connect('pg2')`insert into marks values (2, 'on the new timeline')`;
+    // No replica follows pg2 (pg3 still points at pg1) and its commits wait for one: this
+    // write is kept on pg2 alone, on purpose.
+    await connect('pg2').begin(async (tx) => {
+      await tx`set local synchronous_commit = local`;
+      await tx`insert into marks values (2, 'on the new timeline')`;
+    });
     await cluster.down();
 
     await cluster.up();
