@@ -1,9 +1,11 @@
 /**
- * `npm run bench [-- --out FILE]`: ShopGraph's throughput and latency for its operations,
+ * `npm run bench [-- --out FILE] [--only NAME,...] [--profile DIR]`: ShopGraph's throughput and latency for its operations,
  * side by side with the raw-SQL floor, on the embedded cluster at a fixed scale. The server
  * is the production build in its own process; the floor is its own process; the load comes
  * from a third. Writes test/bench/results/latest.{json,md,svg} and, with --out, the JSON to
- * FILE. Bounded: a few minutes, then it stops everything it started.
+ * FILE. Bounded: a few minutes, then it stops everything it started. `--only` measures the
+ * operations named (while working on one) and leaves the results files alone; `--profile`
+ * has both servers write V8 CPU profiles into DIR when they stop (open them in Chrome's DevTools).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -38,7 +40,12 @@ const WARMUP_SECONDS = 2;
  * p99 went past 3x its p50) and slows writes; see "Pool size" under Performance in README.
  */
 const POOL_SIZE = 10;
-const OPERATIONS = ['product-page', 'cached-product-page', 'category-listing', 'order-history', 'search', 'search-rare', 'place-order'];
+const ALL_OPERATIONS = ['product-page', 'cached-product-page', 'category-listing', 'order-history', 'search', 'search-rare', 'place-order'];
+const only = optionValue('--only')?.split(',');
+for (const name of only ?? []) {
+  if (!ALL_OPERATIONS.includes(name)) throw new Error(`--only takes operations of ${ALL_OPERATIONS.join(', ')}, not ${name}.`);
+}
+const OPERATIONS = only ? ALL_OPERATIONS.filter((name) => only.includes(name)) : ALL_OPERATIONS;
 /**
  * Operations sent to a second ShopGraph with its response cache on, while a writer changes
  * prices and stock; the first one runs with the cache off, so the others measure what they did.
@@ -51,8 +58,7 @@ const DOCUMENT_OF: Record<string, string> = { 'search-rare': 'search' };
 const READS = OPERATIONS.filter((operation) => operation !== 'place-order');
 
 async function main(): Promise<void> {
-  const outIndex = process.argv.indexOf('--out');
-  const outFile = outIndex > 0 ? process.argv[outIndex + 1] : undefined;
+  const outFile = optionValue('--out');
   const cleanups: (() => Promise<unknown>)[] = [];
   const cleanUp = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
@@ -62,6 +68,10 @@ async function main(): Promise<void> {
     const report = await bench(cleanups);
     const markdown = markdownTable(report);
     console.log(`\n${markdown}\n`);
+    if (only) {
+      if (outFile) await fs.writeFile(outFile, `${JSON.stringify(report, null, 2)}\n`);
+      return;
+    }
     const results = path.join(benchDir, 'results');
     await fs.mkdir(results, { recursive: true });
     await fs.writeFile(path.join(results, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -100,11 +110,13 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
   cleanups.push(() => fs.rm(path.dirname(dataFile), { recursive: true, force: true }));
 
   const [serverPort, floorPort, cachingPort] = await findFreePorts(3);
+  const profileDir = optionValue('--profile');
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
   const replicas = cluster.nodes.filter((node) => node.name !== cluster.primaryName);
   step('starting ShopGraph (dist/, NODE_ENV=production) and the floor, each in its own process');
   const server = await startProcess(
     process.execPath,
-    [path.join(root, 'dist/cli/main.js'), 'start'],
+    [...profiling, path.join(root, 'dist/cli/main.js'), 'start'],
     {
       PORT: String(serverPort),
       NODE_ENV: 'production',
@@ -117,7 +129,7 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
   cleanups.push(() => stop(server));
   const cachingServer = await startProcess(
     process.execPath,
-    [path.join(root, 'dist/cli/main.js'), 'start'],
+    [...profiling, path.join(root, 'dist/cli/main.js'), 'start'],
     {
       PORT: String(cachingPort),
       NODE_ENV: 'production',
@@ -457,3 +469,9 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
 });
+
+/** The value after `name` on the command line, if given. */
+function optionValue(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index > 0 ? process.argv[index + 1] : undefined;
+}
