@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeToken, parseLsn, reaches, type ConnectionManager } from '../../src/cluster/index.js';
 import { startGraphQLServer, type RunningServer } from '../../src/graphql/index.js';
+import { SharedResponses, type SharedEntry } from '../../src/graphql/response-cache/index.js';
 import { connectShared } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { gid } from '../support/ids.js';
@@ -240,5 +241,96 @@ describe.skipIf(!binary)(`the response cache shared through Redis${skipped}`, ()
     const { id, token } = await newProduct('26.00');
     await fillThroughA(id, token);
     expect((await post(b(), PRODUCT, { id })).extensions.routing).toMatchObject({ role: 'cache', shared: true });
+  });
+});
+
+describe.skipIf(!binary)(`the shared level of the response cache, in Redis${skipped}`, () => {
+  let redis: LocalRedis;
+  let shared: SharedResponses;
+
+  beforeAll(async () => {
+    redis = await startRedis(binary!);
+    shared = new SharedResponses(redis.url);
+    expect(await shared.ready()).toBe(true);
+  });
+
+  afterAll(async () => {
+    await shared?.close();
+    await redis?.stop();
+  });
+
+  const at = (lsn: number, timeline = 1) => ({ timeline, lsn: BigInt(lsn) });
+  const entry = (lsn: number, tags: string[], { timeline = 1, data = '{"product":null}', ttlMs = 10_000 } = {}): SharedEntry => ({
+    data,
+    etag: '"e"',
+    node: 'pg2',
+    position: at(lsn, timeline),
+    filledAt: Date.now(),
+    lagSeconds: 0,
+    tags,
+    expiresAt: Date.now() + ttlMs,
+  });
+  const use = () => 'use' as const;
+
+  it('evicts for a commit the entries of its tags read at or before it or on another timeline, and keeps later ones', async () => {
+    await shared.put('ns-evict', 'before', entry(100, ['Product:1']));
+    await shared.put('ns-evict', 'at', entry(200, ['Product:1']));
+    await shared.put('ns-evict', 'after', entry(300, ['Product:1']));
+    await shared.put('ns-evict', 'newer-timeline', entry(50, ['Product:1'], { timeline: 2 }));
+    await shared.put('ns-evict', 'other-row', entry(100, ['Product:2']));
+    await shared.evict('ns-evict', { timeline: 1, commitLsn: 200n, tags: ['Product:1', 'Product:*'] });
+    const left = [];
+    for (const key of ['before', 'at', 'after', 'newer-timeline', 'other-row'])
+      if (await shared.lookup('ns-evict', key, use)) left.push(key);
+    expect(left).toEqual(['after', 'other-row']);
+  });
+
+  it('keeps the entry read at the later position when two instances fill one key', async () => {
+    await shared.put('ns-race', 'k', entry(300, ['Product:1']));
+    await shared.put('ns-race', 'k', entry(200, ['Product:1']));
+    expect((await shared.lookup('ns-race', 'k', use))?.position).toEqual(at(300));
+    await shared.put('ns-race', 'k', entry(400, ['Product:1']));
+    expect((await shared.lookup('ns-race', 'k', use))?.position).toEqual(at(400));
+  });
+
+  it('deletes an entry its reader finds stale, and leaves one its reader passes over', async () => {
+    await shared.put('ns-judge', 'stale', entry(100, ['Product:1']));
+    await shared.put('ns-judge', 'passed', entry(100, ['Product:1']));
+    expect(await shared.lookup('ns-judge', 'stale', () => 'stale')).toBeUndefined();
+    expect(await shared.lookup('ns-judge', 'passed', () => 'pass')).toBeUndefined();
+    await eventually(async () => expect(await shared.lookup('ns-judge', 'stale', use)).toBeUndefined());
+    expect(await shared.lookup('ns-judge', 'passed', use)).toBeDefined();
+  });
+
+  it('keeps each entry apart by namespace: another cluster or schema finds nothing', async () => {
+    await shared.put('cluster-a', 'k', entry(100, ['Product:1']));
+    expect(await shared.lookup('cluster-b', 'k', use)).toBeUndefined();
+    expect(await shared.lookup('cluster-a', 'k', use)).toBeDefined();
+  });
+
+  it('expires an entry when its reader would, and does not share one over its size bound', async () => {
+    await shared.put('ns-bounds', 'short', entry(100, ['Product:1'], { ttlMs: 100 }));
+    await shared.put('ns-bounds', 'large', entry(100, ['Product:1'], { data: `{"text":"${'x'.repeat(300 * 1024)}"}` }));
+    expect(await shared.lookup('ns-bounds', 'large', use)).toBeUndefined();
+    expect(shared.counts.writes['too-large']).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await shared.lookup('ns-bounds', 'short', use)).toBeUndefined();
+  });
+
+  it('keeps a tag set near its live entries while fills keep it alive and its entries expire', async () => {
+    const inspector = new Redis(redis.url);
+    try {
+      // One entry that outlives the test keeps the set alive: only the trimming can shrink it.
+      await shared.put('ns-bound', 'long-lived', entry(100, ['Product:*']));
+      for (let i = 0; i < 300; i++) {
+        await shared.put('ns-bound', `k${i}`, entry(100, ['Product:*'], { ttlMs: 20 }));
+        if (i % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      const [tagSet] = await inspector.keys('shopgraph:cache:*:tag:Product:*');
+      // Some 50 entries may be alive at a time; without the trimming the set would hold 300.
+      expect(await inspector.scard(tagSet!)).toBeLessThan(150);
+    } finally {
+      inspector.disconnect();
+    }
   });
 });

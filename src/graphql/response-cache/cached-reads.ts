@@ -65,22 +65,25 @@ export class CachedReads {
   async lookupShared(key: string, request: CacheableRequest, options: RouteOptions): Promise<CacheHit | undefined> {
     const namespace = this.namespace();
     const maxAge = request.policy?.maxAge;
-    if (!this.shared || options.primary || !namespace || maxAge === undefined) return undefined;
+    // While the change feed restarts, nothing can be proven fresh here: Redis is not asked.
+    if (!this.shared || options.primary || !namespace || maxAge === undefined || this.cache.invalidation === 'resyncing') return undefined;
     const entry = await this.shared.lookup(namespace, key, (entry) =>
       judgeShared(entry, this.cache, { newestTimeline: this.cluster.newestTimeline, maxAge, token: options.token, now: Date.now() }),
     );
-    if (!entry) return undefined;
+    const value = entry && parsedData(entry.data);
+    if (!entry || !value) return undefined;
     const { expiresAt, ...shared } = entry;
-    const read: CachedRead = { ...shared, value: JSON.parse(entry.data) as Record<string, unknown> };
+    const read: CachedRead = { ...shared, value };
     this.cache.store(key, read, maxAge, expiresAt);
-    return { ...read, ageSeconds: (Date.now() - entry.filledAt) / 1000, shared: true };
+    // Another instance's clock set filledAt: an age below zero is that clock running ahead.
+    return { ...read, ageSeconds: Math.max(0, Date.now() - entry.filledAt) / 1000, shared: true };
   }
 
   /** Evicts what a committed change touched, here and in Redis. */
   applyCommit(change: CommittedChange): void {
     this.cache.applyCommit(change);
     const namespace = this.namespace();
-    if (namespace) this.shared?.evict(namespace, change);
+    if (namespace) void this.shared?.evict(namespace, change);
   }
 
   /**
@@ -101,7 +104,7 @@ export class CachedReads {
     const kept = { data: dataText, etag: etagOf(dataText), node: node.name, position, filledAt: startedAt, lagSeconds, tags: [...tags] };
     if (!this.cache.store(key, { ...kept, value: data }, request.policy.maxAge)) return;
     const namespace = this.namespace();
-    if (namespace) this.shared?.put(namespace, key, { ...kept, expiresAt: this.cache.expiryOf(kept, request.policy.maxAge) });
+    if (namespace) void this.shared?.put(namespace, key, { ...kept, expiresAt: this.cache.expiryOf(kept, request.policy.maxAge) });
   }
 
   /**
@@ -161,6 +164,16 @@ export function cacheRoutingExtensions(hit: CacheHit): Record<string, unknown> {
       ...(hit.shared ? { shared: true } : {}),
     },
   };
+}
+
+/** The data of a shared entry, or undefined when it is not a JSON object (a miss, never a failed request). */
+function parsedData(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** JSON with object keys sorted, so equal variables give equal keys. */

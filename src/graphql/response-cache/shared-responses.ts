@@ -167,8 +167,8 @@ export class SharedResponses {
     return undefined;
   }
 
-  /** Shares an entry until its expiry (in the background: nobody waits for it). */
-  put(namespace: string, key: string, entry: SharedEntry): void {
+  /** Shares an entry until its expiry. Nobody need wait for it: it never rejects. */
+  async put(namespace: string, key: string, entry: SharedEntry): Promise<void> {
     const px = Math.floor(entry.expiresAt - this.clock());
     if (px <= 0 || !this.usable()) return;
     if (Buffer.byteLength(entry.data) > this.maxDataBytes) {
@@ -179,32 +179,40 @@ export class SharedResponses {
     const member = hash(key);
     const prefix = this.entryPrefix(namespace);
     const tagKeys = entry.tags.map((tag) => this.tagKey(namespace, tag));
-    this.redis
-      .shopgraphCacheFill(1 + tagKeys.length, prefix + member, ...tagKeys, encoded.position, encoded.meta, encoded.data, px, member, prefix)
-      .then((stored) => {
-        this.outage.answered();
-        // `kept`: an entry read at the same or a later position was there already.
-        this.counts.writes[stored === 1 ? 'stored' : 'kept'] += 1;
-      })
-      .catch((error: unknown) => this.failed('write', error));
+    try {
+      const stored = await this.redis.shopgraphCacheFill(
+        1 + tagKeys.length,
+        prefix + member,
+        ...tagKeys,
+        encoded.position,
+        encoded.meta,
+        encoded.data,
+        px,
+        member,
+        prefix,
+      );
+      this.outage.answered();
+      // `kept`: an entry read at the same or a later position was there already.
+      this.counts.writes[stored === 1 ? 'stored' : 'kept'] += 1;
+    } catch (error) {
+      this.failed('write', error);
+    }
   }
 
-  /** Evicts what a change committed at `commitLsn` touched, as every instance's change feed hears it (in the background). */
-  evict(namespace: string, change: { timeline: number; commitLsn: Lsn; tags: readonly string[] }): void {
+  /**
+   * Evicts what a change committed at `commitLsn` touched, as every instance's change feed
+   * hears it. Nobody need wait for it: it never rejects.
+   */
+  async evict(namespace: string, change: { timeline: number; commitLsn: Lsn; tags: readonly string[] }): Promise<void> {
     if (change.tags.length === 0 || !this.usable()) return;
     const tagKeys = change.tags.map((tag) => this.tagKey(namespace, tag));
-    this.redis
-      .shopgraphCacheEvict(
-        tagKeys.length,
-        ...tagKeys,
-        this.entryPrefix(namespace),
-        positionText({ timeline: change.timeline, lsn: change.commitLsn }),
-      )
-      .then((evicted) => {
-        this.outage.answered();
-        this.counts.evictions.change += evicted;
-      })
-      .catch((error: unknown) => this.failed('evict', error));
+    const commit = positionText({ timeline: change.timeline, lsn: change.commitLsn });
+    try {
+      this.counts.evictions.change += await this.redis.shopgraphCacheEvict(tagKeys.length, ...tagKeys, this.entryPrefix(namespace), commit);
+      this.outage.answered();
+    } catch (error) {
+      this.failed('evict', error);
+    }
   }
 
   close(): Promise<void> {
