@@ -97,6 +97,11 @@ export class SharedResponses {
   private readonly clock: () => number;
   private readonly outage: RedisOutage;
   private retryAt = 0;
+  /**
+   * Until its first connection, Redis is left alone without a word: start-up already says when
+   * it does not answer (the rate limits wait for the same Redis, see startGraphQLServer).
+   */
+  private connected = false;
   private namespaces = { name: '', digest: '' };
   readonly counts = {
     lookups: { hit: 0, miss: 0, refused: 0, unavailable: 0 },
@@ -116,11 +121,12 @@ export class SharedResponses {
     this.redis = connectRedis(url, options.commandTimeoutMs ?? 100) as Redis & CacheCommands;
     this.redis.defineCommand('shopgraphCacheFill', { lua: FILL_SCRIPT });
     this.redis.defineCommand('shopgraphCacheEvict', { lua: EVICT_SCRIPT });
+    this.redis.once('ready', () => (this.connected = true));
   }
 
-  /** Whether Redis answered the last command (or no command has failed yet). */
+  /** Whether Redis is connected and answered the last command. */
   get available(): boolean {
-    return this.outage.startedAt === undefined;
+    return this.connected && this.outage.startedAt === undefined;
   }
 
   ready(timeoutMs?: number): Promise<boolean> {
@@ -220,7 +226,7 @@ export class SharedResponses {
   }
 
   private usable(): boolean {
-    return this.available || this.clock() >= this.retryAt;
+    return this.connected && (this.outage.startedAt === undefined || this.clock() >= this.retryAt);
   }
 
   private failed(command: keyof SharedResponses['counts']['errors'], error: unknown): void {
