@@ -131,10 +131,10 @@ export class FastLane {
     };
     const key = this.cachedReads?.keyOf(cacheable);
     const hit =
-      key === undefined || !this.cachedReads
+      key === undefined
         ? undefined
         : // Redis is asked only after a miss in process: a hit there stays synchronous.
-          (this.cachedReads.lookup(key, routeOptions) ?? (await this.cachedReads.lookupShared(key, cacheable, routeOptions)));
+          (this.cachedReads?.lookup(key, routeOptions) ?? (await this.cachedReads?.lookupShared(key, cacheable, routeOptions)));
     const route = this.cluster.route('read', { ...routeOptions, deadline: context.deadline });
     let data: string;
     if (hit) {

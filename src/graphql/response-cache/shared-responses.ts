@@ -87,8 +87,8 @@ const RETRY_AFTER_MS = 1000;
  * not at all costs hits, never freshness. While Redis does not answer, every call is a miss
  * or does nothing; an outage is logged once, and its end once.
  *
- * The scripts touch the entries their keys name, so this needs one Redis server (with its
- * replicas), not Redis Cluster, as RedisBuckets does.
+ * The scripts reach entries through the tag sets, not as declared keys, so this needs one
+ * Redis server, not Redis Cluster (whose client RedisBuckets does not use either).
  */
 export class SharedResponses {
   private readonly redis: Redis & CacheCommands;
