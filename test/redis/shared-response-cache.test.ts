@@ -173,6 +173,23 @@ describe.skipIf(!binary)(`the response cache shared through Redis${skipped}`, ()
     expect(await metric(b(), 'shopgraph_response_cache_shared_lookups_total{result="hit"}')).toBeGreaterThan(0);
   });
 
+  it('answers from a shared entry on both lanes: the fast lane and the full path', async () => {
+    // Any Accept header the fast lane does not know takes the full path (Apollo's negotiation).
+    const fullPath = { accept: 'application/graphql-response+json;q=1, application/json;q=0.5' };
+    // B's fast lane learns the query from a read the full path compiled (a product nobody read).
+    await post(b(), PRODUCT, { id: gid('Product', 800_000_000 + Math.floor(Math.random() * 100_000_000)) });
+    for (const headers of [{}, fullPath]) {
+      const { id, token } = await newProduct('19.00');
+      const filled = await fillThroughA(id, token);
+      const fastBefore = (await metric(b(), 'shopgraph_graphql_fast_lane_total{result="answered"}')) ?? 0;
+      const answer = await post(b(), PRODUCT, { id }, headers);
+      expect(answer.data).toEqual(filled.data);
+      expect(answer.extensions.routing).toMatchObject({ role: 'cache', shared: true });
+      const fastAfter = (await metric(b(), 'shopgraph_graphql_fast_lane_total{result="answered"}')) ?? 0;
+      expect(fastAfter - fastBefore).toBe(headers === fullPath ? 0 : 1);
+    }
+  });
+
   it('evicts the entry in Redis and on both instances when a write through the API changes the row it read', async () => {
     const { id, token } = await newProduct('21.00');
     await fillThroughA(id, token);
