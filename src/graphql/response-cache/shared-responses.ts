@@ -26,8 +26,9 @@ export interface SharedResponsesOptions {
 /**
  * Stores an entry unless one read at the same or a later position is there already, and adds
  * it to its tags' sets. A tag set lives as long as its longest-lived member, and each fill
- * checks two of its members at random and drops those whose entry has gone, so a set holds
- * about twice its live entries at most even when it never expires. KEYS: the entry, then its
+ * checks two of its members at random and drops those whose entry has gone: each fill adds
+ * one member and removes two when most are gone, so a set that never expires still settles
+ * near twice its live entries instead of growing with every key it ever held. KEYS: the entry, then its
  * tag sets. ARGV: position, meta, data, PX, the entry's name in the sets, the entries' prefix.
  */
 const FILL_SCRIPT = `
