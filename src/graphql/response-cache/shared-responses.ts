@@ -28,8 +28,9 @@ export interface SharedResponsesOptions {
  * it to its tags' sets. A tag set lives as long as its longest-lived member, and each fill
  * checks two of its members at random and drops those whose entry has gone: each fill adds
  * one member and removes two when most are gone, so a set that never expires still settles
- * near twice its live entries instead of growing with every key it ever held. KEYS: the entry, then its
- * tag sets. ARGV: position, meta, data, PX, the entry's name in the sets, the entries' prefix.
+ * near twice its live entries instead of growing with every key it ever held.
+ * KEYS: the entry, then its tag sets.
+ * ARGV: position, meta, data, PX, the entry's name in the sets, the entries' prefix.
  */
 const FILL_SCRIPT = `
 local current = redis.call('HGET', KEYS[1], 'position')
