@@ -52,7 +52,8 @@ export interface Config {
 export interface InstancesSettings {
   /**
    * `SHOPGRAPH_REDIS_URL` (redis:// or rediss://): keep the rate-limit buckets in Redis, shared
-   * by every instance, so a caller's rate holds across them. Unset: each instance keeps its own.
+   * by every instance, so a caller's rate holds across them, and share the response cache's
+   * entries through it too (when that cache is on). Unset: each instance keeps its own.
    */
   redisUrl?: string;
 }

@@ -295,6 +295,14 @@ export class ConnectionManager implements RouteHost {
     return this.newest.timeline;
   }
 
+  /**
+   * The PostgreSQL system identifier of the cluster, once a node has answered: what tells
+   * this cluster's positions apart from another's (undefined before).
+   */
+  get systemIdentifier(): string | undefined {
+    return this.newest.systemIdentifier;
+  }
+
   async chooseReader(constraints: ReadConstraints = {}): Promise<ReadChoice> {
     const { token } = constraints;
     if (token && token.timeline > this.newest.timeline) {

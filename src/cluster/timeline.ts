@@ -61,6 +61,11 @@ export class NewestTimeline {
     return this.record?.timeline ?? 0;
   }
 
+  /** The cluster's PostgreSQL system identifier, once a node of this run has answered. */
+  get systemIdentifier(): string | undefined {
+    return this.confirmed ? this.record?.systemIdentifier : undefined;
+  }
+
   observe(systemIdentifier: string, timeline: number): TimelineObservation {
     const record = this.record;
     if (record && record.systemIdentifier !== systemIdentifier) {

@@ -50,7 +50,8 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
           const cacheable = cachedReads && operation && cacheableRequest(requestContext);
           const key = cacheable && cachedReads.keyOf(cacheable);
           if (key) {
-            const hit = cachedReads.lookup(key, context.route.options);
+            const hit =
+              cachedReads.lookup(key, context.route.options) ?? (await cachedReads.lookupShared(key, cacheable, context.route.options));
             if (hit) {
               context.cacheHit = hit;
               return { data: JSON.parse(hit.data) as Record<string, unknown> };

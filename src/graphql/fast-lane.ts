@@ -130,7 +130,11 @@ export class FastLane {
       caller: context.caller,
     };
     const key = this.cachedReads?.keyOf(cacheable);
-    const hit = key === undefined ? undefined : this.cachedReads?.lookup(key, routeOptions);
+    const hit =
+      key === undefined
+        ? undefined
+        : // Redis is asked only after a miss in process: a hit there stays synchronous.
+          (this.cachedReads?.lookup(key, routeOptions) ?? (await this.cachedReads?.lookupShared(key, cacheable, routeOptions)));
     const route = this.cluster.route('read', { ...routeOptions, deadline: context.deadline });
     let data: string;
     if (hit) {

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChangeFeed, ClusterMode, ConnectionManager, Durability, HealthState, NodeRole } from '../cluster/index.js';
-import type { ResponseCache } from './response-cache/index.js';
+import type { ResponseCache, SharedResponses } from './response-cache/index.js';
 import type { BackupHealth } from '../db/backup/index.js';
 
 const MODES: ClusterMode[] = ['normal', 'degraded', 'read-only', 'unavailable'];
@@ -198,8 +198,8 @@ export class Metrics {
     this.operationDuration.observe({ type, outcome }, seconds);
   }
 
-  /** Reports the server's response cache and its change feed when /metrics is scraped. */
-  watchResponseCache(cache: ResponseCache, feed: ChangeFeed | undefined): void {
+  /** Reports the server's response cache, its change feed and its level in Redis when /metrics is scraped. */
+  watchResponseCache(cache: ResponseCache, feed: ChangeFeed | undefined, shared?: SharedResponses): void {
     const registers = [this.registry];
     const { counts } = cache;
     new Counter({
@@ -274,6 +274,55 @@ export class Metrics {
         if (times.length === 0) return;
         for (const quantile of [0.5, 0.99])
           this.set({ quantile: String(quantile) }, times[Math.min(times.length - 1, Math.floor(quantile * times.length))]!);
+      },
+    });
+    if (shared) this.watchSharedResponses(shared);
+  }
+
+  private watchSharedResponses(shared: SharedResponses): void {
+    const registers = [this.registry];
+    const { counts } = shared;
+    const counter = <Label extends string>(name: string, help: string, label: Label, read: () => Record<string, number>) =>
+      new Counter({
+        name,
+        help,
+        labelNames: [label],
+        registers,
+        collect() {
+          this.reset();
+          for (const [value, count] of Object.entries(read())) this.inc({ [label]: value } as Record<Label, string>, count);
+        },
+      });
+    counter(
+      'shopgraph_response_cache_shared_lookups_total',
+      'Misses of the in-process response cache asked of Redis, by result: hit, miss, refused (not provably fresh here, or not for this request), unavailable (Redis did not answer).',
+      'result',
+      () => counts.lookups,
+    );
+    counter(
+      'shopgraph_response_cache_shared_writes_total',
+      'Fills shared through Redis, by result: stored, kept (Redis had a read as recent already), too-large (not shared).',
+      'result',
+      () => counts.writes,
+    );
+    counter(
+      'shopgraph_response_cache_shared_evictions_total',
+      "Entries removed from Redis, by cause: change (this instance's change feed), stale (a read found them older than a change heard).",
+      'cause',
+      () => counts.evictions,
+    );
+    counter(
+      'shopgraph_response_cache_shared_errors_total',
+      'Redis commands of the shared response cache that failed or had no answer in time, by command: read, write, evict.',
+      'command',
+      () => counts.errors,
+    );
+    new Gauge({
+      name: 'shopgraph_response_cache_shared_up',
+      help: 'Whether Redis answered the last command of the shared response cache (1) or not (0).',
+      registers,
+      collect() {
+        this.set(shared.available ? 1 : 0);
       },
     });
   }

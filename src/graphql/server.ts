@@ -37,7 +37,7 @@ import { routingPlugin } from './plugins/routing.js';
 import { ReadTemplates } from './read-templates.js';
 import { ByteBoundedCache, documentBytes, textBytes } from './byte-cache.js';
 import { resolvers } from './resolvers/index.js';
-import { CachedReads, changeTags, ResponseCache } from './response-cache/index.js';
+import { CachedReads, changeTags, ResponseCache, SharedResponses } from './response-cache/index.js';
 import { knownOperationTypesRule } from './validation.js';
 import { loadSchemaSource, printSchemaForTools } from './schema-source.js';
 
@@ -81,7 +81,10 @@ export interface GraphQLServerOptions {
    * within a second (default true); false: within the key cache's 10 s.
    */
   listenForRevocations?: boolean;
-  /** Keep the rate-limit buckets in this Redis, shared with every other instance; unset: in this process. */
+  /**
+   * Keep the rate-limit buckets, and with `responseCacheBytes` the cached responses, in this
+   * Redis, shared with every other instance; unset: in this process.
+   */
   redisUrl?: string;
   /** Longest query text accepted, in bytes (default 64 KiB); longer ones are refused before parsing. */
   maxQueryBytes?: number;
@@ -89,7 +92,8 @@ export interface GraphQLServerOptions {
   queryCacheBytes?: number;
   /**
    * Keep the answers of cacheable reads in process, up to this many bytes, evicted by the
-   * primary's committed changes (see ResponseCache). Default: none.
+   * primary's committed changes (see ResponseCache). Default: none. With `redisUrl`, shared by
+   * every instance too (see CachedReads).
    */
   responseCacheBytes?: number;
 }
@@ -152,9 +156,9 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   const auth = options.auth ?? DEFAULT_AUTH;
   const policies = new CachePolicies(schema, auth.anonymousScopes);
   const responses = options.responseCacheBytes
-    ? startResponseCache(schema, options.cluster, options.responseCacheBytes, logger)
+    ? startResponseCache(schema, options.cluster, options.responseCacheBytes, logger, options.redisUrl)
     : undefined;
-  if (responses) metrics.watchResponseCache(responses.cachedReads.cache, responses.feed);
+  if (responses) metrics.watchResponseCache(responses.cachedReads.cache, responses.feed, responses.cachedReads.shared);
   const fastLane =
     templates &&
     new FastLane(schema, templates, accounting, options.cluster, metrics, policies, cacheBytes('fastLane'), responses?.cachedReads);
@@ -241,6 +245,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
       await apollo.stop();
       await revocations?.stop();
       await responses?.feed.stop();
+      await responses?.cachedReads.shared?.close();
       if (buckets instanceof RedisBuckets) await buckets.close();
       if (!adminServer?.listening) return;
       const closed = new Promise((resolve) => adminServer.close(resolve));
@@ -255,15 +260,17 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
 /**
  * The response cache and the change feed that evicts from it: every committed change is told
  * to the cache as the rows it touched; whenever the feed (re)starts or stops hearing, the
- * cache empties, since what it holds can no longer be proven fresh.
+ * cache empties, since what it holds can no longer be proven fresh. With Redis, the cache's
+ * second level is shared by every instance, and each instance's feed evicts from it too.
  */
-function startResponseCache(schema: GraphQLSchema, cluster: ConnectionManager, maxBytes: number, logger: Logger) {
+function startResponseCache(schema: GraphQLSchema, cluster: ConnectionManager, maxBytes: number, logger: Logger, redisUrl?: string) {
   const cache = new ResponseCache({ maxBytes, maxLagSeconds: cluster.maxReplicaLagSeconds });
+  const cachedReads = new CachedReads(schema, cache, cluster, redisUrl ? new SharedResponses(redisUrl, { logger }) : undefined);
   let probedAt = 0;
   const feed = new ChangeFeed(cluster, {
     logger,
     onCommit: (transaction) => {
-      cache.applyCommit({ ...transaction, tags: changeTags(transaction.rows) });
+      cachedReads.applyCommit({ ...transaction, tags: changeTags(transaction.rows) });
       // A fill is refused until the probes see its replica past the changes it may have missed;
       // probing on a change, at most every 50 ms, keeps that window short under writes.
       if (Date.now() - probedAt < 50) return;
@@ -274,7 +281,7 @@ function startResponseCache(schema: GraphQLSchema, cluster: ConnectionManager, m
       cache.resync(position, state === 'following' ? 'wal' : state === 'unavailable' ? 'ages-only' : 'resyncing'),
   });
   feed.start();
-  return { cachedReads: new CachedReads(schema, cache, cluster), feed };
+  return { cachedReads, feed };
 }
 
 function serve(server: http.Server, handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>, logger: Logger): void {

@@ -26,16 +26,18 @@ export function findRedisServer(): string | undefined {
 
 export interface LocalRedis {
   url: string;
+  port: number;
   /** Stops the server (and waits until it is gone). Safe to call twice. */
   stop(): Promise<void>;
 }
 
 /**
- * A Redis server of the test's own, on a free loopback port, keeping nothing on disk, as
- * the tests start their own PostgreSQL. The caller stops it, also when the test fails.
+ * A Redis server of the test's own, on a free loopback port (or on `port`, to bring one back
+ * where its clients look for it), keeping nothing on disk, as the tests start their own
+ * PostgreSQL. The caller stops it, also when the test fails.
  */
-export async function startRedis(binary: string): Promise<LocalRedis> {
-  const [port] = await findFreePorts(1);
+export async function startRedis(binary: string, port?: number): Promise<LocalRedis> {
+  port ??= (await findFreePorts(1))[0]!;
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'shopgraph-redis-'));
   const child = spawn(
     binary,
@@ -52,12 +54,12 @@ export async function startRedis(binary: string): Promise<LocalRedis> {
     await fs.rm(directory, { recursive: true, force: true });
   };
   try {
-    await waitForPort(child, port!, 10_000);
+    await waitForPort(child, port, 10_000);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url: `redis://127.0.0.1:${port}`, stop };
+  return { url: `redis://127.0.0.1:${port}`, port, stop };
 }
 
 async function waitForPort(child: ChildProcess, port: number, timeoutMs: number): Promise<void> {

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
-import { safeErrorFields } from '../../errors.js';
+import type { Redis } from 'ioredis';
 import { silentLogger, type Logger } from '../../log.js';
+import { closeRedis, connectRedis, redisReady, RedisOutage } from '../redis.js';
 import { BURST_SECONDS, RateLimiter, retryAfter, type Buckets, type BucketState, type TakeResult } from './rate-limiter.js';
 
 /**
@@ -56,35 +56,23 @@ export class RedisBuckets implements Buckets {
   private readonly local: RateLimiter;
   private readonly keyPrefix: string;
   private readonly burstSeconds: number;
-  private readonly logger: Logger;
-  private fallingBack = false;
+  private readonly outage: RedisOutage;
 
   constructor(url: string, options: RedisBucketsOptions = {}) {
     this.keyPrefix = options.keyPrefix ?? 'shopgraph:bucket:';
     this.burstSeconds = options.burstSeconds ?? BURST_SECONDS;
-    this.logger = options.logger ?? silentLogger;
+    this.outage = new RedisOutage(options.logger ?? silentLogger, {
+      down: 'rate limits: Redis does not answer; each instance enforces its own buckets until it does',
+      up: 'rate limits: Redis answers again; buckets are shared by every instance again',
+    });
     this.local = new RateLimiter(this.burstSeconds);
-    this.redis = new Redis(url, {
-      // A request must not wait for Redis to come back: fail at once and use the local bucket.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 250,
-      connectTimeout: 2000,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    }) as Redis & BucketCommands;
+    this.redis = connectRedis(url, options.commandTimeoutMs ?? 250) as Redis & BucketCommands;
     this.redis.defineCommand('shopgraphBucket', { numberOfKeys: 1, lua: BUCKET_SCRIPT });
-    // Connection errors are reported by the commands that fail (once per outage), not per retry.
-    this.redis.on('error', () => {});
   }
 
   /** Resolves once Redis answers (start-up waits for it, so the first requests share buckets too). */
-  async ready(timeoutMs = 5000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.redis.status === 'ready') return true;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return false;
+  ready(timeoutMs = 5000): Promise<boolean> {
+    return redisReady(this.redis, timeoutMs);
   }
 
   async take(caller: string, ratePerSecond: number, cost: number): Promise<TakeResult> {
@@ -105,26 +93,17 @@ export class RedisBuckets implements Buckets {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 
   /** The script's answer, or undefined when Redis did not give one (then the local bucket serves). */
   private async call(caller: string, rate: number, points: number, mode: 'take' | 'refund'): Promise<[number, number] | undefined> {
     try {
       const [fits, available] = await this.redis.shopgraphBucket(this.keyPrefix + caller, rate, this.capacity(rate), points, mode);
-      if (this.fallingBack) {
-        this.fallingBack = false;
-        this.logger.info('rate limits: Redis answers again; buckets are shared by every instance again');
-      }
+      this.outage.answered();
       return [fits, Number(available)];
     } catch (error) {
-      if (!this.fallingBack) {
-        this.fallingBack = true;
-        this.logger.warn(
-          'rate limits: Redis does not answer; each instance enforces its own buckets until it does',
-          safeErrorFields(error),
-        );
-      }
+      this.outage.failed(error);
       return undefined;
     }
   }

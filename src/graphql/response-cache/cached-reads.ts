@@ -1,13 +1,16 @@
-import type { FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
-import { formatLsn, type ConnectionManager, type Route, type RouteOptions } from '../../cluster/index.js';
+import { createHash } from 'node:crypto';
+import { printSchema, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { formatLsn, reaches, type ConnectionManager, type ConsistencyToken, type Route, type RouteOptions } from '../../cluster/index.js';
 import type { Caller } from '../auth/index.js';
 import type { CachePolicy } from '../cache-policy.js';
 import { etagOf } from '../http-caching.js';
 import { responseTags } from './response-tags.js';
-import type { CachedRead, ResponseCache } from './response-cache.js';
+import type { CachedRead, CommittedChange, ResponseCache } from './response-cache.js';
+import type { SharedEntry } from './shared-entry.js';
+import type { SharedResponses, SharedVerdict } from './shared-responses.js';
 
-/** An answer from the server's response cache. */
-export type CacheHit = CachedRead & { ageSeconds: number };
+/** An answer from the server's response cache; `shared` when another instance filled it (through Redis). */
+export type CacheHit = CachedRead & { ageSeconds: number; shared?: boolean };
 
 /** The operation of a request as both lanes know it. */
 export interface CacheableRequest {
@@ -27,12 +30,21 @@ export interface CacheableRequest {
  * key, and what it keeps of an answer. Only responses anyone may read (a PUBLIC policy with a
  * maxAge) are kept, by operation, variables and the caller's scopes, so no caller is ever
  * answered with what another one's credentials showed.
+ *
+ * With `shared` (Redis), it has two levels: `cache`, in process, answers synchronously; on a
+ * miss there, `lookupShared` asks Redis, and what it finds is used only after the checks an
+ * entry of `cache` gets (timeline, token, age) and only if `cache` would have kept it as a fill
+ * of its own, by this instance's own hearing of the WAL; it is then kept in `cache` too. Fills
+ * go to both; committed changes evict from both.
  */
 export class CachedReads {
+  private schemaDigest: string | undefined;
+
   constructor(
     private readonly schema: GraphQLSchema,
     readonly cache: ResponseCache,
     private readonly cluster: ConnectionManager,
+    readonly shared?: SharedResponses,
   ) {}
 
   /** The key of a request the cache may answer; undefined for one it may not. */
@@ -47,6 +59,31 @@ export class CachedReads {
   lookup(key: string, options: RouteOptions): CacheHit | undefined {
     if (options.primary) return undefined;
     return this.cache.lookup(key, { timeline: this.cluster.newestTimeline, token: options.token });
+  }
+
+  /** After a miss of `lookup`: the entry another instance shared, if this one can prove it fresh for this request. */
+  async lookupShared(key: string, request: CacheableRequest, options: RouteOptions): Promise<CacheHit | undefined> {
+    const namespace = this.namespace();
+    const maxAge = request.policy?.maxAge;
+    // While the change feed restarts, nothing can be proven fresh here: Redis is not asked.
+    if (!this.shared || options.primary || !namespace || maxAge === undefined || this.cache.invalidation === 'resyncing') return undefined;
+    const entry = await this.shared.lookup(namespace, key, (entry) =>
+      judgeShared(entry, this.cache, { newestTimeline: this.cluster.newestTimeline, maxAge, token: options.token, now: Date.now() }),
+    );
+    const value = entry && parsedData(entry.data);
+    if (!entry || !value) return undefined;
+    const { expiresAt, ...shared } = entry;
+    const read: CachedRead = { ...shared, value };
+    this.cache.store(key, read, maxAge, expiresAt);
+    // Another instance's clock set filledAt: an age below zero is that clock running ahead.
+    return { ...read, ageSeconds: Math.max(0, Date.now() - entry.filledAt) / 1000, shared: true };
+  }
+
+  /** Evicts what a committed change touched, here and in Redis. */
+  applyCommit(change: CommittedChange): void {
+    this.cache.applyCommit(change);
+    const namespace = this.namespace();
+    if (namespace) void this.shared?.evict(namespace, change);
   }
 
   /**
@@ -64,11 +101,52 @@ export class CachedReads {
     const lagSeconds = this.cluster.lagOf(node).lagSeconds;
     const tags = responseTags(this.schema, request.operation, request.fragments, request.variables, data);
     if (lagSeconds === null || !tags) return;
-    this.cache.store(
-      key,
-      { data: dataText, value: data, etag: etagOf(dataText), node: node.name, position, filledAt: startedAt, lagSeconds, tags: [...tags] },
-      request.policy.maxAge,
-    );
+    const kept = { data: dataText, etag: etagOf(dataText), node: node.name, position, filledAt: startedAt, lagSeconds, tags: [...tags] };
+    if (!this.cache.store(key, { ...kept, value: data }, request.policy.maxAge)) return;
+    const namespace = this.namespace();
+    if (namespace) void this.shared?.put(namespace, key, { ...kept, expiresAt: this.cache.expiryOf(kept, request.policy.maxAge) });
+  }
+
+  /**
+   * Whose entries this instance may share: those of the same PostgreSQL cluster (positions of
+   * another one mean nothing here) and the same schema. Undefined until a node has answered.
+   */
+  private namespace(): string | undefined {
+    const cluster = this.cluster.systemIdentifier;
+    if (!this.shared || cluster === undefined) return undefined;
+    this.schemaDigest ??= createHash('sha256').update(printSchema(this.schema)).digest('hex');
+    return `${cluster}\n${this.schemaDigest}`;
+  }
+}
+
+/**
+ * An entry from Redis is judged by this instance's own knowledge, as its own entries are:
+ * the newest timeline, the request's token, the entry's age by this instance's bounds, and
+ * whether `cache` would keep it as a fill, by what this instance's change feed heard. Only
+ * what proves the entry stale here deletes it (an older timeline, a change heard since): an
+ * entry this instance cannot prove fresh, for instance while its feed restarts, may be fresh
+ * for the others, whose feeds evict it when it is not. For the same reason a resync here does
+ * not empty Redis: the others' entries stay theirs to judge.
+ */
+export function judgeShared(
+  entry: SharedEntry,
+  cache: ResponseCache,
+  { newestTimeline, maxAge, token, now }: { newestTimeline: number; maxAge: number; token?: ConsistencyToken; now: number },
+): SharedVerdict {
+  if (entry.position.timeline < newestTimeline) return 'stale';
+  if (entry.position.timeline > newestTimeline) return 'pass';
+  if (now >= Math.min(entry.expiresAt, cache.expiryOf(entry, maxAge))) return 'pass';
+  if (token && !reaches(entry.position, token)) return 'pass';
+  const freshness = cache.freshnessOf(entry);
+  switch (freshness) {
+    case 'proven':
+      return 'use';
+    case 'stale':
+      return 'stale';
+    case 'unproven':
+      return 'pass';
+    default:
+      return freshness satisfies never;
   }
 }
 
@@ -83,8 +161,19 @@ export function cacheRoutingExtensions(hit: CacheHit): Record<string, unknown> {
       position: formatLsn(hit.position.lsn),
       ageSeconds,
       lagSeconds: Math.round((hit.lagSeconds + ageSeconds) * 1000) / 1000,
+      ...(hit.shared ? { shared: true } : {}),
     },
   };
+}
+
+/** The data of a shared entry, or undefined when it is not a JSON object (a miss, never a failed request). */
+function parsedData(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** JSON with object keys sorted, so equal variables give equal keys. */

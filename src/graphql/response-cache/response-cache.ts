@@ -26,6 +26,13 @@ interface Entry extends CachedRead {
   bytes: number;
 }
 
+/**
+ * Whether a read can be kept: `proven` fresh by what the change feed heard; `stale`, a change
+ * heard since touched a row it read; `unproven`, neither (read before the feed's position, or
+ * while it does not hear changes).
+ */
+export type Freshness = 'proven' | 'stale' | 'unproven';
+
 /** Why an entry left the cache. */
 export type EvictionCause = 'change' | 'expired' | 'timeline' | 'resync' | 'capacity';
 
@@ -135,12 +142,23 @@ export class ResponseCache {
     return undefined;
   }
 
-  /** Keeps a read for up to `maxAge` seconds, unless it cannot be proven fresh; says whether it did. */
-  store(key: string, read: CachedRead, maxAge: number): boolean {
-    const expiresAt = read.filledAt + Math.min(maxAge, this.options.maxLagSeconds - read.lagSeconds) * 1000;
+  /**
+   * When a read kept for up to `maxAge` seconds must go: never later than its maxAge, nor than
+   * the lag bound less the lag its replica had.
+   */
+  expiryOf(read: Pick<CachedRead, 'filledAt' | 'lagSeconds'>, maxAge: number): number {
+    return read.filledAt + Math.min(maxAge, this.options.maxLagSeconds - read.lagSeconds) * 1000;
+  }
+
+  /**
+   * Keeps a read for up to `maxAge` seconds (and not past `notAfter`), unless it cannot be
+   * proven fresh; says whether it did.
+   */
+  store(key: string, read: CachedRead, maxAge: number, notAfter = Infinity): boolean {
+    const expiresAt = Math.min(this.expiryOf(read, maxAge), notAfter);
     // The parsed value takes about twice its text on the heap.
     const bytes = textBytes(key) + 3 * textBytes(read.data) + read.tags.length * TAG_BYTES + ENTRY_OVERHEAD_BYTES;
-    if (expiresAt <= this.clock() || bytes > this.options.maxBytes || !this.provenFresh(read)) {
+    if (expiresAt <= this.clock() || bytes > this.options.maxBytes || this.freshnessOf(read) !== 'proven') {
       this.counts.refused += 1;
       return false;
     }
@@ -201,19 +219,26 @@ export class ResponseCache {
     return this.samples;
   }
 
-  private provenFresh(read: CachedRead): boolean {
+  /**
+   * Whether this cache would keep `read` as a fill, by what its change feed heard; the same
+   * judgement an entry shared by another instance gets before it is used here.
+   */
+  freshnessOf(read: Pick<CachedRead, 'position' | 'tags'>): Freshness {
     switch (this.mode) {
       case 'ages-only':
-        return true;
+        return 'proven';
       case 'resyncing':
-        return false;
+        return 'unproven';
       case 'wal': {
         const from = this.syncedFrom;
-        if (!from || !reaches(read.position, from) || read.position.lsn <= this.forgottenUpTo) return false;
-        return read.tags.every((tag) => {
+        if (!from || !reaches(read.position, from)) return 'unproven';
+        const changed = read.tags.some((tag) => {
           const known = this.recent.get(tag);
-          return !known || read.position.lsn > known.lsn;
+          return known !== undefined && read.position.lsn <= known.lsn;
         });
+        if (changed) return 'stale';
+        // A change forgotten since may have touched its rows, or may not: unknown either way.
+        return read.position.lsn <= this.forgottenUpTo ? 'unproven' : 'proven';
       }
       default:
         return this.mode satisfies never;
