@@ -154,6 +154,8 @@ export class ConnectionManager implements RouteHost {
   private mode: ModeSettler | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private readonly probing = new Map<ClusterNode, Promise<void>>();
+  /** Nodes to probe again as soon as their probe in flight is over (see probeReplicasAgain). */
+  private readonly probeQueued = new Set<ClusterNode>();
   /** Nodes already reported as belonging to another cluster (said once, not every probe). */
   private readonly foreign = new Set<ClusterNode>();
   /** Nodes already reported as refusing the probe statement. */
@@ -423,6 +425,25 @@ export class ConnectionManager implements RouteHost {
   /** Probes every node now; concurrent callers share the probes in flight. */
   async probeAll(): Promise<void> {
     await Promise.all(this.nodes.map((node) => this.probe(node)));
+  }
+
+  /**
+   * Probes every replica again, each once its probe in flight (if any) is over: a probe asked
+   * before something was committed cannot show it replayed. Any number of callers share the
+   * next probe of each, so this may be called on every commit.
+   */
+  probeReplicasAgain(): void {
+    for (const node of this.replicas()) {
+      const inFlight = this.probing.get(node);
+      if (!inFlight) void this.probe(node);
+      else if (!this.probeQueued.has(node)) {
+        this.probeQueued.add(node);
+        void inFlight.finally(() => {
+          this.probeQueued.delete(node);
+          void this.probe(node);
+        });
+      }
+    }
   }
 
   async close(): Promise<void> {

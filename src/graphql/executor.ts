@@ -51,39 +51,45 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
           const key = cacheable && cachedReads.keyOf(cacheable);
           if (key) {
             const hit =
-              cachedReads.lookup(key, context.route.options) ?? (await cachedReads.lookupShared(key, cacheable, context.route.options));
+              cachedReads.lookup(key, context.route.options) ?? (await cachedReads.lookupAfterMiss(key, cacheable, context.route.options));
             if (hit) {
               context.cacheHit = hit;
               return { data: JSON.parse(hit.data) as Record<string, unknown> };
             }
           }
           const startedAt = Date.now();
+          // Requests for the same key that miss meanwhile join this read (see startRead).
+          const reading = key ? cachedReads.startRead(key) : undefined;
           const keep = (data: Record<string, unknown>) =>
-            key && cachedReads.fill(key, cacheable, context.route, data, JSON.stringify(data), startedAt);
-          // No operation (an unknown operationName): graphql-js says so, which Apollo answers with 400.
-          const compiled = templates && operation && compiledStatement(templates, requestContext);
-          if (compiled) {
-            onCompiledRead?.(request, document, operation);
-            let data: Record<string, unknown>;
-            try {
-              data = JSON.parse(await inOperationSpan(span, () => runCompiled(context, compiled))) as Record<string, unknown>;
-            } catch (error) {
-              return failedResult(error);
+            key && reading?.(cachedReads.fill(key, cacheable, context.route, data, JSON.stringify(data), startedAt));
+          try {
+            // No operation (an unknown operationName): graphql-js says so, which Apollo answers with 400.
+            const compiled = templates && operation && compiledStatement(templates, requestContext);
+            if (compiled) {
+              onCompiledRead?.(request, document, operation);
+              let data: Record<string, unknown>;
+              try {
+                data = JSON.parse(await inOperationSpan(span, () => runCompiled(context, compiled))) as Record<string, unknown>;
+              } catch (error) {
+                return failedResult(error);
+              }
+              keep(data);
+              return { data };
             }
-            keep(data);
-            return { data };
+            const run = async () =>
+              execute({
+                schema,
+                document,
+                contextValue: context,
+                variableValues: request.variables,
+                operationName: request.operationName ?? operation?.name?.value,
+              });
+            const result = await inOperationSpan(span, run, (result) => (result.errors?.length ?? 0) > 0);
+            if (!result.errors?.length && result.data) keep(result.data as Record<string, unknown>);
+            return result;
+          } finally {
+            reading?.(undefined);
           }
-          const run = async () =>
-            execute({
-              schema,
-              document,
-              contextValue: context,
-              variableValues: request.variables,
-              operationName: request.operationName ?? operation?.name?.value,
-            });
-          const result = await inOperationSpan(span, run, (result) => (result.errors?.length ?? 0) > 0);
-          if (!result.errors?.length && result.data) keep(result.data as Record<string, unknown>);
-          return result;
         },
       };
     },

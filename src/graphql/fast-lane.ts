@@ -133,36 +133,43 @@ export class FastLane {
     const hit =
       key === undefined
         ? undefined
-        : // Redis is asked only after a miss in process: a hit there stays synchronous.
-          (this.cachedReads?.lookup(key, routeOptions) ?? (await this.cachedReads?.lookupShared(key, cacheable, routeOptions)));
+        : // Anything beyond the process (Redis, a read in flight) is awaited only after a miss
+          // in process: a hit there stays synchronous.
+          (this.cachedReads?.lookup(key, routeOptions) ?? (await this.cachedReads?.lookupAfterMiss(key, cacheable, routeOptions)));
     const route = this.cluster.route('read', { ...routeOptions, deadline: context.deadline });
+    const reading = key !== undefined && !hit ? this.cachedReads?.startRead(key) : undefined;
     let data: string;
-    if (hit) {
-      context.cacheHit = hit;
-      data = hit.data;
-    } else {
-      const compiled = this.statementFor(known, coerced.coerced, context);
-      if (!compiled) {
-        await this.accounting.cancel(charge);
-        return undefined;
-      }
-      context.assignRoute(route);
-      try {
-        data = await inOperationSpan({ type: 'query', name: known.operation.name?.value }, () => runCompiled(context, compiled));
-      } catch (error) {
-        // The full path reports the failure its way, without sending the read a third time.
-        context.failedRead = error;
-        await this.accounting.cancel(charge);
-        this.metrics.recordFastLane('handed-over');
-        return undefined;
-      }
-    }
-    // A hit's data is kept parsed: read only here, as settling the cost only reads it.
-    const parsed = hit ? (hit.value as Record<string, unknown>) : (JSON.parse(data) as Record<string, unknown>);
-    // PostgreSQL's JSON text spaces its keys differently: the ETag and the cache keep the text the full path sends.
+    let parsed: Record<string, unknown>;
     let canonical: string | undefined;
+    // PostgreSQL's JSON text spaces its keys differently: the ETag and the cache keep the text the full path sends.
     const dataText = () => (canonical ??= JSON.stringify(parsed));
-    if (key !== undefined && !hit) this.cachedReads?.fill(key, cacheable, route, parsed, dataText(), startedAt);
+    try {
+      if (hit) {
+        context.cacheHit = hit;
+        data = hit.data;
+      } else {
+        const compiled = this.statementFor(known, coerced.coerced, context);
+        if (!compiled) {
+          await this.accounting.cancel(charge);
+          return undefined;
+        }
+        context.assignRoute(route);
+        try {
+          data = await inOperationSpan({ type: 'query', name: known.operation.name?.value }, () => runCompiled(context, compiled));
+        } catch (error) {
+          // The full path reports the failure its way, without sending the read a third time.
+          context.failedRead = error;
+          await this.accounting.cancel(charge);
+          this.metrics.recordFastLane('handed-over');
+          return undefined;
+        }
+      }
+      // A hit's data is kept parsed: read only here, as settling the cost only reads it.
+      parsed = hit ? (hit.value as Record<string, unknown>) : (JSON.parse(data) as Record<string, unknown>);
+      if (key !== undefined && !hit) reading?.(this.cachedReads?.fill(key, cacheable, route, parsed, dataText(), startedAt));
+    } finally {
+      reading?.(undefined);
+    }
     const extensions = {
       cost: await this.accounting.settle(charge, parsed),
       ...routingExtensions(this.cluster, route, context.tokenIgnored, hit),

@@ -214,6 +214,15 @@ export class Metrics {
       },
     });
     new Counter({
+      name: 'shopgraph_response_cache_joined_total',
+      help: 'Misses answered by a read of the same key already in flight (no read of their own); counted among the misses too.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(counts.joined);
+      },
+    });
+    new Counter({
       name: 'shopgraph_response_cache_fills_total',
       help: 'Answers offered to the response cache, by result: stored, or refused (not provable fresh, expired already, too large).',
       labelNames: ['result'],

@@ -266,16 +266,14 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
 function startResponseCache(schema: GraphQLSchema, cluster: ConnectionManager, maxBytes: number, logger: Logger, redisUrl?: string) {
   const cache = new ResponseCache({ maxBytes, maxLagSeconds: cluster.maxReplicaLagSeconds });
   const cachedReads = new CachedReads(schema, cache, cluster, redisUrl ? new SharedResponses(redisUrl, { logger }) : undefined);
-  let probedAt = 0;
   const feed = new ChangeFeed(cluster, {
     logger,
     onCommit: (transaction) => {
       cachedReads.applyCommit({ ...transaction, tags: changeTags(transaction.rows) });
-      // A fill is refused until the probes see its replica past the changes it may have missed;
-      // probing on a change, at most every 50 ms, keeps that window short under writes.
-      if (Date.now() - probedAt < 50) return;
-      probedAt = Date.now();
-      void cluster.probeAll();
+      // A fill of what the change touched is refused until a probe sees its replica past the
+      // change (each read's position is its replica's as last probed): probing the replicas
+      // again at once keeps that window (and the misses in it) to about a probe's round trip.
+      cluster.probeReplicasAgain();
     },
     onResync: (position, state) =>
       cache.resync(position, state === 'following' ? 'wal' : state === 'unavailable' ? 'ages-only' : 'resyncing'),

@@ -15,6 +15,11 @@ export interface OperationResult {
   ratioToFloor: number | null;
   /** Cached operations: the share of the server's response-cache lookups that hit, over the rounds. */
   hitRatio?: number;
+  /**
+   * Cached operations: the share of lookups that missed but were answered by a read of the same
+   * key in flight, with no read of their own (not counted in hitRatio).
+   */
+  joinedRatio?: number;
 }
 
 export interface BenchReport {
@@ -108,7 +113,9 @@ export function markdownTable(report: BenchReport): string {
       operation.floorP99Ms ?? '–',
       operation.sqlPerRequest,
       `${Math.round(operation.replicaShare * 100)}%`,
-      operation.hitRatio === undefined ? '–' : `${Math.round(operation.hitRatio * 1000) / 10}%`,
+      operation.hitRatio === undefined
+        ? '–'
+        : `${Math.round(operation.hitRatio * 1000) / 10}%${operation.joinedRatio ? ` (+${Math.round(operation.joinedRatio * 1000) / 10}% joined)` : ''}`,
       operation.errors,
     ].join(' | '),
   );

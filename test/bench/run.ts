@@ -207,14 +207,18 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
       );
     }
     await writing?.stop();
+    if (CACHED.has(name)) step(`${name}: the cache's fills and evictions so far: ${await cacheActivity(url, authorization)}`);
     const after = await statementCounts(url, authorization);
     const lookups = lookupsBefore && (await cacheLookups(url, authorization));
-    const hitRatio =
+    const shareOfLookups = (count: 'hit' | 'joined') =>
       lookups && lookupsBefore
         ? Math.round(
-            ((lookups.hit - lookupsBefore.hit) / Math.max(1, lookups.hit + lookups.miss - lookupsBefore.hit - lookupsBefore.miss)) * 1000,
+            ((lookups[count] - lookupsBefore[count]) / Math.max(1, lookups.hit + lookups.miss - lookupsBefore.hit - lookupsBefore.miss)) *
+              1000,
           ) / 1000
         : undefined;
+    const hitRatio = shareOfLookups('hit');
+    const joinedRatio = shareOfLookups('joined');
     const mine = medianBy(
       rounds.map((round) => round.mine),
       (result) => result.rps,
@@ -239,7 +243,7 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
       floorP50Ms: floorResult?.p50Ms ?? null,
       floorP99Ms: floorResult?.p99Ms ?? null,
       ratioToFloor: ratios.length > 0 ? Math.round(medianBy(ratios, (ratio) => ratio) * 100) / 100 : null,
-      ...(hitRatio === undefined ? {} : { hitRatio }),
+      ...(hitRatio === undefined ? {} : { hitRatio, joinedRatio }),
     });
   }
   step('the fragment-doubling query, with /healthz polled meanwhile');
@@ -349,11 +353,20 @@ function startWriter(url: string, authorization: string, data: BenchData, counts
 }
 
 /** The response cache's hits and misses so far, from the server's /metrics. */
-async function cacheLookups(url: string, authorization: string): Promise<{ hit: number; miss: number }> {
+async function cacheLookups(url: string, authorization: string): Promise<{ hit: number; miss: number; joined: number }> {
   const text = await metricsText(url, authorization);
   const count = (result: string) =>
     Number(new RegExp(`shopgraph_response_cache_lookups_total\\{result="${result}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
-  return { hit: count('hit'), miss: count('miss') };
+  const joined = Number(/^shopgraph_response_cache_joined_total (\d+)/m.exec(text)?.[1] ?? 0);
+  return { hit: count('hit'), miss: count('miss'), joined };
+}
+
+/** The response cache's fills (stored or refused) and evictions by cause, as the server counts them. */
+async function cacheActivity(url: string, authorization: string): Promise<string> {
+  const text = await metricsText(url, authorization);
+  return [...text.matchAll(/^shopgraph_response_cache_(fills|evictions)_total\{\w+="(\w+)"\} (\d+)/gm)]
+    .map(([, kind, label, count]) => `${kind} ${label} ${count}`)
+    .join(', ');
 }
 
 /** Commit-to-eviction percentiles as the server measured them, or null when it recorded none. */

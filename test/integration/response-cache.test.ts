@@ -118,6 +118,27 @@ describe('the response cache', () => {
     expect(read.data.product.price.amount).toBe('14.00');
   });
 
+  it('answers requests that miss while a read of the same key is in flight with that read, sent once', async () => {
+    const id = await newProduct('16.00');
+    const token = await setPrice(id, '16.50');
+    // A query text asked for the first time: every request misses, on the full path.
+    const query = PRODUCT.replace('CachedProduct', 'CachedProductAtOnce');
+    const headers = { 'x-consistency-token': token, authorization: `Bearer ${writerKey}` };
+    const joinedBefore = (await metric('shopgraph_response_cache_joined_total')) ?? 0;
+
+    const answers = await Promise.all(Array.from({ length: 8 }, () => post(query, { id }, headers)));
+
+    expect(answers.map((answer) => answer.data.product.price.amount)).toEqual(Array(8).fill('16.50'));
+    const joined = answers.filter((answer) => answer.extensions.routing.joined === true);
+    expect(joined.length).toBeGreaterThan(0);
+    const replicas = manager.nodes.filter((node) => node.role === 'replica').map((node) => node.name);
+    for (const answer of joined) {
+      expect(answer.extensions.routing).toMatchObject({ role: 'cache', joined: true });
+      expect(replicas).toContain(answer.extensions.routing.node);
+    }
+    expect(await metric('shopgraph_response_cache_joined_total')).toBe(joinedBefore + joined.length);
+  });
+
   it('is bypassed by x-read-from: primary', async () => {
     const id = await newProduct('15.00');
     await cachedRead(id, { authorization: `Bearer ${writerKey}` });

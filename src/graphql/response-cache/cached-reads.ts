@@ -9,8 +9,12 @@ import type { CachedRead, CommittedChange, ResponseCache } from './response-cach
 import type { SharedEntry } from './shared-entry.js';
 import type { SharedResponses, SharedVerdict } from './shared-responses.js';
 
-/** An answer from the server's response cache; `shared` when another instance filled it (through Redis). */
-export type CacheHit = CachedRead & { ageSeconds: number; shared?: boolean };
+/**
+ * An answer from the server's response cache; `shared` when another instance filled it
+ * (through Redis), `joined` when it is the read of another request for the same key, which
+ * was in flight when this one missed.
+ */
+export type CacheHit = CachedRead & { ageSeconds: number; shared?: boolean; joined?: boolean };
 
 /** The operation of a request as both lanes know it. */
 export interface CacheableRequest {
@@ -39,6 +43,8 @@ export interface CacheableRequest {
  */
 export class CachedReads {
   private schemaDigest: string | undefined;
+  /** Reads in flight of keys that missed, by key: what `fill` made of each, once it is done. */
+  private readonly reading = new Map<string, Promise<CachedRead | undefined>>();
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -61,8 +67,50 @@ export class CachedReads {
     return this.cache.lookup(key, { timeline: this.cluster.newestTimeline, token: options.token });
   }
 
+  /**
+   * After a miss of `lookup`: the entry another instance shared (see lookupShared), else the
+   * read of another request for the same key in flight now (see join); undefined when this
+   * request must read, which it then says with `startRead`.
+   */
+  async lookupAfterMiss(key: string, request: CacheableRequest, options: RouteOptions): Promise<CacheHit | undefined> {
+    return (await this.lookupShared(key, request, options)) ?? (await this.join(key, options));
+  }
+
+  /**
+   * Says that a read of `key` is under way: requests for the same key that miss meanwhile wait
+   * for it rather than sending the same read (after an eviction, every request for a popular
+   * product would otherwise read it, and each one's fill is refused until the probes see a
+   * replica past the change). Call the function returned with what `fill` made of the read,
+   * or with undefined when it failed; later calls do nothing.
+   */
+  startRead(key: string): (read: CachedRead | undefined) => void {
+    let settle!: (read: CachedRead | undefined) => void;
+    const reading = new Promise<CachedRead | undefined>((resolve) => (settle = resolve));
+    this.reading.set(key, reading);
+    return (read) => {
+      if (this.reading.get(key) === reading) this.reading.delete(key);
+      settle(read);
+    };
+  }
+
+  /**
+   * The read of `key` in flight, once done, if it may answer this request as an entry would:
+   * a replica's read on the newest timeline, at or past the request's token (a newer token,
+   * or a failed read, and the request reads on its own). As fresh as a read of its own, which
+   * might have gone to the same replica at the same moment.
+   */
+  private async join(key: string, options: RouteOptions): Promise<CacheHit | undefined> {
+    const reading = this.reading.get(key);
+    if (!reading || options.primary) return undefined;
+    const read = await reading;
+    if (!read || read.position.timeline !== this.cluster.newestTimeline) return undefined;
+    if (options.token && !reaches(read.position, options.token)) return undefined;
+    this.cache.counts.joined += 1;
+    return { ...read, ageSeconds: Math.max(0, Date.now() - read.filledAt) / 1000, joined: true };
+  }
+
   /** After a miss of `lookup`: the entry another instance shared, if this one can prove it fresh for this request. */
-  async lookupShared(key: string, request: CacheableRequest, options: RouteOptions): Promise<CacheHit | undefined> {
+  private async lookupShared(key: string, request: CacheableRequest, options: RouteOptions): Promise<CacheHit | undefined> {
     const namespace = this.namespace();
     const maxAge = request.policy?.maxAge;
     // While the change feed restarts, nothing can be proven fresh here: Redis is not asked.
@@ -88,23 +136,33 @@ export class CachedReads {
 
   /**
    * Keeps an answer read on `route`, started at `startedAt`: its data as the full path sends it,
-   * where it was read, and the rows it read.
+   * where it was read, and the rows it read. Returns the read as an entry would hold it (for
+   * requests that joined it), kept or not; undefined for a read no entry may hold.
    */
-  fill(key: string, request: CacheableRequest, route: Route, data: Record<string, unknown>, dataText: string, startedAt: number): void {
+  fill(
+    key: string,
+    request: CacheableRequest,
+    route: Route,
+    data: Record<string, unknown>,
+    dataText: string,
+    startedAt: number,
+  ): CachedRead | undefined {
     const node = route.servedBy;
     const position = route.readPosition;
     // Only from replicas: a replica's replayed commits are visible once replayed, but on the
     // primary a commit is in the WAL before other sessions see it (while a synchronous standby
     // confirms it), so its position does not prove what a read there saw. Nor from a pooled
     // endpoint: its position is whichever server a probe reached, not the one that answered.
-    if (!node || node.role !== 'replica' || node.pooled || !position || !request.policy) return;
+    if (!node || node.role !== 'replica' || node.pooled || !position || !request.policy) return undefined;
     const lagSeconds = this.cluster.lagOf(node).lagSeconds;
     const tags = responseTags(this.schema, request.operation, request.fragments, request.variables, data);
-    if (lagSeconds === null || !tags) return;
+    if (lagSeconds === null || !tags) return undefined;
     const kept = { data: dataText, etag: etagOf(dataText), node: node.name, position, filledAt: startedAt, lagSeconds, tags: [...tags] };
-    if (!this.cache.store(key, { ...kept, value: data }, request.policy.maxAge)) return;
+    const read = { ...kept, value: data };
+    if (!this.cache.store(key, read, request.policy.maxAge)) return read;
     const namespace = this.namespace();
     if (namespace) void this.shared?.put(namespace, key, { ...kept, expiresAt: this.cache.expiryOf(kept, request.policy.maxAge) });
+    return read;
   }
 
   /**
@@ -162,6 +220,7 @@ export function cacheRoutingExtensions(hit: CacheHit): Record<string, unknown> {
       ageSeconds,
       lagSeconds: Math.round((hit.lagSeconds + ageSeconds) * 1000) / 1000,
       ...(hit.shared ? { shared: true } : {}),
+      ...(hit.joined ? { joined: true } : {}),
     },
   };
 }
