@@ -13,7 +13,7 @@ export interface OperationResult {
   floorP50Ms: number | null;
   floorP99Ms: number | null;
   ratioToFloor: number | null;
-  /** Cached operations: the share of the server's response-cache lookups that hit, over the rounds. */
+  /** Cached operations: the share of the server's response-cache lookups that hit, over the measured runs (not their warm-ups). */
   hitRatio?: number;
   /**
    * Cached operations: the share of lookups that missed but were answered by a read of the same

@@ -18,7 +18,7 @@ import { EmbeddedCluster } from '../../src/embedded/index.js';
 import { findFreePorts } from '../../src/embedded/ports.js';
 import { generateApiKey } from '../../src/graphql/auth/index.js';
 import { floorParameters } from './floor.js';
-import type { LoadPlan, LoadResult } from './load.js';
+import { WARMED_UP, type LoadPlan, type LoadResult } from './load.js';
 import { evaluateTargets, markdownTable, svgChart, type BenchReport, type OperationResult } from './report.js';
 import { toGlobalId } from '../../src/graphql/ids.js';
 import { searchTerms, variablesFor, zipfProductId, type BenchData } from './variables.js';
@@ -172,7 +172,8 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
     const isRead = READS.includes(name);
     const url = CACHED.has(name) ? cachingUrl : serverUrl;
     const before = await statementCounts(url, authorization);
-    const lookupsBefore = CACHED.has(name) ? await cacheLookups(url, authorization) : undefined;
+    // Cache lookups are counted over the measured runs, not their warm-ups, as the figures are.
+    const lookups = { hit: 0, miss: 0, joined: 0 };
     // The writer goes through the other server: the caching one hears its changes from the WAL.
     const writing = CACHED.has(name) ? startWriter(serverUrl, authorization, data, writer) : undefined;
     // This machine's speed drifts by tens of percent within a minute; short rounds that take
@@ -180,16 +181,24 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
     const rounds: { mine: LoadResult; floor?: LoadResult }[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       step(`${name}: round ${round} of ${ROUNDS}, ShopGraph${isRead ? ', then the floor' : ''}`);
-      const mine = await load({
-        url,
-        operation: name,
-        query: queries[name],
-        authorization,
-        connections: CONNECTIONS,
-        durationSeconds: ROUND_SECONDS,
-        warmupSeconds: WARMUP_SECONDS,
-        dataFile,
-      });
+      let measuring: Promise<Lookups> | undefined;
+      const mine = await load(
+        {
+          url,
+          operation: name,
+          query: queries[name],
+          authorization,
+          connections: CONNECTIONS,
+          durationSeconds: ROUND_SECONDS,
+          warmupSeconds: WARMUP_SECONDS,
+          dataFile,
+        },
+        () => (measuring = CACHED.has(name) ? cacheLookups(url, authorization) : undefined),
+      );
+      if (measuring) {
+        const [from, to] = [await measuring, await cacheLookups(url, authorization)];
+        for (const count of ['hit', 'miss', 'joined'] as const) lookups[count] += to[count] - from[count];
+      }
       const floor = isRead
         ? await load({
             url: `${floorUrl}/${name}`,
@@ -209,14 +218,8 @@ async function bench(cleanups: (() => Promise<unknown>)[]): Promise<BenchReport>
     await writing?.stop();
     if (CACHED.has(name)) step(`${name}: the cache's fills and evictions so far: ${await cacheActivity(url, authorization)}`);
     const after = await statementCounts(url, authorization);
-    const lookups = lookupsBefore && (await cacheLookups(url, authorization));
     const shareOfLookups = (count: 'hit' | 'joined') =>
-      lookups && lookupsBefore
-        ? Math.round(
-            ((lookups[count] - lookupsBefore[count]) / Math.max(1, lookups.hit + lookups.miss - lookupsBefore.hit - lookupsBefore.miss)) *
-              1000,
-          ) / 1000
-        : undefined;
+      CACHED.has(name) ? Math.round((lookups[count] / Math.max(1, lookups.hit + lookups.miss)) * 1000) / 1000 : undefined;
     const hitRatio = shareOfLookups('hit');
     const joinedRatio = shareOfLookups('joined');
     const mine = medianBy(
@@ -353,7 +356,13 @@ function startWriter(url: string, authorization: string, data: BenchData, counts
 }
 
 /** The response cache's hits and misses so far, from the server's /metrics. */
-async function cacheLookups(url: string, authorization: string): Promise<{ hit: number; miss: number; joined: number }> {
+interface Lookups {
+  hit: number;
+  miss: number;
+  joined: number;
+}
+
+async function cacheLookups(url: string, authorization: string): Promise<Lookups> {
   const text = await metricsText(url, authorization);
   const count = (result: string) =>
     Number(new RegExp(`shopgraph_response_cache_lookups_total\\{result="${result}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
@@ -422,14 +431,19 @@ async function post(url: string, body: unknown, authorization?: string): Promise
   return response.json();
 }
 
-function load(plan: LoadPlan): Promise<LoadResult> {
+/** Runs the load generator; `onWarmedUp` is called when its warm-up is over and the measured run starts. */
+function load(plan: LoadPlan, onWarmedUp?: () => void): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(benchDir, 'load.ts'), JSON.stringify(plan)], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      const warmedUp = !output.includes(WARMED_UP);
+      output += chunk.toString();
+      if (warmedUp && output.includes(WARMED_UP)) onWarmedUp?.();
+    });
     child.on('close', (code) =>
       code === 0
         ? resolve(JSON.parse(output.trim().split('\n').pop()!) as LoadResult)
