@@ -17,7 +17,10 @@ export interface ChangedRow {
 /** A committed transaction as the primary's WAL tells it. */
 export interface CommittedTransaction {
   timeline: number;
-  /** Where its commit record starts: a node whose replay position is past it has it. */
+  /**
+   * The end of its commit record, as the walsender and `pg_logical_slot_get_changes` both give
+   * it: a node whose replay position has reached it has the transaction.
+   */
   commitLsn: Lsn;
   /** When the primary committed it (ms since the epoch). */
   committedAt: number;
@@ -146,7 +149,13 @@ export class ChangeFeed {
   }
 
   private async follow(node: ClusterNode): Promise<void> {
-    const following: Following = { node, timeline: node.timeline, session: node.openReplicationSession(), rows: [], caughtUpAt: Date.now() };
+    const following: Following = {
+      node,
+      timeline: node.timeline,
+      session: node.openReplicationSession(),
+      rows: [],
+      caughtUpAt: Date.now(),
+    };
     this.current = following;
     const stream = await LogicalReplicationStream.open(following.session, `shopgraph_cache_${randomBytes(6).toString('hex')}`, {
       plugin: 'test_decoding',
@@ -195,7 +204,9 @@ export class ChangeFeed {
   private fail(error: unknown): void {
     const cause = [...causeChain(error)].find((candidate): candidate is Error & { code: string } => isServerError(candidate));
     if (cause?.code === '55000' && NOT_LOGICAL.test(cause.message)) {
-      this.unavailable('response cache: the primary does not decode its WAL (wal_level is not logical); cached responses expire by age only');
+      this.unavailable(
+        'response cache: the primary does not decode its WAL (wal_level is not logical); cached responses expire by age only',
+      );
     } else if (cause?.code === INSUFFICIENT_PRIVILEGE) {
       const role = this.current?.node.lastProbe?.databaseRole;
       this.unavailable(
