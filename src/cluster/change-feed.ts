@@ -30,7 +30,8 @@ export interface CommittedTransaction {
 /**
  * `following`: every commit since `syncedFrom` is being heard; `connecting`: no primary yet, or
  * the feed is (re)starting on one; `unavailable`: the primary does not decode its WAL
- * (wal_level is not logical), so nothing is heard; `stopped`.
+ * (wal_level is not logical) or the role may not stream it (no REPLICATION), so nothing is
+ * heard; `stopped`.
  */
 export type ChangeFeedState = 'connecting' | 'following' | 'unavailable' | 'stopped';
 
@@ -81,7 +82,10 @@ interface Following {
  * object in the application's database that someone must create, own and keep listing every
  * table in (a table left out would never evict anything); test_decoding needs nothing but the
  * slot, and its lines carry all the cache needs (table, integer keys, commit time), while the
- * commit position comes with each line from the walsender for either plugin.
+ * commit position comes with each line from the walsender for either plugin. (postgres.js's own
+ * `subscribe` does not pass that position on, and reconnects to the same host, not the new
+ * primary.) The primary logs each stream's start, not each change as it logged every read of
+ * a polled slot, so the session's log level is left alone.
  */
 export class ChangeFeed {
   private current: Following | undefined;

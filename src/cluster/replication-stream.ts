@@ -89,7 +89,8 @@ export class LogicalReplicationStream {
     for (const word of [slot, options.plugin, ...Object.entries(options.pluginOptions).flat()])
       if (!WORD.test(word)) throw new ReplicationStreamError(`not a plain name for a replication command: ${word}`);
     const [created] = await session.unsafe<{ consistent_point: string }[]>(
-      `CREATE_REPLICATION_SLOT ${slot} TEMPORARY LOGICAL ${options.plugin} (SNAPSHOT 'nothing')`,
+      // The spelling before PostgreSQL 15's option list, which 15 and later still take.
+      `CREATE_REPLICATION_SLOT ${slot} TEMPORARY LOGICAL ${options.plugin} NOEXPORT_SNAPSHOT`,
     );
     const startLsn = parseLsn(created!.consistent_point);
     const pluginOptions = Object.entries(options.pluginOptions)
