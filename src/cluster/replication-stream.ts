@@ -128,7 +128,19 @@ export class LogicalReplicationStream {
     await this.session.end({ timeout: 0 }).catch(() => {});
   }
 
+  /**
+   * A failure here, the caller's included, ends the stream: thrown out of a 'data' listener it
+   * would reach postgres.js's socket handler, or no handler at all when the data was buffered.
+   */
   private receive(chunk: Buffer): void {
+    try {
+      this.handle(chunk);
+    } catch (error) {
+      this.lost(error instanceof Error ? error : new ReplicationStreamError(String(error)));
+    }
+  }
+
+  private handle(chunk: Buffer): void {
     this.lastHeard = Date.now();
     switch (chunk[0]) {
       case 0x77: {
@@ -174,7 +186,12 @@ export class LogicalReplicationStream {
     message.writeBigUInt64BE(this.received, 17);
     message.writeBigInt64BE(BigInt(Date.now() - PG_EPOCH_MS) * 1000n, 25);
     message[33] = askReply ? 1 : 0;
-    this.copy.write(message);
+    try {
+      this.copy.write(message);
+    } catch (error) {
+      // postgres.js writes to its socket directly, which is gone once the connection closed.
+      this.lost(new ReplicationStreamError('the status update could not be sent', { cause: error }));
+    }
   }
 
   private lost(error: Error): void {
