@@ -164,6 +164,28 @@ describe('the change feed', () => {
     }
   });
 
+  it('is unavailable while the primary does not decode its WAL, and the log says why', async () => {
+    const restartPrimary = async (setting: string) => {
+      await primary().sql.unsafe(setting);
+      const name = primary().name;
+      await cluster.cluster.stopNode(name);
+      await cluster.cluster.startNode(name);
+      await eventually(async () => expect(cluster.manager.primary?.name).toBe(name), { timeoutMs: 20_000 });
+    };
+    await restartPrimary('alter system set wal_level = replica');
+    try {
+      const heard = startFeed();
+      await eventually(async () => expect(heard.feed.state).toBe('unavailable'));
+      expect(heard.resyncs).toEqual([{ state: 'unavailable', position: undefined }]);
+      expect(heard.lines.filter((line) => line.includes('wal_level is not logical'))).toHaveLength(1);
+      expect(heard.feed.lagMs).toBeUndefined();
+    } finally {
+      await Promise.all([...running].map((feed) => feed.stop()));
+      running.clear();
+      await restartPrimary('alter system reset wal_level');
+    }
+  }, 60_000);
+
   it('follows a failover: says it lost the primary, then hears commits on the new one from a new slot', async () => {
     const heard = startFeed();
     await following(heard);
