@@ -49,7 +49,7 @@ export interface ChangeFeedOptions {
 
 /** How often the feed looks whether the connection manager's primary is still the one it follows, in ms. */
 const CHECK_MS = 100;
-/** How long the feed waits before it tries a primary again after a failure, in ms. */
+/** How long the feed waits before it tries the same primary again after a failure, in ms. */
 const RETRY_MS = 1000;
 /** How long it waits before it asks a primary without logical decoding, or a role without REPLICATION, again. */
 const UNAVAILABLE_RETRY_MS = 30_000;
@@ -92,6 +92,8 @@ export class ChangeFeed {
   private timer: NodeJS.Timeout | undefined;
   private status: ChangeFeedState = 'connecting';
   private unavailableUntil = 0;
+  /** The primary the last attempt failed on, and until when it is not asked again. */
+  private failed: { node: ClusterNode; until: number } | undefined;
   /** Streams being closed after a loss, awaited by stop() so that none outlives it. */
   private readonly closing = new Set<Promise<void>>();
   private readonly logger: Logger;
@@ -136,20 +138,22 @@ export class ChangeFeed {
   }
 
   private async step(): Promise<void> {
-    let next = CHECK_MS;
+    const primary = this.cluster.primary;
     try {
-      const primary = this.cluster.primary;
       if (this.current && (this.current.node !== primary || this.current.timeline < this.cluster.newestTimeline)) {
         this.lose('the primary changed');
       }
-      if (!this.current && primary && Date.now() >= this.unavailableUntil) await this.follow(primary);
+      const failed = this.failed;
+      const waiting = Date.now() < this.unavailableUntil || (failed !== undefined && failed.node === primary && Date.now() < failed.until);
+      if (!this.current && primary && !waiting) await this.follow(primary);
       const current = this.current;
       if (current?.stream && current.stream.position >= current.node.lsn) current.caughtUpAt = Date.now();
     } catch (error) {
+      // The same node is asked again after a pause; a new primary at once (a failover is the common cause).
+      this.failed = primary && { node: primary, until: Date.now() + RETRY_MS };
       if (this.status !== 'stopped') this.fail(error);
-      next = RETRY_MS;
     }
-    this.schedule(next);
+    this.schedule(CHECK_MS);
   }
 
   private async follow(node: ClusterNode): Promise<void> {
