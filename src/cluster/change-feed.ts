@@ -94,6 +94,8 @@ export class ChangeFeed {
   private unavailableUntil = 0;
   /** The primary the last attempt failed on, and until when it is not asked again. */
   private failed: { node: ClusterNode; until: number } | undefined;
+  /** The step running now, if any: stop() waits for it. */
+  private stepping: Promise<void> | undefined;
   /** Streams being closed after a loss, awaited by stop() so that none outlives it. */
   private readonly closing = new Set<Promise<void>>();
   private readonly logger: Logger;
@@ -128,12 +130,16 @@ export class ChangeFeed {
     this.status = 'stopped';
     clearTimeout(this.timer);
     await this.close();
+    // A step making a slot when the session was ended above drops what it made before it returns.
+    await this.stepping;
     await Promise.all(this.closing);
   }
 
   private schedule(ms: number): void {
     if (this.status === 'stopped') return;
-    this.timer = setTimeout(() => void this.step(), ms);
+    this.timer = setTimeout(() => {
+      this.stepping = this.step();
+    }, ms);
     this.timer.unref();
   }
 
