@@ -11,6 +11,7 @@ import {
 import type { Logger } from '../../src/log.js';
 import { startPrivateCluster, type PrivateCluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 /**
  * The response cache's change feed on a real cluster: a logical replication stream from a
@@ -183,6 +184,36 @@ describe('the change feed', () => {
       await Promise.all([...running].map((feed) => feed.stop()));
       running.clear();
       await restartPrimary('alter system reset wal_level');
+    }
+  }, 60_000);
+
+  it('gives up a stream that went silent (a cut link) and says so, then follows again once the link is back', async () => {
+    const node = cluster.cluster.nodes.find(({ name }) => name === primary().name)!;
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: node.port });
+    // Probed when it starts and then not for a minute: only the stream itself can notice the cut.
+    const manager = await ConnectionManager.start({
+      nodes: [{ name: node.name, url: proxy.proxyUrl(node.url) }],
+      poolSize: 1,
+      probeIntervalMs: 60_000,
+      modeHoldMs: 0,
+    });
+    try {
+      const heard = startFeed(manager);
+      await following(heard);
+      proxy.setMode({ kind: 'blackhole' });
+      await eventually(async () => expect(heard.resyncs.map(({ state }) => state)).toEqual(['following', 'connecting']), {
+        timeoutMs: 20_000,
+      });
+      proxy.setMode({ kind: 'pass' });
+      await eventually(async () => expect(heard.resyncs.map(({ state }) => state)).toEqual(['following', 'connecting', 'following']), {
+        timeoutMs: 30_000,
+      });
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+      await Promise.all([...running].map((feed) => feed.stop()));
+      running.clear();
+      await manager.close();
+      await proxy.close();
     }
   }, 60_000);
 
