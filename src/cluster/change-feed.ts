@@ -153,7 +153,10 @@ export class ChangeFeed {
       const waiting = Date.now() < this.unavailableUntil || (failed !== undefined && failed.node === primary && Date.now() < failed.until);
       if (!this.current && primary && !waiting) await this.follow(primary);
       const current = this.current;
-      if (current?.stream && current.stream.position >= current.node.lsn) current.caughtUpAt = Date.now();
+      if (current?.stream) {
+        if (current.stream.position >= current.node.lsn) current.caughtUpAt = Date.now();
+        current.stream.confirm(this.replicated(current.timeline));
+      }
     } catch (error) {
       // The same node is asked again after a pause; a new primary at once (a failover is the common cause).
       this.failed = primary && { node: primary, until: Date.now() + RETRY_MS };
@@ -192,6 +195,18 @@ export class ChangeFeed {
     this.status = 'following';
     this.logger.info('response cache: following the primary’s changes', { node: node.name, timeline: following.timeline });
     this.options.onResync({ timeline: following.timeline, lsn: stream.startLsn }, this.status);
+  }
+
+  /**
+   * How far a physical replica has replayed the primary's WAL on `timeline`, as the probes saw:
+   * all the stream may confirm, so that its walsender, should synchronous replication count it
+   * as a standby, never stands for a replica that does not have the commit (0 without one).
+   */
+  private replicated(timeline: number): Lsn {
+    let furthest = 0n;
+    for (const node of this.cluster.nodes)
+      if (node.role === 'replica' && node.timeline === timeline && node.lsn > furthest) furthest = node.lsn;
+    return furthest;
   }
 
   /** One line of test_decoding: a transaction's BEGIN, a row it changed, or its COMMIT. */

@@ -59,6 +59,10 @@ const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
  */
 export class LogicalReplicationStream {
   private received: Lsn;
+  /** What the owner said may be confirmed to the walsender (see `confirm`). */
+  private confirmable = 0n;
+  /** The confirmed position last sent to the walsender. */
+  private reported = 0n;
   private lastHeard = Date.now();
   private readonly timer: NodeJS.Timeout;
   private closing = false;
@@ -108,6 +112,24 @@ export class LogicalReplicationStream {
   }
 
   /**
+   * Lets the stream confirm the WAL up to `lsn` (as far as it has received it), and says so at
+   * once when that is further than before. Nothing is confirmed until this is called: the
+   * walsender's confirmed position releases WAL from the slot, but it also counts as a
+   * standby's flush for synchronous replication (`synchronous_standby_names = '*'` or
+   * `ANY n (*)` match any walsender, this one included), so the owner passes only a position a
+   * physical replica already has.
+   */
+  confirm(lsn: Lsn): void {
+    if (lsn <= this.confirmable) return;
+    this.confirmable = lsn;
+    if (this.confirmed > this.reported) this.report(false);
+  }
+
+  private get confirmed(): Lsn {
+    return this.received < this.confirmable ? this.received : this.confirmable;
+  }
+
+  /**
    * Ends the copy, drops the slot and closes the connection, so that the slot is gone when
    * this returns (ending the session alone drops it too, but a moment later, in the server).
    * A walsender that does not answer in time has its connection cut instead.
@@ -152,8 +174,10 @@ export class LogicalReplicationStream {
       }
       case 0x6b: {
         // Primary keepalive: Byte1('k') Int64 walEnd, Int64 sendTime, Byte1 replyRequested.
+        // The walsender sends one when it has sent all it has, before it waits: a synchronous
+        // commit may be waiting on this stream's confirmation then, so it gets it at once.
         this.advance(chunk.readBigUInt64BE(1));
-        if (chunk[17] === 1) this.report(false);
+        if (chunk[17] === 1 || this.confirmed > this.reported) this.report(false);
         return;
       }
       default:
@@ -174,16 +198,18 @@ export class LogicalReplicationStream {
 
   /**
    * Standby status update: Byte1('r') Int64 written, flushed, applied, Int64 clientTime,
-   * Byte1 replyRequested. Everything received is reported as flushed and applied: each change
-   * was handed on as it came, and the slot restarts nowhere (a new stream takes a new slot).
+   * Byte1 replyRequested. All three are the confirmed position: a walsender can wait on any of
+   * them for a synchronous commit (`synchronous_commit` remote_write, on, remote_apply).
    */
   private report(askReply: boolean): void {
     if (this.closing) return;
+    const confirmed = this.confirmed;
+    this.reported = confirmed;
     const message = Buffer.alloc(34);
     message.write('r', 0);
-    message.writeBigUInt64BE(this.received, 1);
-    message.writeBigUInt64BE(this.received, 9);
-    message.writeBigUInt64BE(this.received, 17);
+    message.writeBigUInt64BE(confirmed, 1);
+    message.writeBigUInt64BE(confirmed, 9);
+    message.writeBigUInt64BE(confirmed, 17);
     message.writeBigInt64BE(BigInt(Date.now() - PG_EPOCH_MS) * 1000n, 25);
     message[33] = askReply ? 1 : 0;
     try {

@@ -143,6 +143,44 @@ describe('the change feed', () => {
     expect(await logicalSlots(primary())).toEqual([]);
   });
 
+  it('never confirms a commit to the primary before a replica has replayed it, should synchronous replication count it as a standby', async () => {
+    const run = (statement: string) => primary().sql.unsafe(statement);
+    const replicas = cluster.manager.nodes.filter((node) => node.role === 'replica');
+    const [current] = await primary().sql<{ setting: string }[]>`select current_setting('synchronous_standby_names') as setting`;
+    const setting = current!.setting;
+    const session = primary().openSession();
+    try {
+      const heard = startFeed();
+      await following(heard);
+      // A walsender matches `*` in synchronous_standby_names whatever it is; naming it makes it the only one.
+      await run(`alter system set synchronous_standby_names = 'FIRST 1 ("shopgraph-change-feed")'`);
+      await run('select pg_reload_conf()');
+      await eventually(async () =>
+        expect(
+          await primary().sql`select 1 from pg_stat_replication where application_name = 'shopgraph-change-feed' and sync_state = 'sync'`,
+        ).toHaveLength(1),
+      );
+      await renameCategory(7, 'Confirmed once replayed');
+      await Promise.all(replicas.map((node) => node.sql`select pg_wal_replay_pause()`));
+      const [backend] = await session<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      let done = false;
+      const update = session`update categories set name = 'Not replayed anywhere' where id = 8`.then(() => {
+        done = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect(done).toBe(false);
+      // Cancelling the wait for a standby leaves the commit done here and confirmed by none.
+      await primary().sql`select pg_cancel_backend(${backend!.pid})`;
+      await update;
+      await eventually(async () => expect(heardCategory(heard, 8)).toBeDefined());
+    } finally {
+      await Promise.all(replicas.map((node) => node.sql`select pg_wal_replay_resume()`));
+      await run(`alter system set synchronous_standby_names = '${setting}'`);
+      await run('select pg_reload_conf()');
+      await session.end();
+    }
+  }, 30_000);
+
   it('is unavailable for a role without REPLICATION, and the log names the fix', async () => {
     await primary().sql.unsafe("create role cache_reader login password 'cache-reader-password'");
     const nodes = cluster.cluster.nodes.map(({ name, url }) => {
