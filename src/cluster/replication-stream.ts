@@ -44,6 +44,7 @@ const STATUS_INTERVAL_MS = 1000;
 const SILENCE_MS = 10_000;
 /** How long `close()` waits for the walsender to end the copy and drop the slot before it cuts the connection. */
 const CLOSE_WAIT_MS = 2000;
+/** Slot, plugin and option names that can go into a replication command as they are. */
 const WORD = /^[a-z0-9_-]+$/i;
 /** PostgreSQL's epoch (2000-01-01) in Unix ms: protocol timestamps count µs from it. */
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
@@ -54,8 +55,9 @@ const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
  * point, pushed by the server as transactions commit. Only the protocol lives here (see
  * https://www.postgresql.org/docs/current/protocol-replication.html): XLogData (`w`) messages
  * go to `onMessage`, primary keepalives (`k`) to `onProgress`, and standby status updates (`r`)
- * go back every second and whenever the walsender asks. Which node, and what to do after a
- * loss, is the caller's: a lost stream is not reopened.
+ * go back every second, whenever the walsender asks, and when the position the owner lets it
+ * confirm moves on. Which node, what may be confirmed, and what to do after a loss are the
+ * caller's: a lost stream is not reopened.
  */
 export class LogicalReplicationStream {
   private received: Lsn;
