@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Sql } from 'postgres';
+import { causeChain, safeErrorFields } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { parseLsn, type Lsn } from './lsn.js';
-import type { ConnectionManager } from './manager.js';
+import type { Lsn } from './lsn.js';
+import { quoteIdentifier, type ConnectionManager } from './manager.js';
 import type { ClusterNode } from './node.js';
+import { LogicalReplicationStream, type StreamedMessage } from './replication-stream.js';
 import type { Position } from './timeline.js';
 
 /** One row a committed transaction changed: its table and its integer key columns (`id`, `product_id`, ...). */
@@ -15,7 +17,10 @@ export interface ChangedRow {
 /** A committed transaction as the primary's WAL tells it. */
 export interface CommittedTransaction {
   timeline: number;
-  /** Where its commit record starts: a node whose replay position is past it has it. */
+  /**
+   * The end of its commit record, as the walsender and `pg_logical_slot_get_changes` both give
+   * it: a node whose replay position has reached it has the transaction.
+   */
   commitLsn: Lsn;
   /** When the primary committed it (ms since the epoch). */
   committedAt: number;
@@ -25,7 +30,8 @@ export interface CommittedTransaction {
 /**
  * `following`: every commit since `syncedFrom` is being heard; `connecting`: no primary yet, or
  * the feed is (re)starting on one; `unavailable`: the primary does not decode its WAL
- * (wal_level is not logical), so nothing is heard; `stopped`.
+ * (wal_level is not logical) or the role may not stream it (no REPLICATION), so nothing is
+ * heard; `stopped`.
  */
 export type ChangeFeedState = 'connecting' | 'following' | 'unavailable' | 'stopped';
 
@@ -38,46 +44,66 @@ export interface ChangeFeedOptions {
    * `position`, or from now on, are unknown.
    */
   onResync: (position: Position | undefined, state: ChangeFeedState) => void;
-  /** How often the slot is read, in ms (default 20). */
-  pollMs?: number;
   logger?: Logger;
 }
 
-/** SQLSTATE 55000 with this text: the primary's wal_level is below logical. */
-const NOT_LOGICAL = /wal_level/i;
-/** How long the feed waits before it tries a primary again after a failure, in ms. */
+/** How often the feed looks whether the connection manager's primary is still the one it follows, in ms. */
+const CHECK_MS = 100;
+/** How long the feed waits before it tries the same primary again after a failure, in ms. */
 const RETRY_MS = 1000;
-/** How long it waits before it asks a primary without logical decoding again. */
+/** How long it waits before it asks a primary without logical decoding, or a role without REPLICATION, again. */
 const UNAVAILABLE_RETRY_MS = 30_000;
+/** test_decoding's options: the commit time on each COMMIT line, and no lines for transactions that changed no rows. */
+const DECODING_OPTIONS = { 'include-timestamp': 'on', 'skip-empty-xacts': 'on', 'include-xids': 'off' };
+
+interface Following {
+  node: ClusterNode;
+  timeline: number;
+  session: Sql;
+  /** Set once the slot exists and the stream has started. */
+  stream?: LogicalReplicationStream;
+  /** The rows of the transaction being heard, from its BEGIN line. */
+  rows: ChangedRow[];
+  /** When the stream was last seen to hold all the WAL the primary had flushed at its latest probe. */
+  caughtUpAt: number;
+}
 
 /**
- * The primary's committed changes, read from its WAL through logical decoding: a temporary
- * slot (PostgreSQL's `test_decoding` output) on a session of its own, read every `pollMs`.
- * Temporary, because a slot keeps WAL until it is read: this one goes away with its session
- * (a crash of this process, a lost connection, the primary's failover), so it can never hold
- * WAL on a primary nobody reads it from. And since a logical slot on a primary does not reach
- * the replicas in PostgreSQL 16 and before, a failover loses it anyway: the feed follows the
- * connection manager's primary, creates a new slot there and says with `onResync` that what
- * happened in between is unknown.
+ * The primary's committed changes, pushed by the primary as they commit: a logical replication
+ * stream (see replication-stream.ts) from a temporary slot with PostgreSQL's `test_decoding`
+ * output, on a walsender connection of its own (the role needs REPLICATION). Temporary, because
+ * a slot keeps WAL until it is read: this one goes away with its session (a crash of this
+ * process, a lost connection, the primary's failover), so it can never hold WAL on a primary
+ * nobody reads it from. And since a temporary slot never reaches the replicas, a failover loses
+ * it anyway: the feed follows the connection manager's primary, creates a new slot there and
+ * says with `onResync` that what happened in between is unknown.
  *
- * A publication-based stream (pgoutput through postgres.js `subscribe`) would push changes
- * without polling, but postgres.js does not pass the commit position on to its callbacks, and
- * after a lost connection it retries the same host, not the new primary.
+ * test_decoding rather than pgoutput: pgoutput streams only the tables of a publication, an
+ * object in the application's database that someone must create, own and keep listing every
+ * table in (a table left out would never evict anything); test_decoding needs nothing but the
+ * slot, and its lines carry all the cache needs (table, integer keys, commit time), while the
+ * commit position comes with each line from the walsender for either plugin. (postgres.js's own
+ * `subscribe` does not pass that position on, and reconnects to the same host, not the new
+ * primary.) The primary logs each stream's start, not each change as it logged every read of
+ * a polled slot, so the session's log level is left alone.
  */
 export class ChangeFeed {
-  private current: { node: ClusterNode; session: Sql; slot: string; timeline: number } | undefined;
+  private current: Following | undefined;
   private timer: NodeJS.Timeout | undefined;
   private status: ChangeFeedState = 'connecting';
-  private lastRead = 0;
   private unavailableUntil = 0;
-  private readonly pollMs: number;
+  /** The primary the last attempt failed on, and until when it is not asked again. */
+  private failed: { node: ClusterNode; until: number } | undefined;
+  /** The step running now, if any: stop() waits for it. */
+  private stepping: Promise<void> | undefined;
+  /** Streams being closed after a loss, awaited by stop() so that none outlives it. */
+  private readonly closing = new Set<Promise<void>>();
   private readonly logger: Logger;
 
   constructor(
     private readonly cluster: ConnectionManager,
     private readonly options: ChangeFeedOptions,
   ) {
-    this.pollMs = options.pollMs ?? 20;
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -85,9 +111,15 @@ export class ChangeFeed {
     return this.status;
   }
 
-  /** Milliseconds since the slot was last read through to its end; undefined while not following. */
+  /**
+   * How far behind the primary's WAL the feed is, in ms: 0 while the stream holds everything
+   * the primary had flushed when the connection manager last probed it, else the time since
+   * it last did (the walsender is behind, or the stream stalled). Undefined while not following.
+   */
   get lagMs(): number | undefined {
-    return this.status === 'following' ? Date.now() - this.lastRead : undefined;
+    const current = this.current;
+    if (this.status !== 'following' || !current?.stream) return undefined;
+    return current.stream.position >= current.node.lsn ? 0 : Date.now() - current.caughtUpAt;
   }
 
   start(): void {
@@ -98,99 +130,168 @@ export class ChangeFeed {
     this.status = 'stopped';
     clearTimeout(this.timer);
     await this.close();
+    // A step making a slot when the session was ended above drops what it made before it returns.
+    await this.stepping;
+    await Promise.all(this.closing);
   }
 
   private schedule(ms: number): void {
     if (this.status === 'stopped') return;
-    this.timer = setTimeout(() => void this.step(), ms);
+    this.timer = setTimeout(() => {
+      this.stepping = this.step();
+    }, ms);
     this.timer.unref();
   }
 
   private async step(): Promise<void> {
-    let next = this.pollMs;
+    const primary = this.cluster.primary;
     try {
-      const primary = this.cluster.primary;
       if (this.current && (this.current.node !== primary || this.current.timeline < this.cluster.newestTimeline)) {
-        await this.lose('the primary changed');
+        this.lose('the primary changed');
       }
-      if (!this.current && primary && Date.now() >= this.unavailableUntil) await this.follow(primary);
-      if (this.current) await this.read(this.current);
-      else next = RETRY_MS;
+      const failed = this.failed;
+      const waiting = Date.now() < this.unavailableUntil || (failed !== undefined && failed.node === primary && Date.now() < failed.until);
+      if (!this.current && primary && !waiting) await this.follow(primary);
+      const current = this.current;
+      if (current?.stream) {
+        if (current.stream.position >= current.node.lsn) current.caughtUpAt = Date.now();
+        current.stream.confirm(this.replicated(current.timeline));
+      }
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (NOT_LOGICAL.test(message)) {
-        if (this.status !== 'unavailable')
-          this.logger.warn(
-            'response cache: the primary does not decode its WAL (wal_level is not logical); cached responses expire by age only',
-          );
-        this.status = 'unavailable';
-        this.unavailableUntil = Date.now() + UNAVAILABLE_RETRY_MS;
-        await this.close();
-        this.options.onResync(undefined, this.status);
-      } else if (this.status !== 'stopped') {
-        await this.lose(`the change feed failed: ${message}`);
-      }
-      next = RETRY_MS;
+      // The same node is asked again after a pause; a new primary at once (a failover is the common cause).
+      this.failed = primary && { node: primary, until: Date.now() + RETRY_MS };
+      if (this.status !== 'stopped') this.fail(error);
     }
-    this.schedule(next);
+    this.schedule(CHECK_MS);
   }
 
   private async follow(node: ClusterNode): Promise<void> {
-    this.status = 'connecting';
-    const session = node.openSession();
-    const slot = `shopgraph_cache_${randomBytes(6).toString('hex')}`;
-    this.current = { node, session, slot, timeline: node.timeline };
-    // PostgreSQL logs every read of a logical slot at LOG level, 50 lines a second here; a
-    // role that may not change log_min_messages leaves them in the server's log.
-    await session`set log_min_messages = warning`.catch(() => {});
-    const [created] = await session<{ lsn: string }[]>`
-      select lsn::text from pg_create_logical_replication_slot(${slot}, 'test_decoding', true)`;
-    this.status = 'following';
-    this.lastRead = Date.now();
-    this.logger.info('response cache: following the primary’s changes', { node: node.name, timeline: this.current.timeline });
-    this.options.onResync({ timeline: this.current.timeline, lsn: parseLsn(created!.lsn) }, this.status);
-  }
-
-  private async read(current: NonNullable<ChangeFeed['current']>): Promise<void> {
-    const started = Date.now();
-    const rows = await current.session<{ lsn: string; data: string }[]>`
-      select lsn::text, data from pg_logical_slot_get_changes(${current.slot}, null, null,
-        'include-timestamp', 'on', 'skip-empty-xacts', 'on', 'include-xids', 'off')`;
-    let changed: ChangedRow[] = [];
-    for (const { lsn, data } of rows) {
-      if (data.startsWith('BEGIN')) changed = [];
-      else if (data.startsWith('COMMIT')) {
-        this.options.onCommit({
-          timeline: current.timeline,
-          commitLsn: parseLsn(lsn),
-          committedAt: commitTime(data) ?? Date.now(),
-          rows: changed,
-        });
-        changed = [];
-      } else {
-        const row = parseRow(data);
-        if (row) changed.push(row);
-      }
+    const following: Following = {
+      node,
+      timeline: node.timeline,
+      session: node.openReplicationSession(),
+      rows: [],
+      caughtUpAt: Date.now(),
+    };
+    this.current = following;
+    const stream = await LogicalReplicationStream.open(following.session, `shopgraph_cache_${randomBytes(6).toString('hex')}`, {
+      plugin: 'test_decoding',
+      pluginOptions: DECODING_OPTIONS,
+      onMessage: (message) => this.hear(following, message),
+      onProgress: (lsn) => {
+        if (lsn >= following.node.lsn) following.caughtUpAt = Date.now();
+      },
+      onLost: (error) => {
+        if (this.current === following) this.lose('the stream was lost', error);
+      },
+    });
+    if (this.current !== following) {
+      // Stopped, or the primary changed, while the slot was being made.
+      await stream.close();
+      return;
     }
-    this.lastRead = started;
+    following.stream = stream;
+    following.caughtUpAt = Date.now();
+    this.status = 'following';
+    this.logger.info('response cache: following the primary’s changes', { node: node.name, timeline: following.timeline });
+    this.options.onResync({ timeline: following.timeline, lsn: stream.startLsn }, this.status);
   }
 
-  /** Gives up the slot and its session; the next step starts again on the primary of the moment. */
-  private async lose(reason: string): Promise<void> {
-    if (this.current)
-      this.logger.warn('response cache: the change feed stopped; entries that cannot be proven fresh are dropped', { reason });
-    await this.close();
+  /**
+   * How far a physical replica has replayed the primary's WAL on `timeline`, as the probes saw:
+   * all the stream may confirm, so that its walsender, should synchronous replication count it
+   * as a standby, never stands for a replica that does not have the commit (0 without one).
+   */
+  private replicated(timeline: number): Lsn {
+    let furthest = 0n;
+    for (const node of this.cluster.nodes)
+      if (node.role === 'replica' && node.timeline === timeline && node.lsn > furthest) furthest = node.lsn;
+    return furthest;
+  }
+
+  /** One line of test_decoding: a transaction's BEGIN, a row it changed, or its COMMIT. */
+  private hear(following: Following, message: StreamedMessage): void {
+    const line = message.data.toString('utf8');
+    if (line.startsWith('BEGIN')) following.rows = [];
+    else if (line.startsWith('COMMIT')) {
+      // The COMMIT line's position is the one pg_logical_slot_get_changes gives it: the end of
+      // the commit record (test/integration/change-feed.test.ts holds the two together).
+      this.options.onCommit({
+        timeline: following.timeline,
+        commitLsn: message.lsn,
+        committedAt: commitTime(line) ?? Date.now(),
+        rows: following.rows,
+      });
+      following.rows = [];
+    } else {
+      const row = parseRow(line);
+      if (row) following.rows.push(row);
+    }
+  }
+
+  /** A failure to start or keep a stream: some say that the primary cannot have one at all. */
+  private fail(error: unknown): void {
+    const cause = [...causeChain(error)].find((candidate): candidate is Error & { code: string } => isServerError(candidate));
+    if (cause?.code === '55000' && NOT_LOGICAL.test(cause.message)) {
+      this.unavailable(
+        'response cache: the primary does not decode its WAL (wal_level is not logical); cached responses expire by age only',
+      );
+    } else if (cause?.code === INSUFFICIENT_PRIVILEGE) {
+      const role = this.current?.node.lastProbe?.databaseRole;
+      this.unavailable(
+        `response cache: the database role may not stream the primary's changes; cached responses expire by age only; fix: ALTER ROLE ${role === undefined ? '<role>' : quoteIdentifier(role)} REPLICATION`,
+      );
+    } else {
+      this.lose('the change feed failed', error);
+    }
+  }
+
+  private unavailable(message: string): void {
+    this.closeCurrent();
+    this.unavailableUntil = Date.now() + UNAVAILABLE_RETRY_MS;
+    if (this.status === 'unavailable') return;
+    this.logger.warn(message);
+    this.status = 'unavailable';
+    this.options.onResync(undefined, this.status);
+  }
+
+  /**
+   * Gives up the slot and its stream; the next step starts again on the primary of the moment.
+   * Failing again before it follows one tells the cache nothing new, so it is said once.
+   */
+  private lose(reason: string, error?: unknown): void {
+    const news = this.status === 'following' || this.status === 'unavailable';
+    const fields = { reason, ...(error === undefined ? {} : safeErrorFields(error)) };
+    if (news) this.logger.warn('response cache: the change feed stopped; entries that cannot be proven fresh are dropped', fields);
+    else this.logger.debug('response cache: the change feed could not start', fields);
+    this.closeCurrent();
     if (this.status === 'stopped') return;
     this.status = 'connecting';
-    this.options.onResync(undefined, this.status);
+    if (news) this.options.onResync(undefined, this.status);
+  }
+
+  /** Closes the current stream in the background: a primary that stopped answering must not hold up the next one. */
+  private closeCurrent(): void {
+    const closed = this.close();
+    this.closing.add(closed);
+    void closed.finally(() => this.closing.delete(closed));
   }
 
   private async close(): Promise<void> {
     const current = this.current;
     this.current = undefined;
-    // Ending the session drops its temporary slot.
-    await current?.session.end({ timeout: 1 }).catch(() => {});
+    if (current?.stream) await current.stream.close();
+    else await current?.session.end({ timeout: 0 }).catch(() => {});
   }
+}
+
+/** SQLSTATE 55000 with this text: the primary's wal_level is below logical. */
+const NOT_LOGICAL = /wal_level/i;
+/** SQLSTATE 42501, raised when a role without REPLICATION opens a walsender connection. */
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+function isServerError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && error.name === 'PostgresError' && typeof (error as { code?: unknown }).code === 'string';
 }
 
 const ROW = /^table ([^.]+)\.(\S+): (?:INSERT|UPDATE|DELETE):/;

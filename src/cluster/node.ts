@@ -4,7 +4,7 @@ import type { Lsn } from './lsn.js';
 import type { NodeState } from './policy.js';
 import type { ProbeResult } from './probe.js';
 import { PooledEndpointDetector } from './pooled-endpoint.js';
-import { connectNode } from './session.js';
+import { connectNode, connectReplication } from './session.js';
 
 export type NodeRole = 'primary' | 'replica' | 'unknown';
 
@@ -198,6 +198,11 @@ export class ClusterNode implements NodeState {
    */
   openSession(): Sql {
     return connectNode(this.url, { max: 1, connect_timeout: 10 });
+  }
+
+  /** A walsender connection of its own, for a logical replication stream. The caller ends it. */
+  openReplicationSession(): Sql {
+    return connectReplication(this.url);
   }
 
   async close(): Promise<void> {

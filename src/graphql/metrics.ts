@@ -264,7 +264,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'shopgraph_response_cache_feed_lag_seconds',
-      help: "How long ago the change feed last read the primary's WAL through to its end (absent while it is not following).",
+      help: "How far the change feed is behind the primary's WAL: 0 while it holds all the primary had flushed at its last probe, else how long ago it last did (absent while it is not following).",
       registers,
       collect() {
         this.reset();
