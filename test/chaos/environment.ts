@@ -45,6 +45,8 @@ export class ChaosEnvironment {
   private serverStopping: Promise<void> | undefined;
   private readonly down = new Set<string>();
   private readonly paused = new Set<string>();
+  /** Replicas whose WAL replay the schedule paused. */
+  private readonly replayPaused = new Set<string>();
   private readonly links = new Map<string, LinkMode>();
   private serverRestarting = false;
   private readonly servingHistory: ServingState[] = [];
@@ -177,6 +179,8 @@ export class ChaosEnvironment {
       case 'replay': {
         const name = this.resolve(step.node);
         await this.onNode(name, (sql) => (step.paused ? sql`select pg_wal_replay_pause()` : sql`select pg_wal_replay_resume()`));
+        if (step.paused) this.replayPaused.add(name);
+        else this.replayPaused.delete(name);
         return `replay on ${name} ${step.paused ? 'paused' : 'resumed'}`;
       }
       case 'promote':
@@ -199,9 +203,15 @@ export class ChaosEnvironment {
     return this.refs.get('NEW');
   }
 
-  /** Nodes the schedule has not killed, stopped or paused, but `except`: candidates to confirm a primary's commits. */
+  /**
+   * Nodes the schedule has not killed, stopped or paused, but `except`: candidates to confirm a
+   * primary's commits. Not a replica whose replay is paused: it cannot move to a new primary's
+   * timeline (its startup process switches timelines) until replay resumes.
+   */
   standbysBesides(except: string): string[] {
-    return this.cluster.nodes.map((node) => node.name).filter((name) => name !== except && !this.down.has(name) && !this.paused.has(name));
+    return this.cluster.nodes
+      .map((node) => node.name)
+      .filter((name) => name !== except && !this.down.has(name) && !this.paused.has(name) && !this.replayPaused.has(name));
   }
 
   /**
@@ -229,6 +239,7 @@ export class ChaosEnvironment {
     for (const node of this.cluster.nodes) {
       await this.onNode(node.name, (sql) => sql`select pg_wal_replay_resume() where pg_is_in_recovery()`).catch(() => {});
     }
+    this.replayPaused.clear();
     const deadline = Date.now() + timeoutMs;
     let last = '';
     for (;;) {

@@ -441,7 +441,7 @@ function printReport(report: Report): void {
     `  write resume after promotion         ${String(report.writeResumeMsMax ?? 'none').padStart(6)} ms max (median ${report.writeResumeMs ?? '-'})   goal < ${WRITE_RESUME_GOAL_MS}: ${goal(report.writeResumeMsMax === null || report.writeResumeMsMax < WRITE_RESUME_GOAL_MS)}`,
   );
   console.log(
-    `  promotions left out of that figure   ${String(report.promotionsWithoutStandby).padStart(6)}   (no other node to confirm commits, or another fault within 1 s)`,
+    `  promotions left out of that figure   ${String(report.promotionsWithoutStandby).padStart(6)}   (no other node to confirm commits: down, paused or its replay paused; or another fault within 1 s)`,
   );
   if (report.failing.length > 0) console.log(`\nfailing schedules (seeds): ${report.failing.map((failing) => failing.seed).join(', ')}`);
 }
