@@ -17,12 +17,15 @@ let manager: ConnectionManager;
 let server: RunningServer;
 let helper: TestServer;
 let writerKey: string;
+let adminKey: string;
 
 beforeAll(async () => {
   manager = await connectShared();
   server = await startGraphQLServer({ cluster: manager, port: 0, host: '127.0.0.1', responseCacheBytes: 8 * 1024 * 1024 });
   helper = await startTestServer(manager);
   writerKey = await helper.createKey(['catalog:read', 'catalog:write']);
+  // Keys are looked up on the replicas: this one is used once they have it.
+  adminKey = await helper.createKey(['admin']);
   await eventually(async () => expect(await metric('shopgraph_response_cache_invalidation{mode="wal"}')).toBe(1));
 });
 afterAll(async () => {
@@ -43,7 +46,6 @@ async function post(query: string, variables: Record<string, unknown>, headers: 
 }
 
 async function metric(series: string): Promise<number | undefined> {
-  const adminKey = await helper.createKey(['admin']);
   const text = await (await fetch(server.url.replace('/graphql', '/metrics'), { headers: { authorization: `Bearer ${adminKey}` } })).text();
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
