@@ -290,6 +290,6 @@ export function safeErrorFields(error: unknown): Record<string, string> {
 }
 
 /** A PostgreSQL server error (postgres.js `PostgresError`): a five-character SQLSTATE. */
-function isServerError(error: unknown): error is Error & { code: string; constraint_name?: string } {
+export function isServerError(error: unknown): error is Error & { code: string; constraint_name?: string } {
   return error instanceof Error && error.name === 'PostgresError' && /^[0-9A-Z]{5}$/.test((error as { code?: unknown }).code as string);
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { causeChain, safeErrorFields } from '../errors.js';
+import { causeChain, isServerError, safeErrorFields } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Lsn } from './lsn.js';
 import { quoteIdentifier, type ConnectionManager } from './manager.js';
@@ -231,7 +231,7 @@ export class ChangeFeed {
 
   /** A failure to start or keep a stream: some say that the primary cannot have one at all. */
   private fail(error: unknown): void {
-    const cause = [...causeChain(error)].find((candidate): candidate is Error & { code: string } => isServerError(candidate));
+    const cause = [...causeChain(error)].find(isServerError);
     if (cause?.code === '55000' && NOT_LOGICAL.test(cause.message)) {
       this.unavailable(
         'response cache: the primary does not decode its WAL (wal_level is not logical); cached responses expire by age only',
@@ -289,10 +289,6 @@ export class ChangeFeed {
 const NOT_LOGICAL = /wal_level/i;
 /** SQLSTATE 42501, raised when a role without REPLICATION opens a walsender connection. */
 const INSUFFICIENT_PRIVILEGE = '42501';
-
-function isServerError(error: unknown): error is Error & { code: string } {
-  return error instanceof Error && error.name === 'PostgresError' && typeof (error as { code?: unknown }).code === 'string';
-}
 
 const ROW = /^table ([^.]+)\.(\S+): (?:INSERT|UPDATE|DELETE):/;
 /** Integer key columns as test_decoding prints them: `product_id[integer]:42`. */

@@ -1,4 +1,4 @@
-import { PrimaryUnavailableError, ServiceUnavailableError } from '../errors.js';
+import { isServerError, PrimaryUnavailableError, ServiceUnavailableError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { FailureKind } from './failure.js';
 import { classifyFailure, isNodeFailure } from './failure.js';
@@ -566,13 +566,11 @@ export class ConnectionManager implements RouteHost {
    * stopped answering. The server's message is not logged: it may quote the statement.
    */
   private reportRefusedProbe(node: ClusterNode, error: unknown): void {
-    if (this.probeRefused.has(node) || classifyFailure(error) !== 'statement') return;
-    const sqlState = (error as { code?: unknown }).code;
-    if ((error as Error).name !== 'PostgresError' || typeof sqlState !== 'string') return;
+    if (this.probeRefused.has(node) || classifyFailure(error) !== 'statement' || !isServerError(error)) return;
     this.probeRefused.add(node);
     this.logger.error('database node refuses the health probe, so it gets no work; see README: Running on your cluster', {
       node: node.name,
-      sqlState,
+      sqlState: error.code,
     });
   }
 

@@ -12,7 +12,7 @@ import { inOperationSpan } from '../tracing/index.js';
 import type { GraphQLContext } from './context.js';
 import { fragmentsOf } from './limits/cost.js';
 import type { ReadStatement, ReadTemplates } from './read-templates.js';
-import type { CacheableRequest, CachedReads } from './response-cache/index.js';
+import { mayBeCached, type CacheableRequest, type CachedReads } from './response-cache/index.js';
 
 export interface ExecutorOptions {
   /** Compiled reads; without them every operation runs through the resolvers. */
@@ -105,7 +105,7 @@ function failedResult(error: unknown) {
   };
 }
 
-/** A query as the response cache sees it; undefined when its variables do not coerce (graphql-js reports them). */
+/** A query as the response cache sees it; undefined when it may not be cached, or its variables do not coerce (graphql-js reports them). */
 function cacheableRequest({
   schema,
   document,
@@ -114,9 +114,11 @@ function cacheableRequest({
   context,
   queryHash,
 }: GatewayGraphQLRequestContext): CacheableRequest | undefined {
+  const { cachePolicy, caller } = context as GraphQLContext;
+  // Most queries of a private caller stop here, before their variables are coerced again.
+  if (!mayBeCached(cachePolicy)) return undefined;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
   if (!coerced.coerced) return undefined;
-  const { cachePolicy, caller } = context as GraphQLContext;
   return {
     queryHash,
     operationName: request.operationName ?? undefined,

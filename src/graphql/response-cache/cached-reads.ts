@@ -55,8 +55,7 @@ export class CachedReads {
 
   /** The key of a request the cache may answer; undefined for one it may not. */
   keyOf(request: CacheableRequest): string | undefined {
-    const { policy } = request;
-    if (!policy || policy.scope !== 'PUBLIC' || policy.maxAge <= 0) return undefined;
+    if (!mayBeCached(request.policy)) return undefined;
     const scopes = [...request.caller.scopes].sort().join(' ');
     return `${request.queryHash}\n${request.operationName ?? ''}\n${scopes}\n${canonicalJson(request.variables)}`;
   }
@@ -206,6 +205,11 @@ export function judgeShared(
     default:
       return freshness satisfies never;
   }
+}
+
+/** Whether answers under `policy` may be kept: only what anyone may read (PUBLIC), for a while. */
+export function mayBeCached(policy: CachePolicy | undefined): boolean {
+  return policy !== undefined && policy.scope === 'PUBLIC' && policy.maxAge > 0;
 }
 
 /** `extensions.routing` of an answer from the cache: a read from `node`, frozen at its position. */

@@ -1,4 +1,4 @@
-export { CachedReads, cacheRoutingExtensions, type CacheableRequest, type CacheHit } from './cached-reads.js';
+export { CachedReads, cacheRoutingExtensions, mayBeCached, type CacheableRequest, type CacheHit } from './cached-reads.js';
 export { changeTags } from './change-tags.js';
 export { ResponseCache, type CommittedChange, type EvictionCause, type Freshness, type Invalidation } from './response-cache.js';
 export { decodeEntry, encodeEntry, type SharedEntry } from './shared-entry.js';
