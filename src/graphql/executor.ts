@@ -12,7 +12,7 @@ import { inOperationSpan } from '../tracing/index.js';
 import type { GraphQLContext } from './context.js';
 import { fragmentsOf } from './limits/cost.js';
 import type { ReadStatement, ReadTemplates } from './read-templates.js';
-import { mayBeCached, type CacheableRequest, type CachedReads } from './response-cache/index.js';
+import { mayBeCached, type CacheableRequest, type CachedRead, type CachedReads } from './response-cache/index.js';
 
 export interface ExecutorOptions {
   /** Compiled reads; without them every operation runs through the resolvers. */
@@ -49,19 +49,21 @@ export function shopGraphExecutor(schema: GraphQLSchema, options: ExecutorOption
           const span = { type: operation?.operation ?? 'query', name: operation?.name?.value };
           const cacheable = cachedReads && operation && cacheableRequest(requestContext);
           const key = cacheable && cachedReads.keyOf(cacheable);
+          // Requests for the same key that miss meanwhile may join this request's read (see lookupAfterMiss).
+          let reading: ((read: CachedRead | undefined) => void) | undefined;
           if (key) {
-            const hit =
-              cachedReads.lookup(key, context.route.options) ?? (await cachedReads.lookupAfterMiss(key, cacheable, context.route.options));
+            const found = cachedReads.lookup(key, context.route.options);
+            const { hit, settle } = found ? { hit: found } : await cachedReads.lookupAfterMiss(key, cacheable, context.route.options);
             if (hit) {
               context.cacheHit = hit;
               return { data: JSON.parse(hit.data) as Record<string, unknown> };
             }
+            reading = settle;
           }
           const startedAt = Date.now();
-          // Requests for the same key that miss meanwhile join this read (see startRead).
-          const reading = key ? cachedReads.startRead(key) : undefined;
-          const keep = (data: Record<string, unknown>) =>
-            key && reading?.(cachedReads.fill(key, cacheable, context.route, data, JSON.stringify(data), startedAt));
+          const keep = (data: Record<string, unknown>) => {
+            if (key) reading?.(cachedReads.fill(key, cacheable, context.route, data, JSON.stringify(data), startedAt));
+          };
           try {
             // No operation (an unknown operationName): graphql-js says so, which Apollo answers with 400.
             const compiled = templates && operation && compiledStatement(templates, requestContext);

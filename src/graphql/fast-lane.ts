@@ -19,7 +19,7 @@ import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER, readRouteOptions, routingEx
 import type { ReadStatement, ReadTemplates } from './read-templates.js';
 import type { CachePolicies } from './cache-policy.js';
 import { cachingHeaders, etagOf, type CachingHeaders } from './http-caching.js';
-import type { CachedReads } from './response-cache/index.js';
+import type { CachedRead, CachedReads } from './response-cache/index.js';
 import { inOperationSpan } from '../tracing/index.js';
 
 /** Longer query texts are not remembered (they always take the full path). */
@@ -130,14 +130,12 @@ export class FastLane {
       caller: context.caller,
     };
     const key = this.cachedReads?.keyOf(cacheable);
-    const hit =
-      key === undefined
-        ? undefined
-        : // Anything beyond the process (Redis, a read in flight) is awaited only after a miss
-          // in process: a hit there stays synchronous.
-          (this.cachedReads?.lookup(key, routeOptions) ?? (await this.cachedReads?.lookupAfterMiss(key, cacheable, routeOptions)));
+    let hit = key === undefined ? undefined : this.cachedReads?.lookup(key, routeOptions);
+    let reading: ((read: CachedRead | undefined) => void) | undefined;
+    // Anything beyond the process (Redis, a read in flight) is awaited only after a miss in
+    // process: a hit there stays synchronous.
+    if (key !== undefined && !hit) ({ hit, settle: reading } = await this.cachedReads!.lookupAfterMiss(key, cacheable, routeOptions));
     const route = this.cluster.route('read', { ...routeOptions, deadline: context.deadline });
-    const reading = key !== undefined && !hit ? this.cachedReads?.startRead(key) : undefined;
     let data: string;
     let parsed: Record<string, unknown>;
     let canonical: string | undefined;
@@ -166,7 +164,10 @@ export class FastLane {
       }
       // A hit's data is kept parsed: read only here, as settling the cost only reads it.
       parsed = hit ? (hit.value as Record<string, unknown>) : (JSON.parse(data) as Record<string, unknown>);
-      if (key !== undefined && !hit) reading?.(this.cachedReads?.fill(key, cacheable, route, parsed, dataText(), startedAt));
+      if (key !== undefined && !hit) {
+        const read = this.cachedReads?.fill(key, cacheable, route, parsed, dataText(), startedAt);
+        reading?.(read);
+      }
     } finally {
       reading?.(undefined);
     }

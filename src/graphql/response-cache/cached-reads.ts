@@ -68,21 +68,28 @@ export class CachedReads {
 
   /**
    * After a miss of `lookup`: the entry another instance shared (see lookupShared), else the
-   * read of another request for the same key in flight now (see join); undefined when this
-   * request must read, which it then says with `startRead`.
+   * read of another request for the same key in flight now (see join), as `hit`. Otherwise
+   * this request reads, and when no read of the key was in flight, requests for it that miss
+   * meanwhile wait for this one's rather than sending the same read (after an eviction, every
+   * request for a popular product would otherwise read it, and each one's fill is refused
+   * until the probes see a replica past the change): call `settle` with what `fill` made of the
+   * read, or with undefined when it failed; later calls do nothing. Whether a read is in flight
+   * and taking the key are one step, so requests that arrive together cannot all find none.
    */
-  async lookupAfterMiss(key: string, request: CacheableRequest, options: RouteOptions): Promise<CacheHit | undefined> {
-    return (await this.lookupShared(key, request, options)) ?? (await this.join(key, options));
+  async lookupAfterMiss(
+    key: string,
+    request: CacheableRequest,
+    options: RouteOptions,
+  ): Promise<{ hit: CacheHit; settle?: undefined } | { hit?: undefined; settle?: (read: CachedRead | undefined) => void }> {
+    const shared = await this.lookupShared(key, request, options);
+    if (shared) return { hit: shared };
+    const reading = this.reading.get(key);
+    if (!reading) return { settle: this.startRead(key) };
+    const joined = options.primary ? undefined : await this.join(reading, options);
+    return joined ? { hit: joined } : {};
   }
 
-  /**
-   * Says that a read of `key` is under way: requests for the same key that miss meanwhile wait
-   * for it rather than sending the same read (after an eviction, every request for a popular
-   * product would otherwise read it, and each one's fill is refused until the probes see a
-   * replica past the change). Call the function returned with what `fill` made of the read,
-   * or with undefined when it failed; later calls do nothing.
-   */
-  startRead(key: string): (read: CachedRead | undefined) => void {
+  private startRead(key: string): (read: CachedRead | undefined) => void {
     let settle!: (read: CachedRead | undefined) => void;
     const reading = new Promise<CachedRead | undefined>((resolve) => (settle = resolve));
     this.reading.set(key, reading);
@@ -93,14 +100,12 @@ export class CachedReads {
   }
 
   /**
-   * The read of `key` in flight, once done, if it may answer this request as an entry would:
-   * a replica's read on the newest timeline, at or past the request's token (a newer token,
-   * or a failed read, and the request reads on its own). As fresh as a read of its own, which
-   * might have gone to the same replica at the same moment.
+   * The read in flight, once done, if it may answer this request as an entry would: a
+   * replica's read on the newest timeline, at or past the request's token (a newer token, or a
+   * failed read, and the request reads on its own). As fresh as a read of its own, which might
+   * have gone to the same replica at the same moment.
    */
-  private async join(key: string, options: RouteOptions): Promise<CacheHit | undefined> {
-    const reading = this.reading.get(key);
-    if (!reading || options.primary) return undefined;
+  private async join(reading: Promise<CachedRead | undefined>, options: RouteOptions): Promise<CacheHit | undefined> {
     const read = await reading;
     if (!read || read.position.timeline !== this.cluster.newestTimeline) return undefined;
     if (options.token && !reaches(read.position, options.token)) return undefined;
