@@ -96,7 +96,7 @@ export class ResponseCache {
     misses: 0,
     stored: 0,
     refused: 0,
-    /** Misses answered by a read of the same key already in flight (see CachedReads.startRead). */
+    /** Misses answered by a read of the same key already in flight (see CachedReads.lookupAfterMiss). */
     joined: 0,
     evictions: { change: 0, expired: 0, timeline: 0, resync: 0, capacity: 0 } satisfies Record<EvictionCause, number>,
   };
