@@ -155,9 +155,9 @@ export class ClusterNode implements NodeState {
     void old.end({ timeout: 0 }).catch(() => {});
   }
 
-  /** Replaces the probe connection after a probe timed out on it. */
+  /** Replaces the probe connection after a probe timed out on it: the old one is closed at once. */
   resetProbeConnection(now: number): void {
-    this.swapProbeClient(this.connect(1), now);
+    this.swapProbeClient(this.connect(1), now, 0);
     this.probeConnectionFresh = true;
   }
 
@@ -165,15 +165,18 @@ export class ClusterNode implements NodeState {
    * Opens a new probe connection beside the one in use, to look behind the URL again (a load
    * balancer sends a new connection to another server), and swaps it in once it is open. The
    * probes meanwhile go on over the old one, so a slow connection set-up on a busy server
-   * never costs a probe; one that fails leaves the old connection in use.
+   * never costs a probe; one that fails leaves the old connection in use. The old one is closed
+   * once the probes on it are over, within `drainMs` (their timeout): several callers may be
+   * probing at once (a write waiting for the primary looks every 25 ms), and a probe cut off by
+   * the swap would count as the node failing it.
    */
-  refreshProbeConnection(now: number): void {
+  refreshProbeConnection(now: number, drainMs: number): void {
     if (this.refreshing || this.closed) return;
     this.probeConnectionSince = now;
     const next = this.connect(1);
     this.refreshing = next`select 1`
       .then(
-        () => this.swapProbeClient(next, now),
+        () => this.swapProbeClient(next, now, drainMs),
         () => void next.end({ timeout: 0 }).catch(() => {}),
       )
       .finally(() => {
@@ -181,7 +184,7 @@ export class ClusterNode implements NodeState {
       });
   }
 
-  private swapProbeClient(next: Sql, now: number): void {
+  private swapProbeClient(next: Sql, now: number, drainMs: number): void {
     if (this.closed) {
       void next.end({ timeout: 0 }).catch(() => {});
       return;
@@ -189,7 +192,7 @@ export class ClusterNode implements NodeState {
     const old = this.probeClient;
     this.probeClient = next;
     this.probeConnectionSince = now;
-    void old.end({ timeout: 0 }).catch(() => {});
+    void old.end({ timeout: drainMs / 1000 }).catch(() => {});
   }
 
   /**
