@@ -102,9 +102,12 @@ export function replicaIneligibility(
 }
 
 /**
- * Power of two choices: two eligible nodes at random, the less loaded one wins (outstanding
- * statements times smoothed latency). Spreads load almost as well as checking every node,
- * without herding every request onto the one that looked best a moment ago.
+ * Power of two choices: two eligible nodes at random, then one of them in inverse proportion
+ * to its cost (outstanding statements times smoothed latency). Spreads load almost as well as
+ * checking every node, without herding every request onto the one that looked best a moment
+ * ago. The last draw is weighted rather than won outright by the cheaper node: with one
+ * request at a time both are idle, and a replica whose probes answer a little slower (one just
+ * rewound and started again, its caches cold) would otherwise never be chosen at all.
  */
 export function chooseReplica<Node extends NodeState>(eligible: readonly Node[], random: () => number): Node | undefined {
   if (eligible.length <= 1) return eligible[0];
@@ -113,7 +116,8 @@ export function chooseReplica<Node extends NodeState>(eligible: readonly Node[],
   if (second >= first) second += 1;
   const a = eligible[first]!;
   const b = eligible[second]!;
-  return cost(b) < cost(a) ? b : a;
+  const costA = cost(a);
+  return random() * (costA + cost(b)) < costA ? b : a;
 }
 
 function cost(node: NodeState): number {

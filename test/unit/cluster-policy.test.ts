@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../chaos/random.js';
 import {
   chooseReplica,
   clusterMode,
@@ -21,6 +22,15 @@ const node = (name: string, overrides: Partial<NodeState> = {}): NodeState => ({
   ...overrides,
 });
 const bounds = { maxLagBytes: 100, maxLagSeconds: 5 };
+
+/** A random source that returns these draws in order. */
+const draws =
+  (...values: number[]) =>
+  () => {
+    const value = values.shift();
+    if (value === undefined) throw new Error('more draws than the test gave');
+    return value;
+  };
 
 describe('electing the primary', () => {
   it('never elects a pooled endpoint, whatever the server behind it says', () => {
@@ -149,23 +159,34 @@ describe('replica eligibility', () => {
 });
 
 describe('choosing a replica (power of two choices)', () => {
-  it('picks the less loaded of its two draws', () => {
+  it('picks the less loaded of its two draws nearly always', () => {
     const busy = node('busy', { inFlight: 9 });
     const idle = node('idle', { inFlight: 0 });
-    // The first draw picks index 0 (busy), the second the other one (idle).
-    expect(chooseReplica([busy, idle], () => 0)).toBe(idle);
+    // The first draw picks index 0 (busy), the second the other one (idle); the idle one costs
+    // a tenth of the busy one, so it wins ten draws in eleven.
+    expect(chooseReplica([busy, idle], draws(0, 0, 0.9))).toBe(idle);
+    expect(chooseReplica([busy, idle], draws(0, 0, 0.91))).toBe(busy);
   });
 
   it('weighs slowness as well as load', () => {
     const slow = node('slow', { latencyMs: 50 });
     const fast = node('fast', { latencyMs: 2, inFlight: 3 });
-    expect(chooseReplica([slow, fast], () => 0)).toBe(fast);
+    expect(chooseReplica([slow, fast], draws(0, 0, 0.8))).toBe(fast);
+  });
+
+  it('still gives the slower of two idle replicas its share of reads one at a time', () => {
+    const fast = node('fast', { latencyMs: 1 });
+    const slow = node('slow', { latencyMs: 3 });
+    const random = seededRandom(7).next;
+    const chosen = Array.from({ length: 4000 }, () => chooseReplica([fast, slow], random)!.name);
+    const share = chosen.filter((name) => name === 'slow').length / chosen.length;
+    expect(share).toBeGreaterThan(0.2);
+    expect(share).toBeLessThan(0.3);
   });
 
   it('never draws the same node twice', () => {
     const nodes = [node('a'), node('b'), node('c')];
-    const draws = [0.99, 0.99];
-    const chosen = chooseReplica(nodes, () => draws.shift()!);
+    const chosen = chooseReplica(nodes, draws(0.99, 0.99, 0.5));
     expect(['b', 'c']).toContain(chosen!.name);
   });
 
