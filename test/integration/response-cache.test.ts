@@ -112,6 +112,22 @@ describe('the response cache', () => {
     expect(await metric('shopgraph_response_cache_evictions_total{cause="change"}')).toBeGreaterThan(evictedBefore);
   });
 
+  it('keeps the first read of a product after a change evicted it, from a replica past the change', async () => {
+    const id = await newProduct('15.00');
+    await cachedRead(id);
+    await setPrice(id, '15.50');
+    // The first answer not from the cache is the read after the eviction.
+    const miss = await eventually(async () => {
+      const answer = await post(PRODUCT, { id });
+      expect(answer.extensions.routing.role).not.toBe('cache');
+      return answer;
+    });
+    expect(miss.data.product.price.amount).toBe('15.50');
+    const next = await post(PRODUCT, { id });
+    expect(next.extensions.routing).toMatchObject({ role: 'cache', node: miss.extensions.routing.node });
+    expect(next.data.product.price.amount).toBe('15.50');
+  });
+
   it('never answers a read with a consistency token from an entry older than the token', async () => {
     const id = await newProduct('13.00');
     await cachedRead(id);

@@ -61,6 +61,14 @@ describe('the response cache', () => {
     expect(cache.counts.evictions.change).toBe(1);
   });
 
+  it('keeps an entry read at the end of a change’s commit record: its replica had replayed the change', () => {
+    const { cache, read } = cacheWith();
+    cache.store('at', read(300, ['Product:1']), 60);
+    expect(cache.applyCommit({ timeline: 1, commitLsn: 300n, committedAt: Date.now(), tags: ['Product:1'] })).toBe(0);
+    expect(cache.store('filled-at', read(300, ['Product:1']), 60)).toBe(true);
+    expect(cache.store('short-of-it', read(299, ['Product:1']), 60)).toBe(false);
+  });
+
   it('does not store a read from before a change it has already heard of', () => {
     const { cache, read } = cacheWith();
     cache.applyCommit({ timeline: 1, commitLsn: 300n, committedAt: Date.now(), tags: ['Product:1'] });

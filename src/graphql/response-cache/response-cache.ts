@@ -189,8 +189,9 @@ export class ResponseCache {
       if (keys) {
         for (const key of [...keys]) {
           const entry = this.entries.get(key);
-          // An entry read at or before the commit record does not have the change.
-          if (entry && (entry.position.timeline !== change.timeline || entry.position.lsn <= change.commitLsn)) {
+          // commitLsn is the end of the commit record, and a replica's position the end of the
+          // last record it replayed: an entry read at that position has the change.
+          if (entry && (entry.position.timeline !== change.timeline || entry.position.lsn < change.commitLsn)) {
             this.evict(key, 'change');
             evicted += 1;
           }
@@ -236,11 +237,11 @@ export class ResponseCache {
         if (!from || !reaches(read.position, from)) return 'unproven';
         const changed = read.tags.some((tag) => {
           const known = this.recent.get(tag);
-          return known !== undefined && read.position.lsn <= known.lsn;
+          return known !== undefined && read.position.lsn < known.lsn;
         });
         if (changed) return 'stale';
         // A change forgotten since may have touched its rows, or may not: unknown either way.
-        return read.position.lsn <= this.forgottenUpTo ? 'unproven' : 'proven';
+        return read.position.lsn < this.forgottenUpTo ? 'unproven' : 'proven';
       }
       default:
         return this.mode satisfies never;

@@ -50,7 +50,7 @@ return 1
 
 /**
  * A committed change, as ResponseCache.applyCommit evicts locally: every entry in the tags'
- * sets read at or before the commit, or on another timeline, goes; members whose entry has
+ * sets read short of the end of its commit record, or on another timeline, goes; members whose entry has
  * expired leave the set. KEYS: the tag sets. ARGV: the entries' prefix, the commit's position.
  * Returns how many entries it removed.
  */
@@ -62,7 +62,7 @@ for _, tagKey in ipairs(KEYS) do
     local position = redis.call('HGET', ARGV[1] .. member, 'position')
     if not position then
       redis.call('SREM', tagKey, member)
-    elseif position <= ARGV[2] or string.sub(position, 1, 8) ~= timeline then
+    elseif position < ARGV[2] or string.sub(position, 1, 8) ~= timeline then
       redis.call('DEL', ARGV[1] .. member)
       redis.call('SREM', tagKey, member)
       evicted = evicted + 1
