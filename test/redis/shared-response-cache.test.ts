@@ -289,7 +289,7 @@ describe.skipIf(!binary)(`the shared level of the response cache, in Redis${skip
   });
   const use = () => 'use' as const;
 
-  it('evicts for a commit the entries of its tags read at or before it or on another timeline, and keeps later ones', async () => {
+  it('evicts for a commit the entries of its tags read short of it or on another timeline, and keeps those read at it or later', async () => {
     await shared.put('ns-evict', 'before', entry(100, ['Product:1']));
     await shared.put('ns-evict', 'at', entry(200, ['Product:1']));
     await shared.put('ns-evict', 'after', entry(300, ['Product:1']));
@@ -299,7 +299,8 @@ describe.skipIf(!binary)(`the shared level of the response cache, in Redis${skip
     const left = [];
     for (const key of ['before', 'at', 'after', 'newer-timeline', 'other-row'])
       if (await shared.lookup('ns-evict', key, use)) left.push(key);
-    expect(left).toEqual(['after', 'other-row']);
+    // A commit's position is the end of its record: an entry read at it has the change.
+    expect(left).toEqual(['at', 'after', 'other-row']);
   });
 
   it('keeps the entry read at the later position when two instances fill one key', async () => {
