@@ -207,7 +207,13 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     ],
   });
   await apollo.start();
-  const keys = new KeyCache((id) => new ApiKeyStore(options.cluster.route('read')).byId(id));
+  // A key created a moment ago may not have reached the replica that answers, and "no such
+  // key" is cached: one a replica does not know is looked for on the primary before that.
+  const keys = new KeyCache(
+    async (id) =>
+      (await new ApiKeyStore(options.cluster.route('read')).byId(id)) ??
+      (await new ApiKeyStore(options.cluster.route('read', { primary: true })).byId(id)),
+  );
   const handler = createHttpHandler(apollo, options.cluster, {
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     maxQueryBytes: options.maxQueryBytes ?? 64 * 1024,

@@ -127,6 +127,15 @@ describe('read-your-writes with a consistency token', () => {
     expect(response.extensions!.routing!.role).toBe('primary');
   });
 
+  it('accepts an API key on its first request while no replica has replayed it yet', async () => {
+    await pause('pg2');
+    await pause('pg3');
+    const key = await server.createKey(['catalog:read']);
+    const response = await server.request('{ warehouses { code } }', {}, { authorization: `Bearer ${key}` });
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.warehouses.length).toBeGreaterThan(0);
+  });
+
   it('refuses a token that is not one with 400 and BAD_USER_INPUT', async () => {
     const response = await readSku('SKU-000001', { 'x-consistency-token': 'not-a-token' });
     expect(response.status).toBe(400);
