@@ -119,8 +119,14 @@ describe('once a replica follows the new primary', () => {
 
       const write = await server.request(PLACE_ORDER, { input: orderInput() });
       expect(write.errors![0]!.extensions.code).toBe('PRIMARY_UNAVAILABLE');
-      const load = await readLoad(server, READ, { concurrency: 4, until: sleep(400) });
-      expect(load.failures).toEqual([]);
+      // What the manager saw of pg3 meanwhile, for the failure message: why it could not serve, if it could not.
+      const seen = new Set<string>();
+      const watching = setInterval(() => {
+        const { state, ineligible, lagSeconds, lagBytes } = nodeStatus('pg3');
+        seen.add(JSON.stringify({ state, ineligible, lagSeconds, lagBytes }));
+      }, 10);
+      const load = await readLoad(server, READ, { concurrency: 4, until: sleep(400) }).finally(() => clearInterval(watching));
+      expect(load.failures, `pg3 as the manager saw it: ${[...seen].join(' ')}`).toEqual([]);
       expect([...load.byNode.keys()]).toEqual(['pg3']);
     } finally {
       await cluster.cluster.resumeNode('pg2');
