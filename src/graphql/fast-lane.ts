@@ -164,10 +164,7 @@ export class FastLane {
       }
       // A hit's data is kept parsed: read only here, as settling the cost only reads it.
       parsed = hit ? (hit.value as Record<string, unknown>) : (JSON.parse(data) as Record<string, unknown>);
-      if (key !== undefined && !hit) {
-        const read = this.cachedReads?.fill(key, cacheable, route, parsed, dataText(), startedAt);
-        reading?.(read);
-      }
+      if (key !== undefined && !hit) reading?.(this.cachedReads?.fill(key, cacheable, route, parsed, dataText(), startedAt));
     } finally {
       reading?.(undefined);
     }

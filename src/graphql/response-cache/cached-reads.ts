@@ -72,7 +72,7 @@ export class CachedReads {
    * this request reads, and when no read of the key was in flight, requests for it that miss
    * meanwhile wait for this one's rather than sending the same read (after an eviction, every
    * request for a popular product would otherwise read it, and each one's fill is refused
-   * until the probes see a replica past the change): call `settle` with what `fill` made of the
+   * until the probes see a replica that replayed the change): call `settle` with what `fill` made of the
    * read, or with undefined when it failed; later calls do nothing. Whether a read is in flight
    * and taking the key are one step, so requests that arrive together cannot all find none.
    */
