@@ -22,7 +22,8 @@ export interface Logger {
 /**
  * What the line of a request may say: a fixed set of fields, none of which can name a
  * credential, so this line skips the redaction pass that every other line goes through (it
- * is written for every request, and the pass cost 2% of the server's CPU in the bench).
+ * is written for every request, and the pass cost 2% of the server's CPU in the bench), and
+ * pino's serialiser too.
  */
 export interface RequestLogLine extends RequestFacts {
   requestId: string;
@@ -97,13 +98,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     formatters: { level: (label: string) => ({ level: label }) },
   };
   const logger: PinoLogger = pino({ ...settings, redact: { paths: REDACTED, censor: '[redacted]' } }, destination);
-  const requestLogger: PinoLogger = pino(settings, destination);
+  const writesRequests = logger.isLevelEnabled('info');
   return {
     debug: (message, fields) => logger.debug(fields ?? {}, message),
     info: (message, fields) => logger.info(fields ?? {}, message),
     warn: (message, fields) => logger.warn(fields ?? {}, message),
     error: (message, fields) => logger.error(fields ?? {}, message),
-    request: (line) => requestLogger.info(line, 'request'),
+    // The line pino would write (level, time, the fields, msg), made by one JSON.stringify of its
+    // fixed fields: pino's serialiser, which looks at every value on its own, took 5% of the
+    // server's CPU on cached reads in the bench.
+    request: (line) => {
+      if (writesRequests)
+        destination.write(`{"level":"info","time":"${new Date().toISOString()}",${JSON.stringify(line).slice(1, -1)},"msg":"request"}\n`);
+    },
   };
 }
 

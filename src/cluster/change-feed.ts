@@ -8,10 +8,14 @@ import type { ClusterNode } from './node.js';
 import { LogicalReplicationStream, type StreamedMessage } from './replication-stream.js';
 import type { Position } from './timeline.js';
 
-/** One row a committed transaction changed: its table and its integer key columns (`id`, `product_id`, ...). */
+/**
+ * One row a committed transaction changed: its table and the values of its integer key columns
+ * (`id`, `product_id`, ...) the WAL names. An UPDATE of a table with REPLICA IDENTITY FULL names
+ * the row before and after it (a review moved to another product names both products).
+ */
 export interface ChangedRow {
   table: string;
-  keys: Record<string, number>;
+  keys: Record<string, number[]>;
 }
 
 /** A committed transaction as the primary's WAL tells it. */
@@ -25,6 +29,12 @@ export interface CommittedTransaction {
   /** When the primary committed it (ms since the epoch). */
   committedAt: number;
   rows: ChangedRow[];
+}
+
+/** Every commit up to `position` has been heard, and that position held the primary's commits up to `at` (ms since the epoch). */
+export interface HeardUpTo {
+  position: Position;
+  at: number;
 }
 
 /**
@@ -120,6 +130,20 @@ export class ChangeFeed {
     const current = this.current;
     if (this.status !== 'following' || !current?.stream) return undefined;
     return current.stream.position >= current.node.lsn ? 0 : Date.now() - current.caughtUpAt;
+  }
+
+  /**
+   * How far every committed change has been heard, and as of when: once the stream holds all
+   * the WAL the primary had flushed at its latest probe, every commit acknowledged before that
+   * probe was sent has been told to `onCommit`. Undefined while not following, or behind.
+   */
+  get heardUpTo(): HeardUpTo | undefined {
+    const current = this.current;
+    const probe = current?.node.lastProbe;
+    if (this.status !== 'following' || !current?.stream || !probe || probe.role !== 'primary' || probe.timeline !== current.timeline)
+      return undefined;
+    if (current.stream.position < probe.lsn) return undefined;
+    return { position: { timeline: current.timeline, lsn: probe.lsn }, at: probe.sentAt };
   }
 
   start(): void {
@@ -309,11 +333,19 @@ export function commitTime(line: string): number | undefined {
   return Number.isFinite(at) ? at : undefined;
 }
 
-/** A row of test_decoding's output, or undefined for a line that is not one. */
+/**
+ * A row of test_decoding's output, or undefined for a line that is not one. Every value of a
+ * key column on the line counts: the old row's and the new one's, and any a text column
+ * happens to spell like one, which can only evict more, never less.
+ */
 export function parseRow(line: string): ChangedRow | undefined {
   const match = ROW.exec(line);
   if (!match) return undefined;
-  const keys: Record<string, number> = {};
-  for (const [, column, value] of line.matchAll(KEY_COLUMN)) keys[column!] ??= Number(value);
+  const keys: Record<string, number[]> = {};
+  for (const [, column, text] of line.matchAll(KEY_COLUMN)) {
+    const values = (keys[column!] ??= []);
+    const value = Number(text);
+    if (!values.includes(value)) values.push(value);
+  }
   return { table: match[2]!.replace(/^"|"$/g, ''), keys };
 }

@@ -1,4 +1,4 @@
-export { ChangeFeed, type ChangedRow, type ChangeFeedState, type CommittedTransaction } from './change-feed.js';
+export { ChangeFeed, type ChangedRow, type ChangeFeedState, type CommittedTransaction, type HeardUpTo } from './change-feed.js';
 export { Deadline } from './deadline.js';
 export { classifyFailure, isNodeFailure, RolledBackError, type FailureKind } from './failure.js';
 export type { HealthState } from './health.js';

@@ -37,6 +37,8 @@ export interface ProbeResult {
   server: string | null;
   /** Round trip of the probe, in ms. */
   latencyMs: number;
+  /** When the probe was sent (ms since the epoch): what it says held then, at the latest. */
+  sentAt: number;
 }
 
 interface ProbeRow {
@@ -61,6 +63,7 @@ interface ProbeRow {
  */
 export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResult> {
   const started = performance.now();
+  const sentAt = Date.now();
   const query = sql<ProbeRow[]>`
     select
       pg_is_in_recovery() as "inRecovery",
@@ -104,6 +107,7 @@ export async function probeNode(sql: Sql, timeoutMs: number): Promise<ProbeResul
       databaseRole: row.databaseRole,
       server: row.server,
       latencyMs: performance.now() - started,
+      sentAt,
     };
   } finally {
     clearTimeout(timer);

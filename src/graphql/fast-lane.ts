@@ -19,7 +19,7 @@ import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER, readRouteOptions, routingEx
 import type { ReadStatement, ReadTemplates } from './read-templates.js';
 import type { CachePolicies } from './cache-policy.js';
 import { cachingHeaders, etagOf, type CachingHeaders } from './http-caching.js';
-import type { CachedRead, CachedReads } from './response-cache/index.js';
+import type { CachedRead, CachedReads, CacheHit } from './response-cache/index.js';
 import { inOperationSpan } from '../tracing/index.js';
 
 /** Longer query texts are not remembered (they always take the full path). */
@@ -137,7 +137,7 @@ export class FastLane {
     if (key !== undefined && !hit) ({ hit, settle: reading } = await this.cachedReads!.lookupAfterMiss(key, cacheable, routeOptions));
     const route = this.cluster.route('read', { ...routeOptions, deadline: context.deadline });
     let data: string;
-    let parsed: Record<string, unknown>;
+    let parsed: Record<string, unknown> | undefined;
     let canonical: string | undefined;
     // PostgreSQL's JSON text spaces its keys differently: the ETag and the cache keep the text the full path sends.
     const dataText = () => (canonical ??= JSON.stringify(parsed));
@@ -162,14 +162,15 @@ export class FastLane {
           return undefined;
         }
       }
-      // A hit's data is kept parsed: read only here, as settling the cost only reads it.
-      parsed = hit ? (hit.value as Record<string, unknown>) : (JSON.parse(data) as Record<string, unknown>);
-      if (key !== undefined && !hit) reading?.(this.cachedReads?.fill(key, cacheable, route, parsed, dataText(), startedAt));
+      if (!hit) {
+        parsed = JSON.parse(data) as Record<string, unknown>;
+        if (key !== undefined) reading?.(this.cachedReads?.fill(key, cacheable, route, parsed, dataText(), startedAt));
+      }
     } finally {
       reading?.(undefined);
     }
     const extensions = {
-      cost: await this.accounting.settle(charge, parsed),
+      cost: await this.accounting.settleUsed(charge, hit ? this.costOfHit(charge, hit) : this.accounting.actualCostOf(charge, parsed)),
       ...routingExtensions(this.cluster, route, context.tokenIgnored, hit),
     };
     this.metrics.recordFastLane('answered');
@@ -186,6 +187,16 @@ export class FastLane {
       caching: cachingHeaders(policy, false, () => (hit ? hit.etag : etagOf(dataText()))),
       body: `{"data":${data},"extensions":${JSON.stringify(extensions)}}\n`,
     };
+  }
+
+  /** A hit's actual cost: the entry keeps it for its key's cost plan, so its data is parsed on the first hit only. */
+  private costOfHit(charge: Charge, hit: CacheHit): number {
+    const { cost } = hit;
+    if (cost.plan !== charge.plan || cost.actual === undefined) {
+      cost.actual = this.accounting.actualCostOf(charge, JSON.parse(hit.data) as Record<string, unknown>);
+      cost.plan = charge.plan;
+    }
+    return cost.actual;
   }
 
   /** What the routing headers ask for, or undefined for a bad header (the full path refuses it). */

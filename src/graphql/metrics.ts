@@ -223,6 +223,15 @@ export class Metrics {
       },
     });
     new Counter({
+      name: 'shopgraph_response_cache_revalidations_total',
+      help: 'Entries past their age that the change feed proved unchanged, kept as of its position (counted among the hits when they answer).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(counts.revalidated);
+      },
+    });
+    new Counter({
       name: 'shopgraph_response_cache_fills_total',
       help: 'Answers offered to the response cache, by result: stored, or refused (not provable fresh, expired already, too large).',
       labelNames: ['result'],

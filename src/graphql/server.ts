@@ -270,7 +270,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
  * second level is shared by every instance, and each instance's feed evicts from it too.
  */
 function startResponseCache(schema: GraphQLSchema, cluster: ConnectionManager, maxBytes: number, logger: Logger, redisUrl?: string) {
-  const cache = new ResponseCache({ maxBytes, maxLagSeconds: cluster.maxReplicaLagSeconds });
+  const cache = new ResponseCache({ maxBytes, maxLagSeconds: cluster.maxReplicaLagSeconds, heardUpTo: () => feed.heardUpTo });
   const cachedReads = new CachedReads(schema, cache, cluster, redisUrl ? new SharedResponses(redisUrl, { logger }) : undefined);
   const feed = new ChangeFeed(cluster, {
     logger,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectionManager } from '../../src/cluster/index.js';
+import { parseLsn, type ConnectionManager } from '../../src/cluster/index.js';
 import { startGraphQLServer, type RunningServer } from '../../src/graphql/index.js';
 import { connectShared } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
@@ -36,8 +36,8 @@ afterAll(async () => {
 
 const PRODUCT = 'query CachedProduct($id: ID!) { product(id: $id) { id name price { amount } inventory { totalAvailable } } }';
 
-async function post(query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) {
-  const response = await fetch(server.url, {
+async function post(query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}, url = server.url) {
+  const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
@@ -45,8 +45,8 @@ async function post(query: string, variables: Record<string, unknown>, headers: 
   return { headers: response.headers, ...((await response.json()) as { data?: any; errors?: unknown[]; extensions: any }) };
 }
 
-async function metric(series: string): Promise<number | undefined> {
-  const text = await (await fetch(server.url.replace('/graphql', '/metrics'), { headers: { authorization: `Bearer ${adminKey}` } })).text();
+async function metric(series: string, url = server.url): Promise<number | undefined> {
+  const text = await (await fetch(url.replace('/graphql', '/metrics'), { headers: { authorization: `Bearer ${adminKey}` } })).text();
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
@@ -79,9 +79,9 @@ async function setPrice(id: string, amount: string): Promise<string> {
 }
 
 /** Reads until an answer comes from the cache (a fill waits for the probes to see its replica past the last change). */
-async function cachedRead(id: string, headers: Record<string, string> = {}) {
+async function cachedRead(id: string, headers: Record<string, string> = {}, url = server.url) {
   return eventually(async () => {
-    const answer = await post(PRODUCT, { id }, headers);
+    const answer = await post(PRODUCT, { id }, headers, url);
     expect(answer.extensions.routing.role).toBe('cache');
     return answer;
   });
@@ -101,6 +101,21 @@ describe('the response cache', () => {
     expect(answer.extensions.routing.ageSeconds).toBeGreaterThanOrEqual(0);
     expect(answer.extensions.routing.ageSeconds).toBeLessThanOrEqual(10);
     expect(answer.headers.get('cache-control')).toBe('public, max-age=10');
+  });
+
+  it('charges an answer from the cache what the read it stands for costs', async () => {
+    const id = await newProduct('10.50');
+    const read = await post(PRODUCT, { id }, { 'x-read-from': 'primary', authorization: `Bearer ${writerKey}` });
+    expect(read.extensions.routing.role).toBe('primary');
+    const cached = await cachedRead(id);
+    const again = await post(PRODUCT, { id });
+    for (const answer of [cached, again]) {
+      expect(answer.extensions.routing.role).toBe('cache');
+      expect(answer.extensions.cost).toMatchObject({
+        requestedQueryCost: read.extensions.cost.requestedQueryCost,
+        actualQueryCost: read.extensions.cost.actualQueryCost,
+      });
+    }
   });
 
   it('evicts an entry when the primary commits a change to a row it read', async () => {
@@ -168,5 +183,50 @@ describe('the response cache', () => {
     expect(await metric('shopgraph_response_cache_feed_lag_seconds')).toBeLessThan(5);
     // Measured from the commit time the WAL gives to the eviction (the bench reports the figures).
     expect(await metric('shopgraph_response_cache_invalidation_ms{quantile="0.99"}')).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('the response cache past an entry’s age', () => {
+  // A lag bound of 1 s: entries expire after a second, unless the WAL revalidates them.
+  let shortManager: ConnectionManager;
+  let short: RunningServer;
+  beforeAll(async () => {
+    shortManager = await connectShared({ maxReplicaLagSeconds: 1 });
+    short = await startGraphQLServer({ cluster: shortManager, port: 0, host: '127.0.0.1', responseCacheBytes: 8 * 1024 * 1024 });
+    await eventually(async () => expect(await metric('shopgraph_response_cache_invalidation{mode="wal"}', short.url)).toBe(1));
+  });
+  afterAll(async () => {
+    await short?.stop();
+    await shortManager?.close();
+  });
+  const pastTheLagBound = () => new Promise((resolve) => setTimeout(resolve, 1200));
+
+  it('answers from the entry when the WAL shows no change to its rows since, as of a newer position and with its age restarted', async () => {
+    const id = await newProduct('21.00');
+    const first = await cachedRead(id, {}, short.url);
+    // Another product changes: the primary's WAL moves on, and nothing the entry read.
+    await setPrice(await newProduct('1.00'), '2.00');
+    await pastTheLagBound();
+
+    const later = await post(PRODUCT, { id }, {}, short.url);
+    expect(later.data).toEqual(first.data);
+    expect(later.extensions.routing).toMatchObject({ role: 'cache', node: first.extensions.routing.node, revalidated: true });
+    expect(later.extensions.routing.lagSeconds).toBeLessThan(1);
+    expect(parseLsn(later.extensions.routing.position)).toBeGreaterThan(parseLsn(first.extensions.routing.position));
+    expect(await metric('shopgraph_response_cache_revalidations_total', short.url)).toBeGreaterThan(0);
+  });
+
+  it('lets a change after the revalidation evict the entry: a read with the writer’s token shows the change', async () => {
+    const id = await newProduct('22.00');
+    await cachedRead(id, {}, short.url);
+    await pastTheLagBound();
+    expect((await post(PRODUCT, { id }, {}, short.url)).extensions.routing.revalidated).toBe(true);
+
+    const token = await setPrice(id, '23.00');
+    const read = await post(PRODUCT, { id }, { 'x-consistency-token': token, authorization: `Bearer ${writerKey}` }, short.url);
+    expect(read.data.product.price.amount).toBe('23.00');
+    await eventually(async () => expect((await post(PRODUCT, { id }, {}, short.url)).data.product.price.amount).toBe('23.00'), {
+      timeoutMs: 2000,
+    });
   });
 });

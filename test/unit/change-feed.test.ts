@@ -5,10 +5,21 @@ describe('the lines of test_decoding', () => {
   it('give a changed row’s table and integer keys', () => {
     expect(parseRow('table public.inventory_levels: UPDATE: product_id[integer]:7 warehouse_id[integer]:2 on_hand[integer]:40')).toEqual({
       table: 'inventory_levels',
-      keys: { product_id: 7, warehouse_id: 2 },
+      keys: { product_id: [7], warehouse_id: [2] },
     });
-    expect(parseRow('table public.products: DELETE: id[integer]:9')).toEqual({ table: 'products', keys: { id: 9 } });
+    expect(parseRow('table public.products: DELETE: id[integer]:9')).toEqual({ table: 'products', keys: { id: [9] } });
     expect(parseRow('BEGIN')).toBeUndefined();
+  });
+
+  it('give the keys of the row before and after an update that logs both', () => {
+    const line =
+      "table public.reviews: UPDATE: old-key: id[integer]:1 product_id[integer]:26 rating[smallint]:5 body[text]:'ok' new-tuple: id[integer]:1 product_id[integer]:27 rating[smallint]:5 body[text]:'ok'";
+    expect(parseRow(line)).toEqual({ table: 'reviews', keys: { id: [1], product_id: [26, 27] } });
+  });
+
+  it('give a key a text column spells too: more evictions, never fewer', () => {
+    const line = "table public.reviews: INSERT: id[integer]:3 product_id[integer]:7 body[text]:'see product_id[integer]:8'";
+    expect(parseRow(line)?.keys.product_id).toEqual([7, 8]);
   });
 
   it('give the commit time with PostgreSQL’s short offsets', () => {

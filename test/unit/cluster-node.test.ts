@@ -14,6 +14,7 @@ const probe = (overrides: Partial<ProbeResult>): ProbeResult => ({
   databaseRole: 'shopgraph',
   server: '10.0.0.2:5432',
   latencyMs: 1,
+  sentAt: 0,
   ...overrides,
 });
 

@@ -36,5 +36,28 @@ describe('logger', () => {
       lane: 'fast',
     });
     expect(typeof lines[0]!.time).toBe('string');
+    logger.info('request', { requestId: 'r1', status: 200 });
+    expect(Object.keys(lines[0]!)).toEqual([
+      'level',
+      'time',
+      'requestId',
+      'method',
+      'path',
+      'status',
+      'durationMs',
+      'client',
+      'caller',
+      'lane',
+      'msg',
+    ]);
+    expect(Object.keys(lines[1]!)).toEqual(['level', 'time', 'requestId', 'status', 'msg']);
+    expect(new Date(lines[0]!.time as string).toISOString()).toBe(lines[0]!.time);
+  });
+
+  it('writes no request lines above info level', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', to: (line) => lines.push(line) });
+    logger.request({ requestId: 'r1', method: 'GET', path: '/graphql', status: 200, durationMs: 1, client: '127.0.0.1' });
+    expect(lines).toEqual([]);
   });
 });

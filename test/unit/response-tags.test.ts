@@ -12,8 +12,13 @@ const schema = makeExecutableSchema({ typeDefs: loadSchemaSource() });
 function tagsOf(query: string, data: Record<string, unknown>) {
   const document = parse(query);
   const operation = document.definitions[0] as OperationDefinitionNode;
-  const tags = responseTags(schema, operation, fragmentsOf(document), {}, data);
-  return tags && [...tags].sort();
+  const read = responseTags(schema, operation, fragmentsOf(document), {}, data);
+  return read && [...read.tags].sort();
+}
+
+function followed(query: string, data: Record<string, unknown>) {
+  const document = parse(query);
+  return responseTags(schema, document.definitions[0] as OperationDefinitionNode, fragmentsOf(document), {}, data)?.followed;
 }
 
 describe('the rows a response read', () => {
@@ -40,6 +45,22 @@ describe('the rows a response read', () => {
     expect(tagsOf('{ product(sku: "A") { name } }', { product: null })).toEqual(['Product:*']);
   });
 
+  it('are the whole type for a connection’s counts and facets, which any row of it may change', () => {
+    expect(tagsOf('{ products(first: 1) { totalCount } }', { products: { totalCount: 3 } })).toEqual(['Product:*']);
+    expect(tagsOf('{ products(first: 1) { facets { inStock } } }', { products: { facets: { inStock: 2 } } })).toEqual(['Product:*']);
+    const category = { category: { id: toGlobalId('Category', 3), products: { totalCount: 4 } } };
+    expect(tagsOf('{ category(id: "x") { id products(first: 1) { totalCount } } }', category)).toEqual(['Category:3', 'Product:*']);
+    const reviews = { product: { id: toGlobalId('Product', 7), reviews: { totalCount: 2 } } };
+    expect(tagsOf('{ product(id: "x") { id reviews(first: 1) { totalCount } } }', reviews)).toEqual(['Product:7']);
+  });
+
+  it('say whether every change to what the response read names one of its tags', () => {
+    const product = { product: { id: toGlobalId('Product', 7), name: 'x', reviews: { nodes: [{ rating: 5 }] } } };
+    expect(followed('{ product(id: "x") { id name reviews(first: 1) { nodes { rating } } } }', product)).toBe(true);
+    const authored = { product: { id: toGlobalId('Product', 7), reviews: { nodes: [{ author: { displayName: 'Anna K.' } }] } } };
+    expect(followed('{ product(id: "x") { id reviews(first: 1) { nodes { author { displayName } } } } }', authored)).toBe(false);
+  });
+
   it('are unknown under an abstract field, which is not cached', () => {
     expect(tagsOf('{ node(id: "x") { id } }', { node: { id: toGlobalId('Product', 1) } })).toBeUndefined();
   });
@@ -47,16 +68,18 @@ describe('the rows a response read', () => {
 
 describe('the rows a committed change touched', () => {
   it('name the row, its owner and their types', () => {
-    expect(changeTags([{ table: 'inventory_levels', keys: { product_id: 7, warehouse_id: 2 } }]).sort()).toEqual([
+    expect(changeTags([{ table: 'inventory_levels', keys: { product_id: [7], warehouse_id: [2] } }]).sort()).toEqual([
       'Product:*',
       'Product:7',
     ]);
-    expect(changeTags([{ table: 'reviews', keys: { id: 9, product_id: 7, customer_id: 1 } }]).sort()).toEqual([
+    expect(changeTags([{ table: 'reviews', keys: { id: [9], product_id: [7], customer_id: [1] } }]).sort()).toEqual([
       'Product:*',
       'Product:7',
       'Review:*',
       'Review:9',
     ]);
-    expect(changeTags([{ table: 'orders', keys: { id: 1 } }])).toEqual([]);
+    expect(changeTags([{ table: 'product_images', keys: { id: [4], product_id: [7] } }]).sort()).toEqual(['Product:*', 'Product:7']);
+    expect(changeTags([{ table: 'reviews', keys: { id: [9], product_id: [7, 8] } }])).toContain('Product:8');
+    expect(changeTags([{ table: 'orders', keys: { id: [1] } }])).toEqual([]);
   });
 });

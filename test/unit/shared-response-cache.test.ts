@@ -33,7 +33,7 @@ const judge = (
 ) => judgeShared(shared, cache, { newestTimeline: options.newestTimeline ?? 1, maxAge: 60, token: options.token, now: NOW });
 
 describe('an entry shared through Redis', () => {
-  it('keeps everything a cached read carries but its parsed value, the LSN exactly', () => {
+  it('keeps everything a cached read carries but its cost, the LSN exactly', () => {
     const shared = entry({ position: at(2n ** 63n + 12345n, 7) });
     const encoded = encodeEntry(shared);
     expect(encoded.data).toBe(shared.data);
@@ -115,7 +115,7 @@ describe('judging a shared entry by this instance’s own knowledge', () => {
     const cache = new ResponseCache({ maxBytes: 1 << 20, maxLagSeconds: 10, clock: () => now });
     cache.resync(at(100), 'wal');
     const { expiresAt, ...read } = entry({ expiresAt: NOW + 2000 });
-    expect(cache.store('k', { ...read, value: {} }, 60, expiresAt)).toBe(true);
+    expect(cache.store('k', { ...read, followed: false, cost: {} }, 60, expiresAt)).toBe(true);
     now += 1999;
     expect(cache.lookup('k', { timeline: 1 })).toBeDefined();
     now += 1;

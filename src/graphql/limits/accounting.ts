@@ -87,7 +87,16 @@ export class CostAccounting {
    * does not show what it used.
    */
   async settle(charge: Charge, data: Record<string, unknown> | null | undefined, ranToDeadline = false): Promise<CostReport> {
-    const actual = ranToDeadline ? charge.requested : Math.min(charge.requested, actualCost(charge.plan, data));
+    return this.settleUsed(charge, ranToDeadline ? charge.requested : this.actualCostOf(charge, data));
+  }
+
+  /** What a request's data shows it used of its charge. */
+  actualCostOf(charge: Charge, data: Record<string, unknown> | null | undefined): number {
+    return Math.min(charge.requested, actualCost(charge.plan, data));
+  }
+
+  /** Gives back what a request did not use of its charge, having used `actual` (see actualCostOf), and reports the cost. */
+  async settleUsed(charge: Charge, actual: number): Promise<CostReport> {
     const { caller } = charge;
     const throttleStatus = await this.rateLimiter.refund(caller.id, caller.ratePerSecond, charge.requested - actual);
     return { requestedQueryCost: charge.requested, actualQueryCost: actual, throttleStatus };

@@ -62,7 +62,7 @@ export function routingPlugin(cluster: ConnectionManager, logger: Logger): Apoll
  * not be honoured because the cluster failed over after its write, or was not looked at.
  */
 export function routingExtensions(cluster: ConnectionManager, route: Route, tokenIgnored = false, hit?: CacheHit): Record<string, unknown> {
-  if (hit) return { ...cacheRoutingExtensions(hit), ...tokenWarning(tokenIgnored) };
+  if (hit) return tokenIgnored ? { ...cacheRoutingExtensions(hit), ...tokenWarning(tokenIgnored) } : cacheRoutingExtensions(hit);
   const node = route.servedBy;
   if (!node) return {};
   const choice = route.readChoice;

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { printSchema, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { formatLsn, reaches, type ConnectionManager, type ConsistencyToken, type Route, type RouteOptions } from '../../cluster/index.js';
+import {
+  formatLsn,
+  reaches,
+  type ConnectionManager,
+  type ConsistencyToken,
+  type Position,
+  type Route,
+  type RouteOptions,
+} from '../../cluster/index.js';
 import type { Caller } from '../auth/index.js';
 import type { CachePolicy } from '../cache-policy.js';
 import { etagOf } from '../http-caching.js';
@@ -122,10 +130,10 @@ export class CachedReads {
     const entry = await this.shared.lookup(namespace, key, (entry) =>
       judgeShared(entry, this.cache, { newestTimeline: this.cluster.newestTimeline, maxAge, token: options.token, now: Date.now() }),
     );
-    const value = entry && parsedData(entry.data);
-    if (!entry || !value) return undefined;
+    if (!entry || !isDataObject(entry.data)) return undefined;
     const { expiresAt, ...shared } = entry;
-    const read: CachedRead = { ...shared, value };
+    // Whether the filling instance's feed could revalidate it is not shared: here it lives out its age.
+    const read: CachedRead = { ...shared, followed: false, cost: {} };
     this.cache.store(key, read, maxAge, expiresAt);
     // Another instance's clock set filledAt: an age below zero is that clock running ahead.
     return { ...read, ageSeconds: Math.max(0, Date.now() - entry.filledAt) / 1000, shared: true };
@@ -159,14 +167,22 @@ export class CachedReads {
     // endpoint: its position is whichever server a probe reached, not the one that answered.
     if (!node || node.role !== 'replica' || node.pooled || !position || !request.policy) return undefined;
     const lagSeconds = this.cluster.lagOf(node).lagSeconds;
-    const tags = responseTags(this.schema, request.operation, request.fragments, request.variables, data);
-    if (lagSeconds === null || !tags) return undefined;
-    const kept = { data: dataText, etag: etagOf(dataText), node: node.name, position, filledAt: startedAt, lagSeconds, tags: [...tags] };
-    const read = { ...kept, value: data };
-    if (!this.cache.store(key, read, request.policy.maxAge)) return read;
+    const read = responseTags(this.schema, request.operation, request.fragments, request.variables, data);
+    if (lagSeconds === null || !read) return undefined;
+    const kept = {
+      data: dataText,
+      etag: etagOf(dataText),
+      node: node.name,
+      position,
+      filledAt: startedAt,
+      lagSeconds,
+      tags: [...read.tags],
+    };
+    const entry = { ...kept, followed: read.followed, cost: {} };
+    if (!this.cache.store(key, entry, request.policy.maxAge)) return entry;
     const namespace = this.namespace();
     if (namespace) void this.shared?.put(namespace, key, { ...kept, expiresAt: this.cache.expiryOf(kept, request.policy.maxAge) });
-    return read;
+    return entry;
   }
 
   /**
@@ -220,27 +236,36 @@ export function mayBeCached(policy: CachePolicy | undefined): boolean {
 /** `extensions.routing` of an answer from the cache: a read from `node`, frozen at its position. */
 export function cacheRoutingExtensions(hit: CacheHit): Record<string, unknown> {
   const ageSeconds = Math.round(hit.ageSeconds * 1000) / 1000;
-  return {
-    routing: {
-      role: 'cache',
-      node: hit.node,
-      timeline: hit.position.timeline,
-      position: formatLsn(hit.position.lsn),
-      ageSeconds,
-      lagSeconds: Math.round((hit.lagSeconds + ageSeconds) * 1000) / 1000,
-      ...(hit.shared ? { shared: true } : {}),
-      ...(hit.joined ? { joined: true } : {}),
-    },
+  const routing: Record<string, unknown> = {
+    role: 'cache',
+    node: hit.node,
+    timeline: hit.position.timeline,
+    position: positionText(hit.position),
+    ageSeconds,
+    lagSeconds: Math.round((hit.lagSeconds + ageSeconds) * 1000) / 1000,
   };
+  if (hit.revalidated) routing.revalidated = true;
+  if (hit.shared) routing.shared = true;
+  if (hit.joined) routing.joined = true;
+  return { routing };
 }
 
-/** The data of a shared entry, or undefined when it is not a JSON object (a miss, never a failed request). */
-function parsedData(text: string): Record<string, unknown> | undefined {
+/** Every copy of an entry shares its position: formatted once, not on every hit. */
+const formattedPositions = new WeakMap<Position, string>();
+
+function positionText(position: Position): string {
+  let text = formattedPositions.get(position);
+  if (text === undefined) formattedPositions.set(position, (text = formatLsn(position.lsn)));
+  return text;
+}
+
+/** Whether the data of a shared entry is a JSON object (otherwise a miss, never a failed request). */
+function isDataObject(text: string): boolean {
   try {
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
   } catch {
-    return undefined;
+    return false;
   }
 }
 

@@ -8,21 +8,23 @@ import { rowTag, typeTag } from './response-tags.js';
  * lists of that type and objects read without their id carry. Tables of personal data are
  * not here: their responses are never cached.
  */
-const TABLE_TAGS: Record<string, (keys: Record<string, number>) => (string | undefined)[]> = {
-  products: ({ id }) => [row('Product', id), typeTag('Product')],
-  categories: ({ id, parent_id }) => [row('Category', id), row('Category', parent_id), typeTag('Category')],
-  warehouses: ({ id }) => [row('Warehouse', id), typeTag('Warehouse')],
-  inventory_levels: ({ product_id }) => [row('Product', product_id), typeTag('Product')],
-  reviews: ({ id, product_id }) => [row('Review', id), typeTag('Review'), row('Product', product_id), typeTag('Product')],
+const TABLE_TAGS: Record<string, (keys: Record<string, number[]>) => string[]> = {
+  products: ({ id }) => [...rows('Product', id), typeTag('Product')],
+  categories: ({ id, parent_id }) => [...rows('Category', id), ...rows('Category', parent_id), typeTag('Category')],
+  warehouses: ({ id }) => [...rows('Warehouse', id), typeTag('Warehouse')],
+  inventory_levels: ({ product_id }) => [...rows('Product', product_id), typeTag('Product')],
+  // Deletes of these name their product only with REPLICA IDENTITY FULL (migration 0005).
+  reviews: ({ id, product_id }) => [...rows('Review', id), typeTag('Review'), ...rows('Product', product_id), typeTag('Product')],
+  product_images: ({ product_id }) => [...rows('Product', product_id), typeTag('Product')],
 };
 
 /** The tags a committed transaction's rows touched. */
-export function changeTags(rows: readonly ChangedRow[]): string[] {
+export function changeTags(changed: readonly ChangedRow[]): string[] {
   const tags = new Set<string>();
-  for (const { table, keys } of rows) for (const tag of TABLE_TAGS[table]?.(keys) ?? []) if (tag) tags.add(tag);
+  for (const { table, keys } of changed) for (const tag of TABLE_TAGS[table]?.(keys) ?? []) tags.add(tag);
   return [...tags];
 }
 
-function row(type: string, id: number | undefined): string | undefined {
-  return id === undefined ? undefined : rowTag(type, id);
+function rows(type: string, ids: readonly number[] = []): string[] {
+  return ids.map((id) => rowTag(type, id));
 }

@@ -1,27 +1,39 @@
-import { reaches, type ConsistencyToken, type Lsn, type Position } from '../../cluster/index.js';
+import { reaches, type ConsistencyToken, type HeardUpTo, type Lsn, type Position } from '../../cluster/index.js';
 import { textBytes } from '../byte-cache.js';
 
 /** A response's data kept with where it was read. */
 export interface CachedRead {
   /** The response's `data` as the full path serialises it. */
   data: string;
-  /** The same, parsed: read only, never changed (the fast lane settles the cost on it). */
-  value: Readonly<Record<string, unknown>>;
+  /**
+   * What the data costs, worked out on the entry's first hit in the fast lane and kept there
+   * for the others (every request of one key has the same cost plan), so a hit does not parse
+   * the data; every copy of the entry shares this one object.
+   */
+  readonly cost: { plan?: unknown; actual?: number };
   /** Its ETag (see cachingHeaders). */
   etag: string;
   /** The node it was read from. */
   node: string;
-  /** How far that node had replayed when it was chosen (the data holds at least that much). */
+  /**
+   * How far that node had replayed when it was chosen (the data holds at least that much), or,
+   * once `revalidated`, the primary's position up to which the change feed heard no change to it.
+   */
   position: Position;
-  /** When it was read (ms since the epoch). */
+  /** When it was read, or last revalidated (ms since the epoch). */
   filledAt: number;
-  /** How far behind the primary that node was then, in seconds. */
+  /** How far behind the primary that node was then, in seconds (0 once revalidated). */
   lagSeconds: number;
   /** The rows it read (see responseTags). */
   tags: readonly string[];
+  /** Whether every change to what it read names one of its tags, so that the change feed can revalidate it (see responseTags). */
+  followed: boolean;
+  /** Whether its position and age come from the change feed (see ResponseCache.lookup) rather than from the read. */
+  revalidated?: boolean;
 }
 
 interface Entry extends CachedRead {
+  maxAge: number;
   expiresAt: number;
   bytes: number;
 }
@@ -57,6 +69,8 @@ export interface ResponseCacheOptions {
   maxLagSeconds: number;
   /** How entries are invalidated at first (default `resyncing`: until the change feed starts). */
   invalidation?: Invalidation;
+  /** How far the change feed has heard every commit, and as of when (see ChangeFeed.heardUpTo). */
+  heardUpTo?: () => HeardUpTo | undefined;
   clock?: () => number;
 }
 
@@ -98,6 +112,8 @@ export class ResponseCache {
     refused: 0,
     /** Misses answered by a read of the same key already in flight (see CachedReads.lookupAfterMiss). */
     joined: 0,
+    /** Entries past their age that the change feed proved unchanged, kept as of its position. */
+    revalidated: 0,
     evictions: { change: 0, expired: 0, timeline: 0, resync: 0, capacity: 0 } satisfies Record<EvictionCause, number>,
   };
 
@@ -124,16 +140,17 @@ export class ResponseCache {
 
   /**
    * The entry for `key` if it may answer a read on the newest timeline `timeline` with this
-   * consistency token; undefined otherwise (a miss).
+   * consistency token; undefined otherwise (a miss). An entry past its age is revalidated
+   * rather than dropped when the change feed proves it unchanged (see revalidated).
    */
   lookup(
     key: string,
     { timeline, token }: { timeline: number; token?: ConsistencyToken },
   ): (CachedRead & { ageSeconds: number }) | undefined {
-    const entry = this.entries.get(key);
+    let entry = this.entries.get(key);
     const now = this.clock();
     if (entry && entry.position.timeline !== timeline) this.evict(key, 'timeline');
-    else if (entry && now >= entry.expiresAt) this.evict(key, 'expired');
+    else if (entry && now >= entry.expiresAt && !(entry = this.revalidated(key, entry, now))) this.evict(key, 'expired');
     else if (entry && (!token || reaches(entry.position, token))) {
       this.entries.delete(key);
       this.entries.set(key, entry);
@@ -158,8 +175,7 @@ export class ResponseCache {
    */
   store(key: string, read: CachedRead, maxAge: number, notAfter = Infinity): boolean {
     const expiresAt = Math.min(this.expiryOf(read, maxAge), notAfter);
-    // The parsed value takes about twice its text on the heap.
-    const bytes = textBytes(key) + 3 * textBytes(read.data) + read.tags.length * TAG_BYTES + ENTRY_OVERHEAD_BYTES;
+    const bytes = textBytes(key) + textBytes(read.data) + read.tags.length * TAG_BYTES + ENTRY_OVERHEAD_BYTES;
     if (expiresAt <= this.clock() || bytes > this.options.maxBytes || this.freshnessOf(read) !== 'proven') {
       this.counts.refused += 1;
       return false;
@@ -169,7 +185,7 @@ export class ResponseCache {
       if (this.used + bytes <= this.options.maxBytes) break;
       this.evict(oldest, 'capacity');
     }
-    this.entries.set(key, { ...read, expiresAt, bytes });
+    this.entries.set(key, { ...read, maxAge, expiresAt, bytes });
     this.used += bytes;
     for (const tag of read.tags) {
       let keys = this.byTag.get(tag);
@@ -178,6 +194,28 @@ export class ResponseCache {
     }
     this.counts.stored += 1;
     return true;
+  }
+
+  /**
+   * An entry past its age, kept as of the change feed's position when the feed proves it
+   * unchanged; undefined when it cannot (it then goes as expired). The proof: the feed has
+   * heard every commit up to a position the primary had reached at a moment after the entry
+   * was read, and an entry still here was touched by none of them since its own position (each
+   * would have evicted it, and the feed has heard every commit since the entry's position, or
+   * the entry would have been refused or emptied by a resync). Its data is then the primary's
+   * at that position and moment, as a read there would have been, so its age and lag restart
+   * from there, as an HTTP cache's entry does when the origin revalidates it.
+   */
+  private revalidated(key: string, entry: Entry, now: number): Entry | undefined {
+    const heard = this.mode === 'wal' && entry.followed ? this.options.heardUpTo?.() : undefined;
+    if (!heard || heard.at <= entry.filledAt || heard.position.timeline !== entry.position.timeline) return undefined;
+    if (heard.position.lsn < entry.position.lsn) return undefined;
+    const renewed: Entry = { ...entry, position: heard.position, filledAt: heard.at, lagSeconds: 0, revalidated: true };
+    renewed.expiresAt = this.expiryOf(renewed, entry.maxAge);
+    if (renewed.expiresAt <= now) return undefined;
+    this.entries.set(key, renewed);
+    this.counts.revalidated += 1;
+    return renewed;
   }
 
   /** Evicts what a committed change touched and remembers it; returns how many entries it evicted. */

@@ -17,6 +17,27 @@ const ENTITY_TYPES: ReadonlySet<string> = new Set(['Product', 'Category', 'Wareh
  */
 const OWNED_LISTS: ReadonlySet<string> = new Set(['Product.reviews']);
 
+/**
+ * Types some of whose data no tag the response carries names when it changes: a review's
+ * author is a customer (a table of personal data the change feed does not follow), and a
+ * warehouse's stock list gains rows under other products' tags. A response that read one is
+ * kept no longer than its age (see ResponseTags.followed).
+ */
+const UNFOLLOWED_TYPES: ReadonlySet<string> = new Set(['ReviewAuthor', 'InventoryLevelConnection']);
+
+/** What a response read, for the response cache. */
+export interface ResponseTags {
+  tags: Set<string>;
+  /** Whether every change to what it read names one of its tags: then the WAL can prove it unchanged. */
+  followed: boolean;
+}
+
+/** The entity type of a connection type (`ProductConnection`: `Product`), or undefined. */
+function entityOfConnection(typeName: string): string | undefined {
+  const entity = typeName.endsWith('Connection') ? typeName.slice(0, -'Connection'.length) : undefined;
+  return entity !== undefined && ENTITY_TYPES.has(entity) ? entity : undefined;
+}
+
 /** The tag of every row of a type, which any change to one of them evicts. */
 export function typeTag(type: string): string {
   return `${type}:*`;
@@ -28,10 +49,11 @@ export function rowTag(type: string, id: number): string {
 
 /**
  * The entities a response read, as tags: each object of an entity type by its id when the
- * response selects it, else by its type; lists of entities by their type unless their parent
- * owns them; an entity field that came back null by its type (the row may be created). It
- * walks the data along GraphQL's own field collection, as graphql-js would have produced it.
- * Undefined for data it cannot attribute to rows (under an abstract field): not cached.
+ * response selects it, else by its type; lists of entities, and connections of them (their
+ * counts and facets too), by their type unless their parent owns them; an entity field that
+ * came back null by its type (the row may be created). It walks the data along GraphQL's own
+ * field collection, as graphql-js would have produced it. Undefined for data it cannot
+ * attribute to rows (under an abstract field): not cached.
  */
 export function responseTags(
   schema: GraphQLSchema,
@@ -39,12 +61,14 @@ export function responseTags(
   fragments: Record<string, FragmentDefinitionNode>,
   variables: Record<string, unknown>,
   data: Record<string, unknown>,
-): Set<string> | undefined {
+): ResponseTags | undefined {
   const tags = new Set<string>();
   let taggable = true;
+  let followed = true;
   const collector = new FieldCollector(schema, fragments, variables);
   /** `owned`: the object is (within) a connection its entity parent owns. */
   const visitObject = (value: Record<string, unknown>, fields: readonly CollectedField[], typeName: string, owned: boolean) => {
+    if (UNFOLLOWED_TYPES.has(typeName)) followed = false;
     const entity = ENTITY_TYPES.has(typeName);
     if (entity) {
       const id = fields.find((field) => field.name === 'id');
@@ -61,6 +85,8 @@ export function responseTags(
     const listed = isListType(getNullableType(field.definition.type));
     const entity = ENTITY_TYPES.has(named.name) ? named.name : undefined;
     if (entity && (value === null || (listed && !owned))) tags.add(typeTag(entity));
+    const members = entityOfConnection(named.name);
+    if (members && !owned) tags.add(typeTag(members));
     if (value === null || value === undefined || typeof value !== 'object') return;
     const [type, ...others] = collector.possibleTypes(field);
     // An abstract field (node, nodes) would need each value's type; its policy (the Node
@@ -75,5 +101,5 @@ export function responseTags(
     }
   };
   visitObject(data, collector.fieldsOf(schema.getQueryType()!, operation.selectionSet), 'Query', false);
-  return taggable ? tags : undefined;
+  return taggable ? { tags, followed } : undefined;
 }

@@ -1,8 +1,12 @@
 import type { Position } from '../../cluster/index.js';
 import type { CachedRead } from './response-cache.js';
 
-/** A cached read as instances share it: all of it but the parsed value, and when it expires. */
-export interface SharedEntry extends Omit<CachedRead, 'value'> {
+/**
+ * A cached read as instances share it: all of it but its cost (worked out by each instance)
+ * and whether a change feed may revalidate it (each instance's entries from Redis live out
+ * their age), and when it expires.
+ */
+export interface SharedEntry extends Omit<CachedRead, 'cost' | 'followed'> {
   /** ms since the epoch, as the filling instance computed it (ResponseCache.expiryOf). */
   expiresAt: number;
 }
