@@ -240,7 +240,7 @@ export function cacheRoutingExtensions(hit: CacheHit): Record<string, unknown> {
     role: 'cache',
     node: hit.node,
     timeline: hit.position.timeline,
-    position: positionText(hit.position),
+    position: formattedPosition(hit.position),
     ageSeconds,
     lagSeconds: Math.round((hit.lagSeconds + ageSeconds) * 1000) / 1000,
   };
@@ -253,7 +253,7 @@ export function cacheRoutingExtensions(hit: CacheHit): Record<string, unknown> {
 /** Every copy of an entry shares its position: formatted once, not on every hit. */
 const formattedPositions = new WeakMap<Position, string>();
 
-function positionText(position: Position): string {
+function formattedPosition(position: Position): string {
   let text = formattedPositions.get(position);
   if (text === undefined) formattedPositions.set(position, (text = formatLsn(position.lsn)));
   return text;
