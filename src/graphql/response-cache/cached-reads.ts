@@ -167,8 +167,8 @@ export class CachedReads {
     // endpoint: its position is whichever server a probe reached, not the one that answered.
     if (!node || node.role !== 'replica' || node.pooled || !position || !request.policy) return undefined;
     const lagSeconds = this.cluster.lagOf(node).lagSeconds;
-    const read = responseTags(this.schema, request.operation, request.fragments, request.variables, data);
-    if (lagSeconds === null || !read) return undefined;
+    const tagged = responseTags(this.schema, request.operation, request.fragments, request.variables, data);
+    if (lagSeconds === null || !tagged) return undefined;
     const kept = {
       data: dataText,
       etag: etagOf(dataText),
@@ -176,9 +176,9 @@ export class CachedReads {
       position,
       filledAt: startedAt,
       lagSeconds,
-      tags: [...read.tags],
+      tags: [...tagged.tags],
     };
-    const entry = { ...kept, followed: read.followed, cost: {} };
+    const entry = { ...kept, followed: tagged.followed, cost: {} };
     if (!this.cache.store(key, entry, request.policy.maxAge)) return entry;
     const namespace = this.namespace();
     if (namespace) void this.shared?.put(namespace, key, { ...kept, expiresAt: this.cache.expiryOf(kept, request.policy.maxAge) });

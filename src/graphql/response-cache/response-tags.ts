@@ -18,12 +18,34 @@ const ENTITY_TYPES: ReadonlySet<string> = new Set(['Product', 'Category', 'Wareh
 const OWNED_LISTS: ReadonlySet<string> = new Set(['Product.reviews']);
 
 /**
- * Types some of whose data no tag the response carries names when it changes: a review's
- * author is a customer (a table of personal data the change feed does not follow), and a
- * warehouse's stock list gains rows under other products' tags. A response that read one is
- * kept no longer than its age (see ResponseTags.followed).
+ * Types all of whose data the tags of a response that read them name when it changes (see
+ * changeTags). A response that read any other type is kept no longer than its age (see
+ * ResponseTags.followed): a review's author is a customer (a table of personal data the change
+ * feed does not follow), a warehouse's stock list gains rows under other products' tags, and a
+ * type added later is not revalidated until it is listed here.
  */
-const UNFOLLOWED_TYPES: ReadonlySet<string> = new Set(['ReviewAuthor', 'InventoryLevelConnection']);
+const FOLLOWED_TYPES: ReadonlySet<string> = new Set([
+  'Query',
+  'Product',
+  'ProductConnection',
+  'ProductEdge',
+  'ProductImage',
+  'ProductInventory',
+  'ProductFacets',
+  'CategoryFacet',
+  'PriceBandFacet',
+  'RatingCount',
+  'InventoryLevel',
+  'Category',
+  'CategoryConnection',
+  'CategoryEdge',
+  'Warehouse',
+  'Review',
+  'ReviewConnection',
+  'ReviewEdge',
+  'Money',
+  'PageInfo',
+]);
 
 /** What a response read, for the response cache. */
 export interface ResponseTags {
@@ -68,7 +90,7 @@ export function responseTags(
   const collector = new FieldCollector(schema, fragments, variables);
   /** `owned`: the object is (within) a connection its entity parent owns. */
   const visitObject = (value: Record<string, unknown>, fields: readonly CollectedField[], typeName: string, owned: boolean) => {
-    if (UNFOLLOWED_TYPES.has(typeName)) followed = false;
+    if (!FOLLOWED_TYPES.has(typeName)) followed = false;
     const entity = ENTITY_TYPES.has(typeName);
     if (entity) {
       const id = fields.find((field) => field.name === 'id');
