@@ -79,14 +79,17 @@ export interface RunOptions {
  * The database handle of one unit of work (one GraphQL operation). Every statement goes to
  * the node chosen on first use, so a response never mixes nodes or goes back in time.
  * Reads go to a replica; writes, and the reads that follow them in a mutation, to the
- * primary. A node that fails is reported, and the work moves once to a node at least as
- * fresh (reads) or to the primary now (writes that are safe to repeat).
+ * primary. A node that fails is reported, and the work moves to a node at least as fresh
+ * (reads: to each node once at most, up to MAX_READ_ATTEMPTS) or once to the primary now
+ * (writes that are safe to repeat).
  */
 export class Route {
   private pinned: ClusterNode | undefined;
   private choice: ReadChoice | undefined;
   /** The pinned node's position when it was chosen: a replacement must be at least there, on its timeline. */
   private floor: Position | undefined;
+  /** The nodes a read failed on: a retry goes elsewhere. */
+  private readonly failedOn = new Set<ClusterNode>();
   private wrote = false;
   /** Whether this route cancelled its statements because one passed the read timeout. */
   private cancelledSlow = false;
@@ -173,19 +176,30 @@ export class Route {
     // A write retried although it may have committed (it is idempotent): whatever stops the
     // retry from answering for itself, the client must hear that the outcome is unknown.
     const uncertain = options.kind === 'write' && mayHaveRun(firstFailure.kind, firstFailure.error);
-    let replacement: ClusterNode;
-    try {
-      replacement = await this.repin(first);
-    } catch (error) {
-      throw uncertain ? new WriteOutcomeUnknownError({ cause: error }) : error;
-    }
-    try {
-      return await this.attempt(replacement, work, options);
-    } catch (error) {
-      const kind = this.failureOf(error);
-      if (kind === 'statement' && !(uncertain && error instanceof RequestTimeoutError)) throw error;
-      if (kind !== 'statement') this.host.reportFailure(replacement, kind);
-      throw uncertain ? new WriteOutcomeUnknownError({ cause: error }) : this.giveUp(kind, error, options);
+    // A read may move on again: the node it moved to can fail too (a second replica cut off
+    // while the first one's read timed out), and the primary, or another replica, may answer.
+    const attempts = options.kind === 'write' || this.intent === 'write' || this.options.primary ? 2 : MAX_READ_ATTEMPTS;
+    let failed = first;
+    for (let attempt = 2; ; attempt++) {
+      let replacement: ClusterNode;
+      try {
+        replacement = await this.repin(failed);
+      } catch (error) {
+        throw uncertain ? new WriteOutcomeUnknownError({ cause: error }) : error;
+      }
+      try {
+        return await this.attempt(replacement, work, options);
+      } catch (error) {
+        const kind = this.failureOf(error);
+        if (kind === 'statement' && !(uncertain && error instanceof RequestTimeoutError)) throw error;
+        if (kind !== 'statement') this.host.reportFailure(replacement, kind);
+        if (kind !== 'statement' && attempt < attempts && this.mayRetry(kind, error, options)) {
+          this.host.countRetry(this.intent);
+          failed = replacement;
+          continue;
+        }
+        throw uncertain ? new WriteOutcomeUnknownError({ cause: error }) : this.giveUp(kind, error, options);
+      }
     }
   }
 
@@ -217,7 +231,8 @@ export class Route {
       }
       return primary;
     }
-    this.choice = await this.host.chooseReader({ token: this.options.token, floor, exclude: new Set([failed]) });
+    this.failedOn.add(failed);
+    this.choice = await this.host.chooseReader({ token: this.options.token, floor, exclude: new Set(this.failedOn) });
     this.pinned = this.choice.node;
     return this.pinned;
   }
@@ -329,6 +344,9 @@ export class Route {
     return new ServiceUnavailableError('the database nodes stopped answering', 1, { cause: error });
   }
 }
+
+/** Nodes a read is tried on at most: a cluster's two replicas and its primary. */
+const MAX_READ_ATTEMPTS = 3;
 
 /** How long a cancelled write may take to report whether it committed. */
 const CANCEL_VERDICT_MS = 2000;

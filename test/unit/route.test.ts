@@ -133,4 +133,33 @@ describe('a route', () => {
     expect(failures).toEqual([['pg2', 'connection-lost']]);
     expect(asked[1]).toMatchObject({ floor: { timeline: 2, lsn: 500n }, exclude: new Set([first]) });
   });
+
+  it('moves a read on to a third node when the second fails too, never back to one that failed', async () => {
+    const [pg2, pg3, pg1] = [node('pg2', 2), node('pg3', 2), node('pg1', 2)];
+    const { routeHost, asked, failures } = host([], [pg2, pg3, pg1]);
+    const ran: string[] = [];
+    const answer = await new Route(routeHost, 'read').run(async (on) => {
+      ran.push(on.name);
+      if (on !== pg1) throw connectionLost();
+      return on.name;
+    });
+    expect(answer).toBe('pg1');
+    expect(ran).toEqual(['pg2', 'pg3', 'pg1']);
+    expect(failures).toEqual([
+      ['pg2', 'connection-lost'],
+      ['pg3', 'connection-lost'],
+    ]);
+    expect(asked[2]).toMatchObject({ exclude: new Set([pg2, pg3]) });
+  });
+
+  it('gives a read up with SERVICE_UNAVAILABLE after three nodes failed it', async () => {
+    const { routeHost } = host([], [node('pg2', 2), node('pg3', 2), node('pg1', 2), node('pg4', 2)]);
+    const ran: string[] = [];
+    const attempt = new Route(routeHost, 'read').run(async (on) => {
+      ran.push(on.name);
+      throw connectionLost();
+    });
+    await expect(attempt).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    expect(ran).toEqual(['pg2', 'pg3', 'pg1']);
+  });
 });
