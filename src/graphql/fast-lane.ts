@@ -12,14 +12,14 @@ import type { GraphQLContext } from './context.js';
 import { runCompiled } from './executor.js';
 import { ByteBoundedCache, documentBytes, textBytes } from './byte-cache.js';
 import type { Charge, CostAccounting } from './limits/accounting.js';
-import { fragmentsOf } from './limits/cost.js';
+import { fragmentsOf, type OperationShape } from './limits/cost.js';
 import type { Metrics } from './metrics.js';
 import { reportOperation } from './plugins/observability.js';
 import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER, readRouteOptions, routingExtensions } from './plugins/routing.js';
 import type { ReadStatement, ReadTemplates } from './read-templates.js';
-import type { CachePolicies } from './cache-policy.js';
+import type { CachePolicies, CachePolicy } from './cache-policy.js';
 import { cachingHeaders, etagOf, type CachingHeaders } from './http-caching.js';
-import type { CachedRead, CachedReads, CacheHit } from './response-cache/index.js';
+import { variablesKeyOf, type CachedRead, type CachedReads, type CacheHit } from './response-cache/index.js';
 import { inOperationSpan } from '../tracing/index.js';
 
 /** Longer query texts are not remembered (they always take the full path). */
@@ -47,6 +47,24 @@ interface KnownOperation {
   fragments: Record<string, FragmentDefinitionNode>;
 }
 
+/**
+ * A POST body the fast lane answered before, by its text: its request as checked and worked
+ * out then. All of it follows from the text alone (the operation, its variables as graphql-js
+ * coerces them, its cache policy and static cost), so a body sent again is not parsed again.
+ */
+interface KnownRequest {
+  known: KnownOperation;
+  operationName: string | undefined;
+  variables: Record<string, unknown>;
+  policy: CachePolicy;
+  shape: OperationShape;
+  /** Its variables in the response cache's keys (see CacheableRequest). */
+  variablesKey: string;
+}
+
+/** Estimated bytes of a known request beside its body text: its objects and variables. */
+const KNOWN_REQUEST_BYTES = 400;
+
 export interface FastLaneAnswer {
   contentType: string;
   caching: CachingHeaders;
@@ -67,6 +85,8 @@ export interface FastLaneAnswer {
 export class FastLane {
   /** By operation name and query text; each holds its parsed document. */
   readonly operations: ByteBoundedCache<string, KnownOperation>;
+  /** By body text (see KnownRequest). */
+  readonly requests: ByteBoundedCache<string, KnownRequest>;
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -75,11 +95,16 @@ export class FastLane {
     private readonly cluster: ConnectionManager,
     private readonly metrics: Metrics,
     private readonly policies: CachePolicies,
-    maxBytes: number,
+    bounds: { operationBytes: number; requestBytes: number },
     /** The server's response cache, when it has one. */
     private readonly cachedReads?: CachedReads,
   ) {
-    this.operations = new ByteBoundedCache('fast-lane', maxBytes, (key, known) => textBytes(key) + documentBytes(known.document));
+    this.operations = new ByteBoundedCache(
+      'fast-lane',
+      bounds.operationBytes,
+      (key, known) => textBytes(key) + documentBytes(known.document),
+    );
+    this.requests = new ByteBoundedCache('fast-lane-requests', bounds.requestBytes, (text) => textBytes(text) + KNOWN_REQUEST_BYTES);
   }
 
   /** Called by the executor when Apollo ran this request's query as a compiled read. */
@@ -96,36 +121,47 @@ export class FastLane {
   }
 
   /**
-   * The response to a POST body, or undefined when the full path must answer it.
+   * A POST body the fast lane answered before, by its text (see KnownRequest): such a body is
+   * valid JSON with a query of an accepted length, and need not be parsed again.
+   */
+  recognise(text: string): KnownRequest | undefined {
+    return this.requests.get(text);
+  }
+
+  /**
+   * The response to a POST body (its text, and the request `recognise` found for it or else
+   * its parsed value), or undefined when the full path must answer it.
    * `contextFor` identifies the caller (it throws for bad credentials, which the full path reports).
    */
   async answer(
-    body: unknown,
+    body: { text: string; recognised: KnownRequest } | { text: string; value: unknown },
     headers: IncomingHttpHeaders,
     contextFor: () => Promise<GraphQLContext>,
   ): Promise<FastLaneAnswer | undefined> {
-    const request = plainRequest(body);
-    const known = request && this.operations.get(keyOf(request.query, request.operationName));
     const contentType = MEDIA_TYPE_BY_ACCEPT.get(headers.accept);
-    if (!request || !known || !contentType) return undefined;
+    if (!contentType) return undefined;
+    const request = 'recognised' in body ? body.recognised : this.requestOf(body.value);
+    if (!request) return undefined;
+    const { known } = request;
     const started = performance.now();
     const startedAt = Date.now();
     const context = await contextFor().catch(() => undefined);
     if (!context) return undefined;
-    const coerced = getVariableValues(this.schema, known.operation.variableDefinitions ?? [], request.variables);
-    if (!coerced.coerced) return undefined;
     const routeOptions = this.routeOptions(headers, context);
     if (!routeOptions) return undefined;
     // Charged before planning, as on the full path: the limits bound the plan's size.
-    const charge = await this.charge(known, coerced.coerced, context);
+    const charge = await this.accounting.chargeShape(request.shape, context.caller).catch(() => undefined);
     if (!charge) return undefined;
-    const policy = this.policies.policyOf(known.operation, known.fragments, coerced.coerced);
+    // Remembered once a caller was charged for it, so that bodies nobody may send cannot crowd out the others.
+    if (!('recognised' in body)) this.requests.set(body.text, request);
+    const { policy } = request;
     const cacheable = {
       queryHash: known.queryHash,
       operationName: request.operationName,
       operation: known.operation,
       fragments: known.fragments,
-      variables: coerced.coerced,
+      variables: request.variables,
+      variablesKey: request.variablesKey,
       policy,
       caller: context.caller,
     };
@@ -146,7 +182,7 @@ export class FastLane {
         context.cacheHit = hit;
         data = hit.data;
       } else {
-        const compiled = this.statementFor(known, coerced.coerced, context);
+        const compiled = this.statementFor(known, request.variables, context);
         if (!compiled) {
           await this.accounting.cancel(charge);
           return undefined;
@@ -217,15 +253,26 @@ export class FastLane {
     }
   }
 
-  private async charge(known: KnownOperation, variables: Record<string, unknown>, context: GraphQLContext): Promise<Charge | undefined> {
-    try {
-      return await this.accounting.charge(
-        { schema: this.schema, operation: known.operation, fragments: known.fragments, variables },
-        context.caller,
-      );
-    } catch {
-      return undefined;
-    }
+  /**
+   * The request of a parsed POST body, or undefined when it is not a plain query the fast lane
+   * knows with variables graphql-js accepts, or its cost is over a static limit (the full path
+   * refuses those).
+   */
+  private requestOf(body: unknown): KnownRequest | undefined {
+    const request = plainRequest(body);
+    const known = request && this.operations.get(keyOf(request.query, request.operationName));
+    if (!request || !known) return undefined;
+    const coerced = getVariableValues(this.schema, known.operation.variableDefinitions ?? [], request.variables);
+    if (!coerced.coerced) return undefined;
+    const variables = coerced.coerced;
+    return {
+      known,
+      operationName: request.operationName,
+      variables,
+      policy: this.policies.policyOf(known.operation, known.fragments, variables),
+      shape: this.accounting.shapeOf({ schema: this.schema, operation: known.operation, fragments: known.fragments, variables }),
+      variablesKey: variablesKeyOf(variables),
+    };
   }
 }
 

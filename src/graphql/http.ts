@@ -125,15 +125,20 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
         );
         return;
     }
+    let text: string;
     let body: unknown;
+    // A body the fast lane answered before was valid JSON with a query of an accepted length then, as it is now.
+    let recognised: ReturnType<FastLane['recognise']>;
     try {
-      body = await readBody(req, options.maxBodyBytes);
+      text = await readBody(req, options.maxBodyBytes);
+      recognised = req.method === 'POST' && isJson(req) ? options.fastLane?.recognise(text) : undefined;
+      if (!recognised) body = parseBody(text, req);
     } catch (error) {
       if (error instanceof RequestBodyError) sendError(res, error.status, 'BAD_REQUEST', error.message);
       else sendError(res, 400, 'BAD_REQUEST', 'The request body could not be read.');
       return;
     }
-    const tooLong = queryTooLong(queryText(body, url.search), options.maxQueryBytes);
+    const tooLong = recognised ? undefined : queryTooLong(queryText(body, url.search), options.maxQueryBytes);
     if (tooLong) {
       sendJson(res, 400, { errors: [{ message: tooLong.message, extensions: { code: tooLong.code, ...tooLong.details } }] });
       return;
@@ -149,7 +154,7 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
       }));
     try {
       if (req.method === 'POST' && options.fastLane) {
-        const answer = await options.fastLane.answer(body, req.headers, contextFor);
+        const answer = await options.fastLane.answer(recognised ? { text, recognised } : { text, value: body }, req.headers, contextFor);
         if (answer) {
           res.setHeader('cache-control', answer.caching.cacheControl);
           if (answer.caching.etag) res.setHeader('etag', answer.caching.etag);
@@ -164,6 +169,8 @@ export function createHttpHandler(apollo: ApolloServer<GraphQLContext>, cluster:
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
       }
+      // A recognised body the fast lane handed over after all goes the full way, parsed now.
+      if (recognised) body = parseBody(text, req);
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
         context: contextFor,
@@ -232,8 +239,8 @@ class RequestBodyError extends Error {
   }
 }
 
-/** Reads the body: parsed JSON for JSON content types, text otherwise, undefined when empty. */
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+/** Reads the body's text. */
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) throw new RequestBodyError(413, `The request body is larger than ${maxBytes} bytes.`);
   // Events rather than `for await`: a stream's async iterator costs more than the rest of this function.
@@ -250,14 +257,22 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<unknown
     req.once('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
     req.once('error', reject);
   });
+  return text;
+}
+
+/** What a body holds: parsed JSON for JSON content types, its text otherwise, undefined when empty. */
+function parseBody(text: string, req: IncomingMessage): unknown {
   if (text === '') return undefined;
-  const contentType = req.headers['content-type'] ?? '';
-  if (!/^application\/(.+\+)?json\b/i.test(contentType)) return text;
+  if (!isJson(req)) return text;
   try {
     return JSON.parse(text);
   } catch {
     throw new RequestBodyError(400, 'The request body is not valid JSON.');
   }
+}
+
+function isJson(req: IncomingMessage): boolean {
+  return /^application\/(.+\+)?json\b/i.test(req.headers['content-type'] ?? '');
 }
 
 /**

@@ -103,7 +103,15 @@ export interface GraphQLServerOptions {
  * bytes per token); compiled statements and persisted query texts come next. `prepared`
  * bounds the texts run as named prepared statements, which each connection keeps.
  */
-const CACHE_SHARES = { documents: 0.35, templates: 0.2, fastLane: 0.15, persistedQueries: 0.15, cost: 0.1, prepared: 0.05 };
+const CACHE_SHARES = {
+  documents: 0.3,
+  templates: 0.2,
+  fastLane: 0.1,
+  fastLaneRequests: 0.1,
+  persistedQueries: 0.15,
+  cost: 0.1,
+  prepared: 0.05,
+};
 
 export interface ServerLimits extends RequestLimits {
   /** Most lexical tokens a document may have (checked while parsing). */
@@ -161,7 +169,16 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
   if (responses) metrics.watchResponseCache(responses.cachedReads.cache, responses.feed, responses.cachedReads.shared);
   const fastLane =
     templates &&
-    new FastLane(schema, templates, accounting, options.cluster, metrics, policies, cacheBytes('fastLane'), responses?.cachedReads);
+    new FastLane(
+      schema,
+      templates,
+      accounting,
+      options.cluster,
+      metrics,
+      policies,
+      { operationBytes: cacheBytes('fastLane'), requestBytes: cacheBytes('fastLaneRequests') },
+      responses?.cachedReads,
+    );
   const documents = new ByteBoundedCache<string, DocumentNode>(
     'documents',
     cacheBytes('documents'),
@@ -173,7 +190,7 @@ export async function startGraphQLServer(options: GraphQLServerOptions): Promise
     persistedQueries.learned,
     accounting.shapes,
     ...(templates ? [templates.cache, templates.prepared] : []),
-    ...(fastLane ? [fastLane.operations] : []),
+    ...(fastLane ? [fastLane.operations, fastLane.requests] : []),
   ]);
   const apollo = new ApolloServer<GraphQLContext>({
     gateway: shopGraphExecutor(schema, {

@@ -100,6 +100,27 @@ describe('the fast lane', () => {
     expect(fast.contentType).toBe(full.contentType);
   });
 
+  it('charges every request of a body it has answered before, and leaves it to the full path once the bucket is spent', async () => {
+    // A bucket of 20 points (1 a second for 20 s): the product page costs a few, so a handful empty it.
+    const key = await helper.createKey(['catalog:read'], 1);
+    const asCaller = { authorization: `Bearer ${key}` };
+    const variables = { id: gid('Product', 28) };
+    await post(PRODUCT_PAGE, variables);
+    const available: number[] = [];
+    const before = await laneCounts();
+    let refused: Awaited<ReturnType<typeof post>> | undefined;
+    for (let i = 0; i < 20 && !refused; i += 1) {
+      const response = await post(PRODUCT_PAGE, variables, asCaller);
+      if (response.status === 200) available.push(response.body.extensions.cost.throttleStatus.currentlyAvailable);
+      else refused = response;
+    }
+    expect(available.length).toBeGreaterThan(2);
+    for (let i = 1; i < available.length; i += 1) expect(available[i]).toBeLessThan(available[i - 1]!);
+    expect((await laneCounts()).answered).toBe(before.answered + available.length);
+    expect(refused?.status).toBe(429);
+    expect(refused?.body.errors[0].extensions.code).toBe('RATE_LIMITED');
+  });
+
   it('leaves a variable that does not coerce to the full path, which names it', async () => {
     await post(PRODUCT_PAGE, { id: gid('Product', 26) });
     const response = await post(PRODUCT_PAGE, { id: { not: 'an id' } });

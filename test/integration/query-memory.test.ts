@@ -85,10 +85,19 @@ describe('query memory', () => {
     for (let start = 0; start < requests.length; start += 8)
       await Promise.all(requests.slice(start, start + 8).map((request) => request()));
     const sizes = await caches();
-    expect([...sizes.keys()].sort()).toEqual(['cost', 'documents', 'fast-lane', 'persisted-queries', 'prepared-statements', 'templates']);
+    expect([...sizes.keys()].sort()).toEqual([
+      'cost',
+      'documents',
+      'fast-lane',
+      'fast-lane-requests',
+      'persisted-queries',
+      'prepared-statements',
+      'templates',
+    ]);
     for (const [name, { bytes, max }] of sizes) expect({ name, within: bytes <= max }).toEqual({ name, within: true });
     expect(sizes.get('documents')!.bytes).toBeGreaterThan(sizes.get('documents')!.max / 2);
     expect(sizes.get('persisted-queries')!.bytes).toBeGreaterThan(0);
     expect(sizes.get('fast-lane')!.bytes).toBeGreaterThan(0);
+    expect(sizes.get('fast-lane-requests')!.bytes).toBeGreaterThan(0);
   });
 });

@@ -176,6 +176,23 @@ describe('the response cache', () => {
     }
   });
 
+  it('answers callers with different scopes who send the same body in turn each from their own entry', async () => {
+    const id = await newProduct('17.00');
+    // Anonymous callers read the catalogue (catalog:read); this key can read orders too.
+    const readerKey = await helper.createKey(['catalog:read', 'orders:read']);
+    const anonymous = {};
+    const reader = { authorization: `Bearer ${readerKey}` };
+    await cachedRead(id, anonymous);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await cachedRead(id, reader);
+    // Each entry answers with its own age: the reader's, read 200 ms later, is the younger.
+    for (let i = 0; i < 3; i += 1) {
+      const [first, second] = [await post(PRODUCT, { id }, anonymous), await post(PRODUCT, { id }, reader)];
+      expect([first.extensions.routing.role, second.extensions.routing.role]).toEqual(['cache', 'cache']);
+      expect(second.extensions.routing.ageSeconds).toBeLessThan(first.extensions.routing.ageSeconds);
+    }
+  });
+
   it('reports hits, misses, bytes, the feed and commit-to-eviction times in /metrics', async () => {
     expect(await metric('shopgraph_response_cache_lookups_total{result="hit"}')).toBeGreaterThan(0);
     expect(await metric('shopgraph_response_cache_lookups_total{result="miss"}')).toBeGreaterThan(0);

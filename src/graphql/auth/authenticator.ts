@@ -49,6 +49,13 @@ export type KeyLookup = (id: string) => Promise<StoredKey | undefined>;
  */
 export class Authenticator {
   private readonly jwtKey: Uint8Array | JWTVerifyGetKey | undefined;
+  private readonly anonymousScopes: ReadonlySet<Scope>;
+  /**
+   * The caller of each key record: the key cache hands out one record per key until it looks
+   * the key up again or hears it revoked, so requests with one key share one caller (and one
+   * scope set, which the response cache's keys are worked out per).
+   */
+  private readonly keyCallers = new WeakMap<StoredKey, Caller>();
 
   constructor(
     private readonly config: AuthConfig,
@@ -56,6 +63,7 @@ export class Authenticator {
     private readonly failures: AuthFailureLimiter,
   ) {
     const jwt = config.jwt;
+    this.anonymousScopes = new Set(config.anonymousScopes);
     if (jwt?.jwksUrl) this.jwtKey = createRemoteJWKSet(new URL(jwt.jwksUrl));
     else if (jwt?.secret) this.jwtKey = new TextEncoder().encode(jwt.secret);
   }
@@ -66,7 +74,7 @@ export class Authenticator {
         kind: 'anonymous',
         id: `address:${clientAddress}`,
         label: 'anonymous',
-        scopes: new Set(this.config.anonymousScopes),
+        scopes: this.anonymousScopes,
         ratePerSecond: this.config.anonymousRatePerSecond,
       };
     }
@@ -88,14 +96,19 @@ export class Authenticator {
       throw new UnauthenticatedError('This API key is not valid. Check it was copied whole, or create a new one.');
     }
     if (record.revokedAt) throw new UnauthenticatedError('This API key was revoked. Ask for a new one.');
-    return {
-      kind: 'api-key',
-      id: `key:${record.id}`,
-      label: `key ${record.id} (${record.name})`,
-      keyName: record.name,
-      scopes: new Set(record.scopes.filter(isScope)),
-      ratePerSecond: record.ratePerSecond,
-    };
+    let caller = this.keyCallers.get(record);
+    if (!caller) {
+      caller = {
+        kind: 'api-key',
+        id: `key:${record.id}`,
+        label: `key ${record.id} (${record.name})`,
+        keyName: record.name,
+        scopes: new Set(record.scopes.filter(isScope)),
+        ratePerSecond: record.ratePerSecond,
+      };
+      this.keyCallers.set(record, caller);
+    }
+    return caller;
   }
 
   private async identifyJwt(token: string): Promise<Caller> {

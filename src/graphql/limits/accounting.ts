@@ -68,7 +68,11 @@ export class CostAccounting {
 
   /** Charges the caller for the operation; throws QueryTooComplexError or RateLimitedError instead. */
   async charge(operation: Operation, caller: Caller): Promise<Charge> {
-    const shape = this.shapeOf(operation);
+    return this.chargeShape(this.shapeOf(operation), caller);
+  }
+
+  /** Charges the caller for an operation of this shape (see shapeOf); throws as `charge` does. */
+  async chargeShape(shape: OperationShape, caller: Caller): Promise<Charge> {
     const refusal = this.overLimit(shape);
     if (refusal) throw refusal;
     const taken = await this.rateLimiter.take(caller.id, caller.ratePerSecond, shape.cost);
@@ -108,10 +112,11 @@ export class CostAccounting {
   }
 
   /**
-   * The static analysis collects the operation's fields, and most requests repeat an operation
-   * with other ids: its result is kept per operation and what it reads of the variables.
+   * The static analysis of an operation with its variables. It collects the operation's
+   * fields, and most requests repeat an operation with other ids: its result is kept per
+   * operation and what it reads of the variables.
    */
-  private shapeOf(operation: Operation): OperationShape {
+  shapeOf(operation: Operation): OperationShape {
     let variables = this.measured.get(operation.operation);
     if (!variables) {
       variables = measuredVariables(operation.operation, operation.fragments);

@@ -33,6 +33,8 @@ export interface CacheableRequest {
   fragments: Record<string, FragmentDefinitionNode>;
   /** As graphql-js coerces them. */
   variables: Record<string, unknown>;
+  /** `variablesKeyOf(variables)`, when the lane has it already. */
+  variablesKey?: string;
   policy: CachePolicy | undefined;
   caller: Caller;
 }
@@ -64,8 +66,8 @@ export class CachedReads {
   /** The key of a request the cache may answer; undefined for one it may not. */
   keyOf(request: CacheableRequest): string | undefined {
     if (!mayBeCached(request.policy)) return undefined;
-    const scopes = [...request.caller.scopes].sort().join(' ');
-    return `${request.queryHash}\n${request.operationName ?? ''}\n${scopes}\n${canonicalJson(request.variables)}`;
+    const variables = request.variablesKey ?? variablesKeyOf(request.variables);
+    return `${request.queryHash}\n${request.operationName ?? ''}\n${scopesKeyOf(request.caller.scopes)}\n${variables}`;
   }
 
   /** The cached answer, unless the request asked for the primary or its token is newer than the entry. */
@@ -267,6 +269,20 @@ function isDataObject(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A request's variables in the cache's keys: equal variables give equal keys. */
+export function variablesKeyOf(variables: Record<string, unknown>): string {
+  return canonicalJson(variables);
+}
+
+/** Scope sets are never changed once made, and a caller's is one set for all its requests: each is spelt out once. */
+const scopesKeys = new WeakMap<ReadonlySet<string>, string>();
+
+function scopesKeyOf(scopes: ReadonlySet<string>): string {
+  let key = scopesKeys.get(scopes);
+  if (key === undefined) scopesKeys.set(scopes, (key = [...scopes].sort().join(' ')));
+  return key;
 }
 
 /** JSON with object keys sorted, so equal variables give equal keys. */

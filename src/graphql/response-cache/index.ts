@@ -1,4 +1,4 @@
-export { CachedReads, cacheRoutingExtensions, mayBeCached, type CacheableRequest, type CacheHit } from './cached-reads.js';
+export { CachedReads, cacheRoutingExtensions, mayBeCached, variablesKeyOf, type CacheableRequest, type CacheHit } from './cached-reads.js';
 export { changeTags } from './change-tags.js';
 export {
   ResponseCache,
