@@ -19,7 +19,14 @@ import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER, readRouteOptions, routingEx
 import type { ReadStatement, ReadTemplates } from './read-templates.js';
 import type { CachePolicies, CachePolicy } from './cache-policy.js';
 import { cachingHeaders, etagOf, type CachingHeaders } from './http-caching.js';
-import { variablesKeyOf, type CachedRead, type CachedReads, type CacheHit } from './response-cache/index.js';
+import {
+  scopesKeyOf,
+  variablesKeyOf,
+  type CacheableRequest,
+  type CachedRead,
+  type CachedReads,
+  type CacheHit,
+} from './response-cache/index.js';
 import { inOperationSpan } from '../tracing/index.js';
 
 /** Longer query texts are not remembered (they always take the full path). */
@@ -53,6 +60,8 @@ interface KnownOperation {
  * coerces them, its cache policy and static cost), so a body sent again is not parsed again.
  */
 interface KnownRequest {
+  /** The body's text. */
+  text: string;
   known: KnownOperation;
   operationName: string | undefined;
   variables: Record<string, unknown>;
@@ -60,10 +69,24 @@ interface KnownRequest {
   shape: OperationShape;
   /** Its variables in the response cache's keys (see CacheableRequest). */
   variablesKey: string;
+  /**
+   * Its response cache keys by caller scopes (see CachedReads.keyOf), kept as the same string
+   * objects: V8 hashes a string once, and a key made anew for every request was hashed every time.
+   */
+  cacheKeys: Map<string, string | undefined>;
 }
 
-/** Estimated bytes of a known request beside its body text: its objects and variables. */
-const KNOWN_REQUEST_BYTES = 400;
+/** Estimated bytes of a known request beside its body text: its objects, variables and cache keys. */
+const KNOWN_REQUEST_BYTES = 600;
+/** Scope sets whose cache keys a known request keeps (callers usually have a few between them). */
+const MAX_CACHE_KEYS = 8;
+/**
+ * Characters at the end of a body that, with its length, find its known request. Hashing a
+ * whole body (a query text of a kilobyte or more) for a map lookup took a few microseconds,
+ * as long as the rest of a cache hit; its end holds the variables, and the match is checked
+ * on the whole text.
+ */
+const BODY_KEY_TAIL = 96;
 
 export interface FastLaneAnswer {
   contentType: string;
@@ -104,7 +127,11 @@ export class FastLane {
       bounds.operationBytes,
       (key, known) => textBytes(key) + documentBytes(known.document),
     );
-    this.requests = new ByteBoundedCache('fast-lane-requests', bounds.requestBytes, (text) => textBytes(text) + KNOWN_REQUEST_BYTES);
+    this.requests = new ByteBoundedCache(
+      'fast-lane-requests',
+      bounds.requestBytes,
+      (key, request) => textBytes(key) + textBytes(request.text) + KNOWN_REQUEST_BYTES,
+    );
   }
 
   /** Called by the executor when Apollo ran this request's query as a compiled read. */
@@ -125,7 +152,8 @@ export class FastLane {
    * valid JSON with a query of an accepted length, and need not be parsed again.
    */
   recognise(text: string): KnownRequest | undefined {
-    return this.requests.get(text);
+    const request = this.requests.get(bodyKeyOf(text));
+    return request?.text === text ? request : undefined;
   }
 
   /**
@@ -140,7 +168,7 @@ export class FastLane {
   ): Promise<FastLaneAnswer | undefined> {
     const contentType = MEDIA_TYPE_BY_ACCEPT.get(headers.accept);
     if (!contentType) return undefined;
-    const request = 'recognised' in body ? body.recognised : this.requestOf(body.value);
+    const request = 'recognised' in body ? body.recognised : this.requestOf(body.text, body.value);
     if (!request) return undefined;
     const { known } = request;
     const started = performance.now();
@@ -153,7 +181,7 @@ export class FastLane {
     const charge = await this.accounting.chargeShape(request.shape, context.caller).catch(() => undefined);
     if (!charge) return undefined;
     // Remembered once a caller was charged for it, so that bodies nobody may send cannot crowd out the others.
-    if (!('recognised' in body)) this.requests.set(body.text, request);
+    if (!('recognised' in body)) this.requests.set(bodyKeyOf(body.text), request);
     const { policy } = request;
     const cacheable = {
       queryHash: known.queryHash,
@@ -165,7 +193,7 @@ export class FastLane {
       policy,
       caller: context.caller,
     };
-    const key = this.cachedReads?.keyOf(cacheable);
+    const key = this.cacheKeyOf(request, cacheable);
     let hit = key === undefined ? undefined : this.cachedReads?.lookup(key, routeOptions);
     let reading: ((read: CachedRead | undefined) => void) | undefined;
     // Anything beyond the process (Redis, a read in flight) is awaited only after a miss in
@@ -258,7 +286,7 @@ export class FastLane {
    * knows with variables graphql-js accepts, or its cost is over a static limit (the full path
    * refuses those).
    */
-  private requestOf(body: unknown): KnownRequest | undefined {
+  private requestOf(text: string, body: unknown): KnownRequest | undefined {
     const request = plainRequest(body);
     const known = request && this.operations.get(keyOf(request.query, request.operationName));
     if (!request || !known) return undefined;
@@ -266,14 +294,33 @@ export class FastLane {
     if (!coerced.coerced) return undefined;
     const variables = coerced.coerced;
     return {
+      text,
       known,
       operationName: request.operationName,
       variables,
       policy: this.policies.policyOf(known.operation, known.fragments, variables),
       shape: this.accounting.shapeOf({ schema: this.schema, operation: known.operation, fragments: known.fragments, variables }),
       variablesKey: variablesKeyOf(variables),
+      cacheKeys: new Map(),
     };
   }
+
+  /** The response cache's key of a request for its caller (see KnownRequest.cacheKeys). */
+  private cacheKeyOf(request: KnownRequest, cacheable: CacheableRequest): string | undefined {
+    if (!this.cachedReads) return undefined;
+    const scopes = scopesKeyOf(cacheable.caller.scopes);
+    let key = request.cacheKeys.get(scopes);
+    if (key === undefined && !request.cacheKeys.has(scopes)) {
+      key = this.cachedReads.keyOf(cacheable);
+      if (request.cacheKeys.size < MAX_CACHE_KEYS) request.cacheKeys.set(scopes, key);
+    }
+    return key;
+  }
+}
+
+/** The key a body's known request is found by (see BODY_KEY_TAIL). */
+function bodyKeyOf(text: string): string {
+  return `${text.length}:${text.slice(-BODY_KEY_TAIL)}`;
 }
 
 interface PlainRequest {

@@ -121,6 +121,22 @@ describe('the fast lane', () => {
     expect(refused?.body.errors[0].extensions.code).toBe('RATE_LIMITED');
   });
 
+  it('tells apart bodies of the same length that end alike, answering each with its own fields', async () => {
+    const skuFirst = PRODUCT_PAGE;
+    const nameFirst = PRODUCT_PAGE.replace('sku name', 'name sku');
+    expect(nameFirst.length).toBe(skuFirst.length);
+    const variables = { id: gid('Product', 29) };
+    for (let i = 0; i < 3; i += 1) {
+      for (const [query, fields] of [
+        [skuFirst, ['sku', 'name']],
+        [nameFirst, ['name', 'sku']],
+      ] as const) {
+        const response = await post(query, variables);
+        expect(Object.keys(response.body.data.product).slice(0, 2)).toEqual(fields);
+      }
+    }
+  });
+
   it('leaves a variable that does not coerce to the full path, which names it', async () => {
     await post(PRODUCT_PAGE, { id: gid('Product', 26) });
     const response = await post(PRODUCT_PAGE, { id: { not: 'an id' } });

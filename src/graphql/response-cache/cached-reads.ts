@@ -279,7 +279,8 @@ export function variablesKeyOf(variables: Record<string, unknown>): string {
 /** Scope sets are never changed once made, and a caller's is one set for all its requests: each is spelt out once. */
 const scopesKeys = new WeakMap<ReadonlySet<string>, string>();
 
-function scopesKeyOf(scopes: ReadonlySet<string>): string {
+/** A caller's scopes in the cache's keys. */
+export function scopesKeyOf(scopes: ReadonlySet<string>): string {
   let key = scopesKeys.get(scopes);
   if (key === undefined) scopesKeys.set(scopes, (key = [...scopes].sort().join(' ')));
   return key;

@@ -1,4 +1,12 @@
-export { CachedReads, cacheRoutingExtensions, mayBeCached, variablesKeyOf, type CacheableRequest, type CacheHit } from './cached-reads.js';
+export {
+  CachedReads,
+  cacheRoutingExtensions,
+  mayBeCached,
+  scopesKeyOf,
+  variablesKeyOf,
+  type CacheableRequest,
+  type CacheHit,
+} from './cached-reads.js';
 export { changeTags } from './change-tags.js';
 export {
   ResponseCache,
