@@ -27,8 +27,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const benchDir = path.join(root, 'test', 'bench');
 const SCALE = 1;
 const CONNECTIONS = 16;
-/** Each operation is measured in rounds, each ShopGraph's and then the floor's. */
-const ROUNDS = 3;
+/**
+ * Each operation is measured in rounds, each ShopGraph's and then the floor's. Five: with three,
+ * one round that met a slow moment of the machine on one side only moved the median ratio by
+ * a third.
+ */
+const ROUNDS = 5;
 const ROUND_SECONDS = 5;
 /** Before each round: new connections, and the server's caches for this operation. */
 const WARMUP_SECONDS = 2;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
+import { BatchedLines, createLogger } from '../../src/log.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -59,5 +59,41 @@ describe('logger', () => {
     const logger = createLogger({ level: 'warn', to: (line) => lines.push(line) });
     logger.request({ requestId: 'r1', method: 'GET', path: '/graphql', status: 200, durationMs: 1, client: '127.0.0.1' });
     expect(lines).toEqual([]);
+  });
+});
+
+describe('batched lines', () => {
+  function output() {
+    const writes: string[] = [];
+    return { writes, out: { write: (text: string) => writes.push(text) } };
+  }
+
+  it('writes lines joined, in order, once as many characters as the bound are waiting', () => {
+    const { writes, out } = output();
+    const lines = new BatchedLines(out, 10, 60_000);
+    lines.write('one\n');
+    lines.write('two\n');
+    expect(writes).toEqual([]);
+    lines.write('three\n');
+    expect(writes).toEqual(['one\ntwo\nthree\n']);
+  });
+
+  it('writes what is waiting a while after the first line, on a quiet server', async () => {
+    const { writes, out } = output();
+    const lines = new BatchedLines(out, 1_000, 20);
+    lines.write('one\n');
+    lines.write('two\n');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(writes).toEqual(['one\ntwo\n']);
+  });
+
+  it('writes what is waiting when asked to, and nothing when nothing is', () => {
+    const { writes, out } = output();
+    const lines = new BatchedLines(out, 1_000, 60_000);
+    lines.flush();
+    lines.write('one\n');
+    lines.flush();
+    lines.flush();
+    expect(writes).toEqual(['one\n']);
   });
 });
