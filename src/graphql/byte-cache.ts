@@ -16,6 +16,8 @@ export class ByteBoundedCache<K, V> {
     readonly name: string,
     readonly maxBytes: number,
     private readonly sizeOf: (key: K, value: V) => number,
+    /** Told of every entry that leaves: evicted to make room, replaced, or deleted. */
+    private readonly onRemove?: (key: K, value: V) => void,
   ) {}
 
   get(key: K): V | undefined {
@@ -35,6 +37,7 @@ export class ByteBoundedCache<K, V> {
       if (this.used + bytes <= this.maxBytes) break;
       this.entries.delete(oldest);
       this.used -= entry.bytes;
+      this.onRemove?.(oldest, entry.value);
     }
     this.entries.set(key, { value, bytes });
     this.used += bytes;
@@ -45,6 +48,7 @@ export class ByteBoundedCache<K, V> {
     if (!entry) return false;
     this.entries.delete(key);
     this.used -= entry.bytes;
+    this.onRemove?.(key, entry.value);
     return true;
   }
 

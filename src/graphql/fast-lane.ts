@@ -52,6 +52,13 @@ interface KnownOperation {
   document: DocumentNode;
   operation: OperationDefinitionNode;
   fragments: Record<string, FragmentDefinitionNode>;
+  /**
+   * The keys of its known requests (see FastLane.requests): they go when it goes, so that
+   * they cannot keep its document alive past the operations' byte bound.
+   */
+  requests: Set<string>;
+  /** It has left the operations it is known by. */
+  forgotten?: boolean;
 }
 
 /**
@@ -81,12 +88,12 @@ const KNOWN_REQUEST_BYTES = 600;
 /** Scope sets whose cache keys a known request keeps (callers usually have a few between them). */
 const MAX_CACHE_KEYS = 8;
 /**
- * Characters at the end of a body that, with its length, find its known request. Hashing a
+ * Characters at each end of a body that, with its length, find its known request. Hashing a
  * whole body (a query text of a kilobyte or more) for a map lookup took a few microseconds,
- * as long as the rest of a cache hit; its end holds the variables, and the match is checked
- * on the whole text.
+ * as long as the rest of a cache hit. Its ends hold the variables, whether a client sends them
+ * after the query or, as Apollo Client does, before it; the match is checked on the whole text.
  */
-const BODY_KEY_TAIL = 96;
+const BODY_KEY_EDGE = 96;
 
 export interface FastLaneAnswer {
   contentType: string;
@@ -126,11 +133,16 @@ export class FastLane {
       'fast-lane',
       bounds.operationBytes,
       (key, known) => textBytes(key) + documentBytes(known.document),
+      (_key, known) => {
+        known.forgotten = true;
+        for (const body of known.requests) this.requests.delete(body);
+      },
     );
     this.requests = new ByteBoundedCache(
       'fast-lane-requests',
       bounds.requestBytes,
       (key, request) => textBytes(key) + textBytes(request.text) + KNOWN_REQUEST_BYTES,
+      (key, request) => request.known.requests.delete(key),
     );
   }
 
@@ -144,6 +156,7 @@ export class FastLane {
       document,
       operation,
       fragments: fragmentsOf(document),
+      requests: new Set(),
     });
   }
 
@@ -180,8 +193,13 @@ export class FastLane {
     // Charged before planning, as on the full path: the limits bound the plan's size.
     const charge = await this.accounting.chargeShape(request.shape, context.caller).catch(() => undefined);
     if (!charge) return undefined;
-    // Remembered once a caller was charged for it, so that bodies nobody may send cannot crowd out the others.
-    if (!('recognised' in body)) this.requests.set(bodyKeyOf(body.text), request);
+    // Remembered once a caller was charged for it, so that bodies nobody may send cannot crowd
+    // out the others; not when its operation was forgotten meanwhile.
+    if (!('recognised' in body) && !known.forgotten) {
+      const key = bodyKeyOf(body.text);
+      this.requests.set(key, request);
+      known.requests.add(key);
+    }
     const { policy } = request;
     const cacheable = {
       queryHash: known.queryHash,
@@ -318,9 +336,9 @@ export class FastLane {
   }
 }
 
-/** The key a body's known request is found by (see BODY_KEY_TAIL). */
+/** The key a body's known request is found by (see BODY_KEY_EDGE). */
 function bodyKeyOf(text: string): string {
-  return `${text.length}:${text.slice(-BODY_KEY_TAIL)}`;
+  return text.length <= 2 * BODY_KEY_EDGE ? text : `${text.length}:${text.slice(0, BODY_KEY_EDGE)}${text.slice(-BODY_KEY_EDGE)}`;
 }
 
 interface PlainRequest {

@@ -38,8 +38,8 @@ async function post(body: Record<string, unknown>) {
 
 let adminKey: string | undefined;
 
-/** Each cache's bytes and bound, from /metrics (for operators: with an admin key). */
-async function caches(): Promise<Map<string, { bytes: number; max: number }>> {
+/** Each cache's bytes, bound and entries, from /metrics (for operators: with an admin key). */
+async function caches(): Promise<Map<string, { bytes: number; max: number; entries: number }>> {
   adminKey ??= await server.createKey(['admin']);
   const metrics = await fetch(server.url.replace('/graphql', '/metrics'), { headers: { authorization: `Bearer ${adminKey}` } });
   const text = await metrics.text();
@@ -47,7 +47,8 @@ async function caches(): Promise<Map<string, { bytes: number; max: number }>> {
     new Map([...text.matchAll(new RegExp(`^${family}\\{cache="([^"]+)"\\} (\\d+)$`, 'gm'))].map((match) => [match[1]!, Number(match[2])]));
   const bytes = read('shopgraph_cache_bytes');
   const max = read('shopgraph_cache_max_bytes');
-  return new Map([...bytes].map(([name, used]) => [name, { bytes: used, max: max.get(name)! }]));
+  const entries = read('shopgraph_cache_entries');
+  return new Map([...bytes].map(([name, used]) => [name, { bytes: used, max: max.get(name)!, entries: entries.get(name)! }]));
 }
 
 const pad = (i: number, length: number) => `# ${i} ${'x'.repeat(length)}`;
@@ -57,6 +58,17 @@ describe('query memory', () => {
     const response = await post({ query: `{ __typename } ${pad(0, 70_000)}` });
     expect(response.status).toBe(400);
     expect(response.body.errors![0]!.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'queryBytes', maximum: 65536 });
+  });
+
+  it('forgets the bodies it knew of an operation the fast lane forgets, so they cannot keep its document alive', async () => {
+    // Short texts of many tokens: their documents fill the fast lane's share long before their bodies fill the bodies' share.
+    for (let i = 0; i < 40; i += 1) {
+      const query = `query Wide${i} { products(first: 2) { nodes { ${'sku name '.repeat(150)} } } }`;
+      for (let sent = 0; sent < 2; sent += 1) expect((await post({ query })).status).toBe(200);
+    }
+    const sizes = await caches();
+    expect(sizes.get('fast-lane')!.entries).toBeLessThan(40);
+    expect(sizes.get('fast-lane-requests')!.entries).toBeLessThanOrEqual(sizes.get('fast-lane')!.entries);
   });
 
   it('keeps every cache within its byte bound under 1,000 requests with distinct large texts', { timeout: 120_000 }, async () => {

@@ -24,6 +24,18 @@ describe('a byte-bounded cache', () => {
     expect(cache.get('a')).toBe('aaaa');
   });
 
+  it('tells of every entry that leaves: evicted to make room, replaced, or deleted', () => {
+    const removed: string[] = [];
+    const cache = new ByteBoundedCache('test', 10, bySize, (key, value) => removed.push(`${key}=${value}`));
+    cache.set('a', 'aaaa');
+    cache.set('b', 'bbbb');
+    cache.set('c', 'cccc');
+    cache.set('b', 'bb');
+    cache.delete('c');
+    cache.delete('nothing');
+    expect(removed).toEqual(['a=aaaa', 'b=bbbb', 'c=cccc']);
+  });
+
   it('counts a replaced entry once', () => {
     const cache = new ByteBoundedCache('test', 10, bySize);
     cache.set('a', 'aaaa');
