@@ -87,6 +87,35 @@ describe('batched lines', () => {
     expect(writes).toEqual(['one\ntwo\n']);
   });
 
+  it('makes a request line when its batch is written, in order with the others and timed when it was handed over', () => {
+    const { writes, out } = output();
+    const lines = new BatchedLines(out, 10_000, 60_000);
+    lines.write('{"msg":"before"}\n');
+    lines.writeRequest(
+      { requestId: 'r1', method: 'POST', path: '/graphql', status: 200, durationMs: 1.5, client: '127.0.0.1' },
+      Date.UTC(2026, 0, 2, 3, 4, 5, 6),
+    );
+    lines.write('{"msg":"after"}\n');
+    lines.flush();
+    const written = writes
+      .join('')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(written.map((line) => line.msg)).toEqual(['before', 'request', 'after']);
+    expect(written[1]).toEqual({
+      level: 'info',
+      time: '2026-01-02T03:04:05.006Z',
+      requestId: 'r1',
+      method: 'POST',
+      path: '/graphql',
+      status: 200,
+      durationMs: 1.5,
+      client: '127.0.0.1',
+      msg: 'request',
+    });
+  });
+
   it('writes what is waiting when asked to, and nothing when nothing is', () => {
     const { writes, out } = output();
     const lines = new BatchedLines(out, 1_000, 60_000);
