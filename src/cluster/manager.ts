@@ -536,7 +536,8 @@ export class ConnectionManager implements RouteHost {
       this.observeServer(node, result);
       this.observeTimeline(node, result);
       node.recordProbe(result);
-      if (this.clock() - node.probeConnectionSince >= this.settings.probeReconnectMs) node.refreshProbeConnection(this.clock(), this.settings.probeTimeoutMs);
+      if (this.clock() - node.probeConnectionSince >= this.settings.probeReconnectMs)
+        node.refreshProbeConnection(this.clock(), this.settings.probeTimeoutMs);
       if (node.health.state === 'up') {
         if (!fresh) node.observeLatency(result.latencyMs);
       } else {
