@@ -16,6 +16,15 @@ describe('a byte-bounded cache', () => {
     expect(cache.bytes).toBe(8);
   });
 
+  it('forgets, when every entry was read since it came in, the one that came in first', () => {
+    const cache = new ByteBoundedCache('test', 12, bySize);
+    for (const key of ['a', 'b', 'c']) cache.set(key, key.repeat(4));
+    for (const key of ['c', 'a', 'b']) cache.get(key);
+    cache.set('d', 'dddd');
+    expect(cache.get('a')).toBeUndefined();
+    expect([cache.get('b'), cache.get('c'), cache.get('d')]).toEqual(['bbbb', 'cccc', 'dddd']);
+  });
+
   it('keeps nothing of an entry larger than its whole bound', () => {
     const cache = new ByteBoundedCache('test', 10, bySize);
     cache.set('a', 'aaaa');

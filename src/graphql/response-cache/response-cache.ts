@@ -1,5 +1,5 @@
 import { reaches, type ConsistencyToken, type HeardUpTo, type Lsn, type Position } from '../../cluster/index.js';
-import { textBytes } from '../byte-cache.js';
+import { leastRecentlyUsed, textBytes } from '../byte-cache.js';
 
 /** A response's data kept with where it was read. */
 export interface CachedRead {
@@ -36,6 +36,8 @@ interface Entry extends CachedRead {
   maxAge: number;
   expiresAt: number;
   bytes: number;
+  /** Hit since the eviction order last came round to it (see leastRecentlyUsed). */
+  used: boolean;
 }
 
 /**
@@ -152,8 +154,7 @@ export class ResponseCache {
     if (entry && entry.position.timeline !== timeline) this.evict(key, 'timeline');
     else if (entry && now >= entry.expiresAt && !(entry = this.revalidated(key, entry, now))) this.evict(key, 'expired');
     else if (entry && (!token || reaches(entry.position, token))) {
-      this.entries.delete(key);
-      this.entries.set(key, entry);
+      entry.used = true;
       this.counts.hits += 1;
       return { ...entry, ageSeconds: (now - entry.filledAt) / 1000 };
     }
@@ -181,11 +182,12 @@ export class ResponseCache {
       return false;
     }
     this.evict(key);
-    for (const [oldest] of this.entries) {
-      if (this.used + bytes <= this.options.maxBytes) break;
-      this.evict(oldest, 'capacity');
-    }
-    this.entries.set(key, { ...read, maxAge, expiresAt, bytes });
+    if (this.used + bytes > this.options.maxBytes)
+      for (const [oldest] of leastRecentlyUsed(this.entries)) {
+        this.evict(oldest, 'capacity');
+        if (this.used + bytes <= this.options.maxBytes) break;
+      }
+    this.entries.set(key, { ...read, maxAge, expiresAt, bytes, used: false });
     this.used += bytes;
     for (const tag of read.tags) {
       let keys = this.byTag.get(tag);
