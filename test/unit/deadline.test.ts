@@ -24,6 +24,21 @@ describe('a request deadline', () => {
     expect(called).toBe(false);
   });
 
+  it('passes after its timeout with no listener, without a timer of its own', async () => {
+    const deadline = new Deadline(5);
+    await sleep(30);
+    expect(deadline.passed).toBe(true);
+  });
+
+  it('tells a listener that comes after its time is up', async () => {
+    const deadline = new Deadline(5);
+    await sleep(30);
+    let called = false;
+    deadline.whenPassed(() => (called = true));
+    await sleep(10);
+    expect(called).toBe(true);
+  });
+
   it('never passes once the request is done and it is cleared', async () => {
     const deadline = new Deadline(5);
     let called = false;
