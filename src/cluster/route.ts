@@ -288,16 +288,19 @@ export class Route {
     const { timeoutMs } = deadline;
     return new Promise<T>((resolve, reject) => {
       let verdictTimer: NodeJS.Timeout | undefined;
+      // Whether the cancel was sent, which is what decides a write's outcome; the deadline's
+      // time may be up a moment before its timer sends it.
+      let cancelled = false;
       const stopWaiting = deadline.whenPassed(() => {
+        cancelled = true;
         this.cancelStatements();
         if (!isWrite) reject(new RequestTimeoutError(timeoutMs));
         else verdictTimer = setTimeout(() => reject(new WriteOutcomeUnknownError()), CANCEL_VERDICT_MS);
       });
       work
         .then(
-          (value) => (isWrite && deadline.passed ? reject(new WriteOutcomeUnknownError()) : resolve(value)),
-          (error: unknown) =>
-            reject(deadline.passed && isCancellation(error) ? new RequestTimeoutError(timeoutMs, { cause: error }) : error),
+          (value) => (isWrite && cancelled ? reject(new WriteOutcomeUnknownError()) : resolve(value)),
+          (error: unknown) => reject(cancelled && isCancellation(error) ? new RequestTimeoutError(timeoutMs, { cause: error }) : error),
         )
         .finally(() => {
           stopWaiting();

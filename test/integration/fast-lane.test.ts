@@ -22,6 +22,8 @@ beforeAll(async () => {
   server = await startGraphQLServer({ cluster: manager, port: 0, host: '127.0.0.1', requestTimeoutMs: 600 });
   helper = await startTestServer(manager);
   adminKey = await helper.createKey(['admin']);
+  // The tests say which node served: wait out probes that timed out while the run's files started.
+  await eventually(() => Promise.resolve(expect(manager.status().mode).toBe('normal')));
 });
 afterAll(async () => {
   await server?.stop();

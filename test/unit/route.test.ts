@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterNode, FailureKind, ReadChoice, RouteIntent } from '../../src/cluster/index.js';
-import { Route } from '../../src/cluster/index.js';
+import { Deadline, Route } from '../../src/cluster/index.js';
 import type { ReadConstraints, RouteHost } from '../../src/cluster/route.js';
 import { PrimaryUnavailableError } from '../../src/errors.js';
 
@@ -56,6 +56,21 @@ describe('a route', () => {
       { kind: 'write', idempotent: true },
     );
     await expect(attempt).rejects.toMatchObject({ code: 'WRITE_OUTCOME_UNKNOWN' });
+  });
+
+  it('acknowledges a write that finished when its deadline was up but before the cancel was sent', async () => {
+    const { routeHost } = host([node('pg1', 1)]);
+    const route = new Route(routeHost, 'write', { deadline: new Deadline(10) });
+    const write = route.run(
+      async () => {
+        // Holds the event loop past the deadline's time, so its timer cannot send the cancel first.
+        const until = performance.now() + 30;
+        while (performance.now() < until);
+        return 'committed';
+      },
+      { kind: 'write' },
+    );
+    await expect(write).resolves.toBe('committed');
   });
 
   it('never retries a write on a primary of an older timeline than the first attempt', async () => {
