@@ -7,6 +7,7 @@ import { EmbeddedCluster } from '../../src/embedded/index.js';
 import { runCli, spawnCli } from '../support/cli.js';
 import { sharedNodes } from '../support/cluster.js';
 import { findFreePorts } from '../../src/embedded/ports.js';
+import { freePortRange } from '../support/port-range.js';
 
 describe('shopgraph cluster status --json', () => {
   it("prints every node's name, url, role and replay lag for scripts", async () => {
@@ -81,12 +82,12 @@ describe('shopgraph start without DATABASE_URLS', () => {
   it('creates, migrates and seeds a local cluster, serves it, and stops it on SIGTERM', async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'shopgraph-start-'));
     dataDirs.push(dataDir);
-    const [port, basePort] = await findFreePorts(2);
+    const [port] = await findFreePorts(1);
     const env = {
       SHOPGRAPH_DATA_DIR: dataDir,
       SHOPGRAPH_SEED_SCALE: '0.01',
       PORT: String(port),
-      SHOPGRAPH_EMBEDDED_PORT: String(basePort! + 1000),
+      SHOPGRAPH_EMBEDDED_PORT: String(await freePortRange(3)),
     };
 
     const first = await start(env);
