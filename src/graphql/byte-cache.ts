@@ -3,9 +3,9 @@ import type { ASTNode, Token } from 'graphql';
 /**
  * A map that forgets its least recently used entries (see leastRecentlyUsed) to stay within a
  * number of bytes, as `sizeOf` estimates each entry (key and value). An entry larger than the
- * whole bound is not kept at all. Every cache of queries, plans and statements is one of these, so what clients
- * send (long texts, many distinct ones) cannot grow the server's memory past the sum of the
- * bounds; /metrics shows each one's bytes (`shopgraph_cache_bytes`).
+ * whole bound is not kept at all. Every cache of queries, plans and statements is one of
+ * these, so what clients send (long texts, many distinct ones) cannot grow the server's memory
+ * past the sum of the bounds; /metrics shows each one's bytes (`shopgraph_cache_bytes`).
  */
 export class ByteBoundedCache<K, V> {
   private readonly entries = new Map<K, { value: V; bytes: number; used: boolean }>();

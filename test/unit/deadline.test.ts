@@ -24,7 +24,7 @@ describe('a request deadline', () => {
     expect(called).toBe(false);
   });
 
-  it('passes after its timeout with no listener, without a timer of its own', async () => {
+  it('passes after its timeout though nothing waits for it', async () => {
     const deadline = new Deadline(5);
     await sleep(30);
     expect(deadline.passed).toBe(true);
